@@ -1,0 +1,148 @@
+package sqlstore
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	icymorning "github.com/icy-morning/icy-morning"
+)
+
+const assetColumns = `id, name, description, inception_date, is_active, analyst_id, created_at, updated_at`
+
+const (
+	sqlAssetInsert = `INSERT INTO assets (name, description, inception_date, is_active, analyst_id, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ` + assetColumns
+	sqlAssetGet = `SELECT ` + assetColumns + ` FROM assets WHERE id = $1`
+	// See sqlAnalystUpdate for why one statement.
+	sqlAssetUpdate = `UPDATE assets SET
+  name = CASE WHEN $2 THEN $3 ELSE name END,
+  description = CASE WHEN $4 THEN $5 ELSE description END,
+  inception_date = CASE WHEN $6 THEN $7 ELSE inception_date END,
+  is_active = CASE WHEN $8 THEN $9 ELSE is_active END,
+  analyst_id = CASE WHEN $10 THEN $11 ELSE analyst_id END,
+  updated_at = $12
+WHERE id = $1 RETURNING ` + assetColumns
+	sqlAssetDelete = `DELETE FROM assets WHERE id = $1 RETURNING ` + assetColumns
+)
+
+func scanAsset(r row, a *icymorning.Asset) error {
+	var inception time.Time
+	if err := r.Scan(&a.ID, &a.Name, &a.Description, &inception, &a.IsActive, &a.AnalystID, &a.CreatedAt, &a.UpdatedAt); err != nil {
+		return err
+	}
+	a.InceptionDate = fromTime(inception)
+	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+	return nil
+}
+
+// analystMissing is the answer to a foreign key violation on insert or
+// update: the client named an analyst that does not exist.
+func analystMissing(id int64) error {
+	return icymorning.FieldErrorf("analyst_id", "analyst %d does not exist", id)
+}
+
+// CreateAsset implements icymorning.AssetStore.
+func (s *Store) CreateAsset(ctx context.Context, a *icymorning.Asset) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	err := scanAsset(s.w.queryRow(ctx, sqlAssetInsert,
+		a.Name, a.Description, s.dateArg(a.InceptionDate), a.IsActive, a.AnalystID, s.timestamp()), a)
+	if err != nil {
+		if s.isForeignKy(err) {
+			return analystMissing(a.AnalystID)
+		}
+		return s.internal("insert asset", err)
+	}
+	return nil
+}
+
+// Asset implements icymorning.AssetStore.
+func (s *Store) Asset(ctx context.Context, id int64) (*icymorning.Asset, error) {
+	var a icymorning.Asset
+	if err := scanAsset(s.r.queryRow(ctx, sqlAssetGet, id), &a); err != nil {
+		if isNoRows(err) {
+			return nil, notFound("asset", id)
+		}
+		return nil, s.internal("get asset", err)
+	}
+	return &a, nil
+}
+
+// assetListSQL builds the list query for the filters in use. Only a few
+// shapes exist (one per combination of filters), so the prepared statement
+// caches stay small.
+func assetListSQL(f icymorning.AssetFilter) (string, []any) {
+	var b strings.Builder
+	b.WriteString(`SELECT ` + assetColumns + ` FROM assets WHERE id > $1`)
+	args := []any{f.After}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		b.WriteString(" AND " + cond + " = $" + strconv.Itoa(len(args)))
+	}
+	if f.AnalystID != nil {
+		add("analyst_id", *f.AnalystID)
+	}
+	if f.IsActive != nil {
+		add("is_active", *f.IsActive)
+	}
+	if f.Name != nil {
+		add("name", *f.Name)
+	}
+	args = append(args, f.Limit)
+	b.WriteString(" ORDER BY id LIMIT $" + strconv.Itoa(len(args)))
+	return b.String(), args
+}
+
+// Assets implements icymorning.AssetStore.
+func (s *Store) Assets(ctx context.Context, f icymorning.AssetFilter) ([]icymorning.Asset, error) {
+	q, args := assetListSQL(f)
+	out, err := list(ctx, s.r, f.Limit, scanAsset, q, args...)
+	if err != nil {
+		return nil, s.internal("list assets", err)
+	}
+	return out, nil
+}
+
+// UpdateAsset implements icymorning.AssetStore.
+func (s *Store) UpdateAsset(ctx context.Context, id int64, u icymorning.AssetUpdate) (*icymorning.Asset, error) {
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	var date any
+	if u.InceptionDate.Set {
+		date = s.dateArg(u.InceptionDate.Value)
+	}
+	var a icymorning.Asset
+	err := scanAsset(s.w.queryRow(ctx, sqlAssetUpdate, id,
+		u.Name.Set, u.Name.Value,
+		u.Description.Set, u.Description.Value,
+		u.InceptionDate.Set, date,
+		u.IsActive.Set, u.IsActive.Value,
+		u.AnalystID.Set, u.AnalystID.Value,
+		s.timestamp()), &a)
+	if err != nil {
+		switch {
+		case isNoRows(err):
+			return nil, notFound("asset", id)
+		case s.isForeignKy(err):
+			return nil, analystMissing(u.AnalystID.Value)
+		}
+		return nil, s.internal("update asset", err)
+	}
+	return &a, nil
+}
+
+// DeleteAsset implements icymorning.AssetStore.
+func (s *Store) DeleteAsset(ctx context.Context, id int64) (*icymorning.Asset, error) {
+	var a icymorning.Asset
+	if err := scanAsset(s.w.queryRow(ctx, sqlAssetDelete, id), &a); err != nil {
+		if isNoRows(err) {
+			return nil, notFound("asset", id)
+		}
+		return nil, s.internal("delete asset", err)
+	}
+	return &a, nil
+}

@@ -1,0 +1,179 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	icymorning "github.com/icy-morning/icy-morning"
+)
+
+// Options tune a store.
+type Options struct {
+	// MaxConns caps the connection pool; 0 keeps the driver's default.
+	MaxConns int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Location is a parsed database URL.
+type Location struct {
+	Dialect Dialect
+	// URL is the PostgreSQL connection string, or the SQLite file path
+	// (":memory:" for a throwaway in-memory database).
+	URL string
+}
+
+// ParseURL reads a database URL: postgres:// or postgresql:// for
+// PostgreSQL, and SQLAlchemy's SQLite forms sqlite:///relative.db,
+// sqlite:////absolute.db and sqlite://:memory:. SQLAlchemy driver suffixes
+// (postgresql+asyncpg://, sqlite+aiosqlite://) are dropped, so the Python
+// service's settings keep working.
+func ParseURL(raw string) (Location, error) {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return Location{}, fmt.Errorf("database URL has no scheme (want postgres://... or sqlite:///...)")
+	}
+	scheme, _, _ = strings.Cut(strings.ToLower(scheme), "+")
+	switch scheme {
+	case "postgres", "postgresql":
+		return Location{Dialect: Postgres, URL: scheme + "://" + rest}, nil
+	case "sqlite":
+		path, _, _ := strings.Cut(rest, "?")
+		switch {
+		case path == "" || path == ":memory:" || path == "/:memory:":
+			return Location{Dialect: SQLite, URL: ":memory:"}, nil
+		case strings.HasPrefix(path, "/"):
+			// SQLAlchemy: three slashes, then a relative path; four, an
+			// absolute one. What follows "sqlite://" is that path behind one
+			// more slash.
+			p, err := url.PathUnescape(path[1:])
+			if err != nil || p == "" {
+				return Location{}, fmt.Errorf("sqlite URL has a bad path")
+			}
+			return Location{Dialect: SQLite, URL: p}, nil
+		}
+		return Location{}, fmt.Errorf("sqlite URL needs three slashes (sqlite:///file.db) or four for an absolute path")
+	}
+	return Location{}, fmt.Errorf("unsupported database URL scheme %q (want postgres, postgresql or sqlite)", scheme)
+}
+
+// Open connects to the database at rawURL. It does not migrate.
+func Open(ctx context.Context, rawURL string, o Options) (*Store, error) {
+	loc, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if loc.Dialect == Postgres {
+		return openPostgres(ctx, loc.URL, o)
+	}
+	return openSQLite(ctx, loc.URL, o)
+}
+
+func openPostgres(ctx context.Context, connString string, o Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		// pgx's message may quote the connection string, password and all.
+		return nil, fmt.Errorf("sqlstore: invalid PostgreSQL connection string")
+	}
+	if o.MaxConns > 0 {
+		cfg.MaxConns = int32(o.MaxConns)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: connect to PostgreSQL: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("sqlstore: connect to PostgreSQL: %w", err)
+	}
+	p := newPgxPool(pool)
+	return &Store{
+		dialect: Postgres,
+		r:       p, w: p, db: p,
+		ping:  pool.Ping,
+		close: func() error { pool.Close(); return nil },
+		// pgx encodes a time.Time into a date parameter; the store passes
+		// the date at UTC midnight so no zone can shift the day.
+		dateArg:     func(d icymorning.Date) any { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) },
+		isUnique:    pgIsUnique,
+		isForeignKy: pgIsForeignKey,
+		now:         o.Now,
+		migrations:  func() *sql.DB { return stdlib.OpenDBFromPool(pool) },
+	}, nil
+}
+
+// sqliteParams: foreign keys on (SQLite leaves them off), WAL so readers
+// never wait for the writer, a busy timeout instead of instant SQLITE_BUSY,
+// synchronous FULL so a committed write survives power loss, time values
+// written in SQLite's own text format, and BEGIN IMMEDIATE so a transaction
+// takes the write lock up front instead of failing when it upgrades.
+const sqliteParams = "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+	"&_pragma=synchronous(FULL)&_time_format=sqlite&_txlock=immediate"
+
+func openSQLite(ctx context.Context, path string, o Options) (*Store, error) {
+	writer, err := sql.Open("sqlite", path+"?"+sqliteParams)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open SQLite: %w", err)
+	}
+	// One writer connection: SQLite admits one writer at a time anyway, and
+	// queueing in Go is fairer and cheaper than retrying on SQLITE_BUSY. An
+	// in-memory database lives in one connection, which must never close.
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+	if err := writer.PingContext(ctx); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlstore: open SQLite %s: %w", path, err)
+	}
+	w := newSQLDB(writer)
+	s := &Store{
+		dialect: SQLite,
+		r:       w, w: w, db: w,
+		ping:        writer.PingContext,
+		close:       writer.Close,
+		dateArg:     func(d icymorning.Date) any { return d.String() },
+		isUnique:    sqliteIsUnique,
+		isForeignKy: sqliteIsForeignKey,
+		now:         o.Now,
+		migrations:  func() *sql.DB { return writer },
+		lockPath:    path + ".migrate-lock",
+	}
+	if path == ":memory:" {
+		s.lockPath = ""
+		return s, nil
+	}
+	reader, err := sql.Open("sqlite", path+"?"+sqliteParams+"&_pragma=query_only(1)")
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("sqlstore: open SQLite: %w", err)
+	}
+	n := o.MaxConns
+	if n <= 0 {
+		n = max(4, runtime.GOMAXPROCS(0))
+	}
+	reader.SetMaxOpenConns(n)
+	reader.SetMaxIdleConns(n)
+	s.r = sqlQ{q: reader}
+	s.ping = reader.PingContext
+	s.close = func() error {
+		rerr := reader.Close()
+		if err := writer.Close(); err != nil {
+			return err
+		}
+		return rerr
+	}
+	return s, nil
+}

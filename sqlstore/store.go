@@ -1,0 +1,104 @@
+// Package sqlstore keeps Icy Morning's data in PostgreSQL (through pgx) or
+// in SQLite (through the CGO-free modernc driver), behind the domain's Store
+// interface. The SQL is shared; only connection set-up, date parameters and
+// error codes differ by dialect.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	icymorning "github.com/icy-morning/icy-morning"
+)
+
+// Dialect names a database engine.
+type Dialect string
+
+// The supported dialects.
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+// Store implements icymorning.Store.
+type Store struct {
+	dialect Dialect
+	r, w    querier  // reads and writes: the same pool but for SQLite
+	db      beginner // nil inside a transaction
+	ping    func(context.Context) error
+	close   func() error
+	// dialect hooks
+	dateArg     func(icymorning.Date) any
+	isUnique    func(error) bool
+	isForeignKy func(error) bool
+	// now is the clock of created_at/updated_at, truncated to microseconds:
+	// PostgreSQL keeps no more, and both stores must give the same values.
+	now func() time.Time
+	// migrations opens the database/sql handle goose runs on.
+	migrations func() *sql.DB
+	// lockPath is the file locked while SQLite migrates ("" in memory).
+	lockPath string
+}
+
+var _ icymorning.Store = (*Store)(nil)
+
+// Dialect reports which engine the store runs on.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Ping implements icymorning.Store.
+func (s *Store) Ping(ctx context.Context) error { return s.ping(ctx) }
+
+// Close implements icymorning.Store.
+func (s *Store) Close() error { return s.close() }
+
+// InTx implements icymorning.Store. Nested calls join the outer transaction.
+func (s *Store) InTx(ctx context.Context, fn func(tx icymorning.Store) error) (err error) {
+	if s.db == nil {
+		return fn(s)
+	}
+	tx, err := s.db.begin(ctx)
+	if err != nil {
+		return s.internal("begin transaction", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.rollback(context.WithoutCancel(ctx))
+			panic(p)
+		}
+		if err != nil {
+			_ = tx.rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	txs := *s
+	txs.r, txs.w, txs.db = tx, tx, nil
+	if err := fn(&txs); err != nil {
+		return err
+	}
+	if err := tx.commit(ctx); err != nil {
+		return s.internal("commit", err)
+	}
+	return nil
+}
+
+func (s *Store) timestamp() time.Time {
+	return s.now().UTC().Truncate(time.Microsecond)
+}
+
+// internal wraps a driver error that the domain has no code for. The
+// wrapped text reaches logs only: the HTTP layer answers internal errors
+// with a generic message.
+func (s *Store) internal(what string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("sqlstore: %s: %w", what, err)
+}
+
+func notFound(kind string, id int64) error {
+	return icymorning.Errorf(icymorning.ENOTFOUND, "%s %d not found", kind, id)
+}
+
+func fromTime(t time.Time) icymorning.Date { return icymorning.DateOf(t.UTC()) }
