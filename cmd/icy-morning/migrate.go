@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/icy-morning/icy-morning/sqlstore"
+)
+
+func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	fs := newFlags("migrate", "migrate up|down|status [flags]", getenv, stderr, &c)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	store, err := sqlstore.Open(ctx, c.databaseURL, sqlstore.Options{MaxConns: 2})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	switch fs.Arg(0) {
+	case "up":
+		n, err := store.MigrateUp(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
+		return nil
+	case "down":
+		if err := store.MigrateDown(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "rolled back 1 migration")
+		return nil
+	case "status":
+		st, err := store.MigrationStatus(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "VERSION\tSTATE\tSOURCE")
+		for _, m := range st {
+			state := "pending"
+			if m.Applied {
+				state = "applied"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\n", m.Version, state, m.Source)
+		}
+		return tw.Flush()
+	}
+	fs.Usage()
+	return errUsage
+}

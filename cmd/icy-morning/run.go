@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+)
+
+// errUsage marks a command line that could not be understood; its message
+// has already been printed with the usage.
+var errUsage = errors.New("usage error")
+
+func exitCode(err error) int {
+	if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `Usage: icy-morning [command] [flags]
+
+Commands:
+  serve             serve the API (the default)
+  migrate up        apply pending database migrations
+  migrate down      roll back the latest migration
+  migrate status    list migrations and whether each is applied
+  openapi           print the OpenAPI document as JSON
+  version           print the version
+
+Run 'icy-morning COMMAND --help' for a command's flags. Flags override the
+environment variables named in their help.
+`
+
+// run is the whole program; main only calls it, and tests call it too.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && (len(args[0]) == 0 || args[0][0] != '-') {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return runServe(ctx, args, getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, args, getenv, stdout, stderr)
+	case "openapi":
+		return runOpenAPI(args, getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "icy-morning", version())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
+	return errUsage
+}
+
+// buildVersion is set at link time (-ldflags "-X main.buildVersion=...").
+var buildVersion = ""
+
+func version() string {
+	if buildVersion != "" {
+		return buildVersion
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return "dev-" + s.Value[:12]
+			}
+		}
+	}
+	return "dev"
+}

@@ -1,0 +1,130 @@
+package httpapi
+
+import (
+	"context"
+	"time"
+
+	icymorning "github.com/icy-morning/icy-morning"
+)
+
+// analyst is an analyst as the API shows it: exactly the contract's members.
+type analyst struct {
+	ID      int64  `json:"id" doc:"Assigned by the service."`
+	Name    string `json:"name"`
+	Company string `json:"company"`
+}
+
+func toAnalyst(a *icymorning.Analyst) analyst {
+	return analyst{ID: a.ID, Name: a.Name, Company: a.Company}
+}
+
+// analystWrite is the body of POST and PUT; unknown members are ignored.
+type analystWrite struct {
+	_       struct{} `additionalProperties:"true"`
+	ID      int64    `json:"id,omitempty" doc:"PUT only, optional: must equal the id in the path."`
+	Name    string   `json:"name" minLength:"1" maxLength:"255"`
+	Company string   `json:"company" minLength:"1" maxLength:"255"`
+}
+
+// analystPatch is a JSON Merge Patch (RFC 7396) of an analyst.
+type analystPatch struct {
+	_       struct{} `additionalProperties:"true"`
+	Name    string   `json:"name,omitempty" minLength:"1" maxLength:"255"`
+	Company string   `json:"company,omitempty" minLength:"1" maxLength:"255"`
+}
+
+type analystOutput struct {
+	LastModified time.Time `header:"Last-Modified" doc:"When the analyst last changed."`
+	Body         analyst
+}
+
+func analystOut(a *icymorning.Analyst) *analystOutput {
+	return &analystOutput{LastModified: a.UpdatedAt, Body: toAnalyst(a)}
+}
+
+func (s *Server) handleAnalystList(ctx context.Context, in *PageParams) (*listOutput[analyst], error) {
+	pg, err := in.page()
+	if err != nil {
+		return nil, err
+	}
+	items, err := s.store.Analysts(ctx, pg)
+	if err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
+	items, link := nextLink(info(ctx).url, *in, items, func(a icymorning.Analyst) int64 { return a.ID })
+	out := &listOutput[analyst]{Link: link, Body: make([]analyst, len(items))}
+	for i := range items {
+		out.Body[i] = toAnalyst(&items[i])
+	}
+	return out, nil
+}
+
+func (s *Server) handleAnalystGet(ctx context.Context, in *PathID) (*analystOutput, error) {
+	a, err := s.store.Analyst(ctx, in.ID)
+	if err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
+	return analystOut(a), nil
+}
+
+type analystWriteInput struct {
+	Body analystWrite
+}
+
+func (s *Server) handleAnalystCreate(ctx context.Context, in *analystWriteInput) (*analystOutput, error) {
+	a := &icymorning.Analyst{Name: in.Body.Name, Company: in.Body.Company}
+	if err := s.store.CreateAnalyst(ctx, a); err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
+	return analystOut(a), nil
+}
+
+type analystReplaceInput struct {
+	PathID
+	Body analystWrite
+}
+
+func (s *Server) handleAnalystReplace(ctx context.Context, in *analystReplaceInput) (*analystOutput, error) {
+	if in.Body.ID != 0 && in.Body.ID != in.ID {
+		return nil, fieldError("body.id", "id %d in the body does not match id %d in the path", in.Body.ID, in.ID)
+	}
+	a, err := s.store.UpdateAnalyst(ctx, in.ID, icymorning.AnalystUpdate{
+		Name: icymorning.Set(in.Body.Name), Company: icymorning.Set(in.Body.Company)})
+	if err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
+	return analystOut(a), nil
+}
+
+type analystPatchInput struct {
+	PathID
+	RawBody []byte
+	Body    analystPatch `contentType:"application/merge-patch+json"`
+}
+
+func (s *Server) handleAnalystPatch(ctx context.Context, in *analystPatchInput) (*analystOutput, error) {
+	present, err := members(in.RawBody, []string{"name", "company"})
+	if err != nil {
+		return nil, err
+	}
+	var u icymorning.AnalystUpdate
+	if present["name"] {
+		u.Name = icymorning.Set(in.Body.Name)
+	}
+	if present["company"] {
+		u.Company = icymorning.Set(in.Body.Company)
+	}
+	a, err := s.store.UpdateAnalyst(ctx, in.ID, u)
+	if err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
+	return analystOut(a), nil
+}
+
+func (s *Server) handleAnalystDelete(ctx context.Context, in *PathID) (*analystOutput, error) {
+	a, err := s.store.DeleteAnalyst(ctx, in.ID)
+	if err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
+	return analystOut(a), nil
+}

@@ -1,0 +1,216 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"time"
+
+	icymorning "github.com/icy-morning/icy-morning"
+)
+
+// asset is an asset as the API shows it: exactly the contract's members.
+type asset struct {
+	ID            int64   `json:"id" doc:"Assigned by the service."`
+	Name          string  `json:"name"`
+	Description   *string `json:"description" nullable:"true"`
+	InceptionDate string  `json:"inception_date" format:"date" example:"2024-01-31"`
+	IsActive      bool    `json:"is_active"`
+	AnalystID     int64   `json:"analyst_id"`
+}
+
+func toAsset(a *icymorning.Asset) asset {
+	return asset{ID: a.ID, Name: a.Name, Description: a.Description, InceptionDate: a.InceptionDate.String(),
+		IsActive: a.IsActive, AnalystID: a.AnalystID}
+}
+
+// assetWrite is the body of POST and PUT. Unknown members are ignored, as
+// the Python service did.
+type assetWrite struct {
+	_             struct{} `additionalProperties:"true"`
+	ID            int64    `json:"id,omitempty" doc:"PUT only, optional: must equal the id in the path."`
+	Name          string   `json:"name" minLength:"1" maxLength:"255"`
+	Description   *string  `json:"description,omitempty" nullable:"true" maxLength:"10000"`
+	InceptionDate string   `json:"inception_date,omitempty" format:"date" doc:"Defaults to today (UTC)."`
+	IsActive      bool     `json:"is_active"`
+	AnalystID     int64    `json:"analyst_id" minimum:"1"`
+}
+
+// assetPatch is a JSON Merge Patch (RFC 7396) of an asset: members present
+// change, absent ones stay, and null clears the only nullable one.
+type assetPatch struct {
+	_             struct{} `additionalProperties:"true"`
+	Name          string   `json:"name,omitempty" minLength:"1" maxLength:"255"`
+	Description   *string  `json:"description,omitempty" nullable:"true" maxLength:"10000"`
+	InceptionDate string   `json:"inception_date,omitempty" format:"date"`
+	IsActive      bool     `json:"is_active,omitempty"`
+	AnalystID     int64    `json:"analyst_id,omitempty" minimum:"1"`
+}
+
+type assetOutput struct {
+	LastModified time.Time `header:"Last-Modified" doc:"When the asset last changed."`
+	Body         asset
+}
+
+func assetOut(a *icymorning.Asset) *assetOutput {
+	return &assetOutput{LastModified: a.UpdatedAt, Body: toAsset(a)}
+}
+
+type assetListInput struct {
+	PageParams
+	AnalystID optional[int64]  `query:"analyst_id" doc:"Only assets of this analyst."`
+	IsActive  optional[bool]   `query:"is_active" doc:"Only active (true) or inactive (false) assets."`
+	Name      optional[string] `query:"name" maxLength:"255" doc:"Only assets with exactly this name."`
+}
+
+func (s *Server) handleAssetList(ctx context.Context, in *assetListInput) (*listOutput[asset], error) {
+	pg, err := in.page()
+	if err != nil {
+		return nil, err
+	}
+	items, err := s.store.Assets(ctx, icymorning.AssetFilter{
+		AnalystID: in.AnalystID.ptr(), IsActive: in.IsActive.ptr(), Name: in.Name.ptr(), Page: pg})
+	if err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
+	items, link := nextLink(info(ctx).url, in.PageParams, items, func(a icymorning.Asset) int64 { return a.ID })
+	out := &listOutput[asset]{Link: link, Body: make([]asset, len(items))}
+	for i := range items {
+		out.Body[i] = toAsset(&items[i])
+	}
+	return out, nil
+}
+
+func (s *Server) handleAssetGet(ctx context.Context, in *PathID) (*assetOutput, error) {
+	a, err := s.store.Asset(ctx, in.ID)
+	if err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
+	return assetOut(a), nil
+}
+
+type assetWriteInput struct {
+	Body assetWrite
+}
+
+// inceptionDate reads the optional inception date, defaulting to today.
+func inceptionDate(s string) (icymorning.Date, error) {
+	if s == "" {
+		return icymorning.DateOf(time.Now().UTC()), nil
+	}
+	d, err := icymorning.ParseDate(s)
+	if err != nil {
+		return d, fieldError("body.inception_date", "%v", err)
+	}
+	return d, nil
+}
+
+func (s *Server) handleAssetCreate(ctx context.Context, in *assetWriteInput) (*assetOutput, error) {
+	date, err := inceptionDate(in.Body.InceptionDate)
+	if err != nil {
+		return nil, err
+	}
+	a := &icymorning.Asset{Name: in.Body.Name, Description: in.Body.Description, InceptionDate: date,
+		IsActive: in.Body.IsActive, AnalystID: in.Body.AnalystID}
+	if err := s.store.CreateAsset(ctx, a); err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
+	return assetOut(a), nil
+}
+
+type assetReplaceInput struct {
+	PathID
+	Body assetWrite
+}
+
+func (s *Server) handleAssetReplace(ctx context.Context, in *assetReplaceInput) (*assetOutput, error) {
+	if in.Body.ID != 0 && in.Body.ID != in.ID {
+		return nil, fieldError("body.id", "id %d in the body does not match id %d in the path", in.Body.ID, in.ID)
+	}
+	date, err := inceptionDate(in.Body.InceptionDate)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.store.UpdateAsset(ctx, in.ID, icymorning.AssetUpdate{
+		Name:          icymorning.Set(in.Body.Name),
+		Description:   icymorning.Set(in.Body.Description),
+		InceptionDate: icymorning.Set(date),
+		IsActive:      icymorning.Set(in.Body.IsActive),
+		AnalystID:     icymorning.Set(in.Body.AnalystID),
+	})
+	if err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
+	return assetOut(a), nil
+}
+
+type assetPatchInput struct {
+	PathID
+	RawBody []byte
+	Body    assetPatch `contentType:"application/merge-patch+json"`
+}
+
+func (s *Server) handleAssetPatch(ctx context.Context, in *assetPatchInput) (*assetOutput, error) {
+	present, err := members(in.RawBody,
+		[]string{"name", "description", "inception_date", "is_active", "analyst_id"}, "description")
+	if err != nil {
+		return nil, err
+	}
+	var u icymorning.AssetUpdate
+	if present["name"] {
+		u.Name = icymorning.Set(in.Body.Name)
+	}
+	if present["description"] {
+		u.Description = icymorning.Set(in.Body.Description)
+	}
+	if present["inception_date"] {
+		d, err := inceptionDate(in.Body.InceptionDate)
+		if err != nil {
+			return nil, err
+		}
+		u.InceptionDate = icymorning.Set(d)
+	}
+	if present["is_active"] {
+		u.IsActive = icymorning.Set(in.Body.IsActive)
+	}
+	if present["analyst_id"] {
+		u.AnalystID = icymorning.Set(in.Body.AnalystID)
+	}
+	a, err := s.store.UpdateAsset(ctx, in.ID, u)
+	if err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
+	return assetOut(a), nil
+}
+
+func (s *Server) handleAssetDelete(ctx context.Context, in *PathID) (*assetOutput, error) {
+	a, err := s.store.DeleteAsset(ctx, in.ID)
+	if err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
+	return assetOut(a), nil
+}
+
+// members lists the top-level members of a merge patch: a member that is
+// present changes and one that is absent stays. null means "remove", which
+// only the nullable members (listed in nullable) can be; any other null is a
+// 422 rather than a silent zero. Huma has already checked the body against
+// the schema, so it is a JSON object; unknown members are ignored.
+func members(raw []byte, known []string, nullable ...string) (map[string]bool, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fieldError("body", "a merge patch must be a JSON object")
+	}
+	out := make(map[string]bool, len(m))
+	for _, k := range known {
+		v, ok := m[k]
+		if !ok {
+			continue
+		}
+		if string(v) == "null" && !slices.Contains(nullable, k) {
+			return nil, fieldError("body."+k, "must not be null")
+		}
+		out[k] = true
+	}
+	return out, nil
+}

@@ -1,0 +1,151 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/validation"
+
+	icymorning "github.com/icy-morning/icy-morning"
+)
+
+// Every error this service sends is an RFC 9457 problem document. Huma
+// builds one for its own failures (validation, bad JSON, body too large)
+// through huma.NewError; domain errors become one in problemFromDomain; the
+// mux's 404/405 and panics in problemWriter and recoverer. All of them go
+// through newProblem, so the shape is the same everywhere.
+
+// problemType is the problem "type" of every response: RFC 9457 §4.2.1 says
+// "about:blank" means the HTTP status says it all, which is the case here.
+const problemType = "about:blank"
+
+// msgFieldRequired is what FastAPI said of a missing member; Python clients
+// look for these words.
+const msgFieldRequired = "field required"
+
+func init() {
+	// Huma's message for a missing member names it in the text but points
+	// at the enclosing object; this format lets newProblem move the name into
+	// the location, where clients look for it.
+	validation.MsgExpectedRequiredProperty = "%s\x00" + msgFieldRequired
+	huma.NewError = newProblem
+}
+
+// newProblem replaces huma.NewError. It turns Huma's error details into
+// problem members that name each failing field, and recasts a missing body
+// as the 422 the contract promises.
+func newProblem(status int, msg string, errs ...error) huma.StatusError {
+	details := make([]*huma.ErrorDetail, 0, len(errs))
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		var d *huma.ErrorDetail
+		if ed, ok := err.(huma.ErrorDetailer); ok {
+			d = ed.ErrorDetail()
+		} else {
+			d = &huma.ErrorDetail{Message: err.Error()}
+		}
+		// Never echo input back: a value may be a password, personal data
+		// or a megabyte of garbage.
+		d = &huma.ErrorDetail{Message: d.Message, Location: d.Location}
+		if name, m, ok := strings.Cut(d.Message, "\x00"); ok {
+			d.Location, d.Message = joinLocation(d.Location, name), m
+		}
+		details = append(details, d)
+	}
+	switch {
+	case status == http.StatusBadRequest && msg == "request body is required":
+		status = http.StatusUnprocessableEntity
+		details = []*huma.ErrorDetail{{Location: "body", Message: msgFieldRequired}}
+		msg = "validation failed"
+	case status == http.StatusBadRequest && len(details) > 0 && details[0].Location == "body":
+		msg = "request body is not valid JSON"
+	}
+	return &huma.ErrorModel{
+		Type:   problemType,
+		Title:  http.StatusText(status),
+		Status: status,
+		Detail: problemDetail(msg, details),
+		Errors: details,
+	}
+}
+
+func joinLocation(parent, name string) string {
+	if parent == "" {
+		return name
+	}
+	return parent + "." + name
+}
+
+// problemDetail says in one sentence what failed, naming each field.
+func problemDetail(msg string, details []*huma.ErrorDetail) string {
+	if len(details) == 0 {
+		return msg
+	}
+	parts := make([]string, len(details))
+	for i, d := range details {
+		if d.Location == "" {
+			parts[i] = d.Message
+		} else {
+			parts[i] = d.Location + ": " + d.Message
+		}
+	}
+	if msg == "" {
+		return strings.Join(parts, "; ")
+	}
+	return msg + ": " + strings.Join(parts, "; ")
+}
+
+// problemFromDomain maps a domain error to its HTTP problem. This is the one
+// place where domain error codes become statuses. Internal errors are logged
+// with the request id and answered with no detail of the failure.
+func (s *Server) problemFromDomain(ctx context.Context, err error) error {
+	var e *icymorning.Error
+	errors.As(err, &e)
+	switch icymorning.ErrorCode(err) {
+	case icymorning.EINVALID:
+		loc := "body"
+		if e.Field != "" {
+			loc = "body." + e.Field
+		}
+		return newProblem(http.StatusUnprocessableEntity, "validation failed", &huma.ErrorDetail{Location: loc, Message: e.Message})
+	case icymorning.ENOTFOUND:
+		return newProblem(http.StatusNotFound, e.Message)
+	case icymorning.ECONFLICT:
+		return newProblem(http.StatusConflict, e.Message)
+	case icymorning.EUNAUTHORIZED:
+		return newProblem(http.StatusUnauthorized, e.Message)
+	}
+	if errors.Is(err, context.Canceled) {
+		// The client went away; nobody reads the answer.
+		return newProblem(499, "client closed request")
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "request timed out", slog.String("request_id", RequestID(ctx)), slog.Any("error", err))
+		return newProblem(http.StatusServiceUnavailable, "the database did not answer in time; try again")
+	}
+	s.logger.LogAttrs(ctx, slog.LevelError, "internal error", slog.String("request_id", RequestID(ctx)), slog.Any("error", err))
+	return newProblem(http.StatusInternalServerError, "internal error (request id "+RequestID(ctx)+")")
+}
+
+// writeProblem writes a problem outside Huma (mux errors, panics).
+func writeProblem(w http.ResponseWriter, status int, detail string) {
+	p := newProblem(status, detail)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// fieldError builds a 422 about one request member.
+func fieldError(location, format string, args ...any) error {
+	return newProblem(http.StatusUnprocessableEntity, "validation failed",
+		&huma.ErrorDetail{Location: location, Message: fmt.Sprintf(format, args...)})
+}

@@ -1,0 +1,95 @@
+package httpapi
+
+import (
+	"encoding/base64"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	icymorning "github.com/icy-morning/icy-morning"
+)
+
+// optional is a query parameter that may be absent. Huma does not accept
+// pointer parameters; this is its documented ParamWrapper extension point.
+type optional[T any] struct {
+	Value T
+	IsSet bool
+}
+
+func (o optional[T]) Schema(r huma.Registry) *huma.Schema {
+	return huma.SchemaFromType(r, reflect.TypeOf(o.Value))
+}
+
+func (o *optional[T]) Receiver() reflect.Value { return reflect.ValueOf(o).Elem().Field(0) }
+
+func (o *optional[T]) OnParamSet(isSet bool, _ any) { o.IsSet = isSet }
+
+func (o optional[T]) ptr() *T {
+	if !o.IsSet {
+		return nil
+	}
+	return &o.Value
+}
+
+// PageParams are the paging query parameters of every list. It and PathID
+// are exported because Huma reads parameters only from exported fields,
+// embedded ones included.
+type PageParams struct {
+	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"100" doc:"Most items to return."`
+	Cursor string `query:"cursor" maxLength:"64" doc:"Opaque position from the previous page's Link rel=\"next\" header."`
+}
+
+// listOutput is a page: a bare JSON array, as the Python service's clients
+// expect, with the next page in an RFC 8288 Link header.
+type listOutput[T any] struct {
+	Link string `header:"Link" doc:"The next page, as <...>; rel=\"next\"; absent on the last page."`
+	Body []T
+}
+
+// cursorPrefix versions the cursor format, so it can change without old
+// cursors being misread.
+const cursorPrefix = "v1:"
+
+func encodeCursor(lastID int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(lastID, 10)))
+}
+
+// page turns the paging parameters into a domain Page that asks for one
+// row more than the limit, which tells whether a next page exists.
+func (p PageParams) page() (icymorning.Page, error) {
+	pg := icymorning.Page{Limit: p.Limit + 1}
+	if p.Cursor == "" {
+		return pg, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(p.Cursor)
+	s, ok := strings.CutPrefix(string(raw), cursorPrefix)
+	id, perr := strconv.ParseInt(s, 10, 64)
+	if err != nil || !ok || perr != nil || id < 0 {
+		return pg, fieldError("query.cursor", "invalid cursor: pass the cursor from a Link header unchanged")
+	}
+	pg.After = id
+	return pg, nil
+}
+
+// nextLink trims items to the limit and, when more exist, returns the Link
+// header of the next page: the request's own URL with a new cursor, so every
+// filter carries over.
+func nextLink[T any](u *url.URL, p PageParams, items []T, id func(T) int64) ([]T, string) {
+	if len(items) <= p.Limit {
+		return items, ""
+	}
+	items = items[:p.Limit]
+	q := u.Query()
+	q.Set("cursor", encodeCursor(id(items[len(items)-1])))
+	q.Set("limit", strconv.Itoa(p.Limit))
+	next := url.URL{Path: u.Path, RawQuery: q.Encode()}
+	return items, "<" + next.String() + `>; rel="next"`
+}
+
+// PathID is the id in a resource's path.
+type PathID struct {
+	ID int64 `path:"id" doc:"The resource's id."`
+}

@@ -1,0 +1,48 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// routes is the whole API surface. Reads are open; every write (and the
+// list of subscriptions, which holds personal data) goes through secured,
+// which declares Basic auth in the document and so makes authenticate
+// enforce it.
+func (s *Server) routes() {
+	api := s.api
+	op := func(id, method, path, summary, tag string, status int) huma.Operation {
+		return huma.Operation{OperationID: id, Method: method, Path: path, Summary: summary,
+			Tags: []string{tag}, DefaultStatus: status, MaxBodyBytes: MaxBodyBytes}
+	}
+	secured := func(o huma.Operation) huma.Operation {
+		o.Security = []map[string][]string{{securityScheme: {}}}
+		o.Errors = append(o.Errors, http.StatusUnauthorized)
+		return o
+	}
+
+	huma.Register(api, op("healthz", http.MethodGet, "/healthz", "Liveness: the process is up", "operations", 200), s.handleHealthz)
+	huma.Register(api, op("readyz", http.MethodGet, "/readyz", "Readiness: the database answers", "operations", 200), s.handleReadyz)
+
+	huma.Register(api, op("list-assets", http.MethodGet, "/api/v1/assets", "List assets", "assets", 200), s.handleAssetList)
+	huma.Register(api, secured(op("create-asset", http.MethodPost, "/api/v1/assets", "Create an asset", "assets", 201)), s.handleAssetCreate)
+	huma.Register(api, op("get-asset", http.MethodGet, "/api/v1/assets/{id}", "Get an asset", "assets", 200), s.handleAssetGet)
+	huma.Register(api, secured(op("replace-asset", http.MethodPut, "/api/v1/assets/{id}", "Replace an asset", "assets", 200)), s.handleAssetReplace)
+	huma.Register(api, secured(op("patch-asset", http.MethodPatch, "/api/v1/assets/{id}", "Update an asset (JSON Merge Patch)", "assets", 200)), s.handleAssetPatch)
+	huma.Register(api, secured(op("delete-asset", http.MethodDelete, "/api/v1/assets/{id}", "Delete an asset", "assets", 200)), s.handleAssetDelete)
+
+	huma.Register(api, op("list-analysts", http.MethodGet, "/api/v1/analysts", "List analysts", "analysts", 200), s.handleAnalystList)
+	huma.Register(api, secured(op("create-analyst", http.MethodPost, "/api/v1/analysts", "Create an analyst", "analysts", 201)), s.handleAnalystCreate)
+	huma.Register(api, op("get-analyst", http.MethodGet, "/api/v1/analysts/{id}", "Get an analyst", "analysts", 200), s.handleAnalystGet)
+	huma.Register(api, secured(op("replace-analyst", http.MethodPut, "/api/v1/analysts/{id}", "Replace an analyst", "analysts", 200)), s.handleAnalystReplace)
+	huma.Register(api, secured(op("patch-analyst", http.MethodPatch, "/api/v1/analysts/{id}", "Update an analyst (JSON Merge Patch)", "analysts", 200)), s.handleAnalystPatch)
+	huma.Register(api, secured(op("delete-analyst", http.MethodDelete, "/api/v1/analysts/{id}", "Delete an analyst", "analysts", 200)), s.handleAnalystDelete)
+
+	huma.Register(api, secured(op("list-subscriptions", http.MethodGet, "/api/v1/subscriptions", "List subscriptions", "subscriptions", 200)), s.handleSubscriptionList)
+	huma.Register(api, secured(op("create-subscription", http.MethodPost, "/api/v1/subscriptions", "Subscribe an e-mail address to a topic", "subscriptions", 201)), s.handleSubscriptionCreate)
+	legacy := secured(op("create-subscription-legacy", http.MethodPost, "/api/v1/assets/subscription", "Subscribe (the Python service's path)", "subscriptions", 201))
+	legacy.Deprecated = true
+	huma.Register(api, legacy, s.handleSubscriptionCreate)
+	huma.Register(api, secured(op("delete-subscription", http.MethodDelete, "/api/v1/subscriptions/{id}", "Unsubscribe", "subscriptions", 200)), s.handleSubscriptionDelete)
+}

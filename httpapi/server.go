@@ -1,0 +1,116 @@
+// Package httpapi is Icy Morning's HTTP API: one http.Handler that serves
+// the REST API v1, its OpenAPI document and its docs, used alike by the
+// local server and the Lambda adapter.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	icymorning "github.com/icy-morning/icy-morning"
+	"github.com/icy-morning/icy-morning/internal/swaggerui"
+)
+
+// Config holds what the server needs.
+type Config struct {
+	Store  icymorning.Store
+	Auth   icymorning.Authenticator
+	Logger *slog.Logger
+	// Version is reported in the OpenAPI document.
+	Version string
+}
+
+// Server is the HTTP API.
+type Server struct {
+	store   icymorning.Store
+	auth    icymorning.Authenticator
+	logger  *slog.Logger
+	api     huma.API
+	handler http.Handler
+}
+
+// MaxBodyBytes bounds request bodies; larger ones get 413.
+const MaxBodyBytes = 1 << 20
+
+// securityScheme is the name of Basic auth in the OpenAPI document.
+const securityScheme = "basicAuth"
+
+// NewServer builds the API and its routes.
+func NewServer(c Config) *Server {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{store: c.Store, auth: c.Auth, logger: c.Logger}
+
+	cfg := huma.DefaultConfig("Icy Morning API", c.Version)
+	cfg.Info.Description = "Tracks investment assets and the analysts who cover them, " +
+		"and e-mails subscribers when assets change. Reads are open; writes need HTTP Basic credentials."
+	// No $schema member or describedby links: clients of the Python service
+	// compare whole bodies, which must hold the contract's members only.
+	cfg.CreateHooks = nil
+	cfg.DocsPath = ""    // Swagger UI is served from embedded assets below
+	cfg.SchemasPath = "" // the schemas are in the OpenAPI document
+	cfg.OpenAPIPath = "/openapi"
+	// A relative server keeps "Try it out" working under a path prefix
+	// such as an API Gateway stage.
+	cfg.Servers = []*huma.Server{{URL: "/", Description: "this server"}}
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		securityScheme: {Type: "http", Scheme: "basic", Description: "The account set by BASIC_AUTH_USERNAME and BASIC_AUTH_PASSWORD."},
+	}
+
+	mux := http.NewServeMux()
+	s.api = humago.New(mux, cfg)
+	s.api.UseMiddleware(s.authenticate)
+	s.routes()
+	docs := swaggerui.Handler("openapi.json")
+	mux.Handle("GET /docs", docs)
+	mux.Handle("GET /docs/", docs)
+	mux.Handle("GET /{$}", http.RedirectHandler("docs", http.StatusFound))
+
+	s.handler = s.observe(muxErrors(mux))
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// OpenAPI returns the API's OpenAPI document.
+func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
+
+// requiresAuth reports whether an operation needs credentials: exactly
+// those that declare the security scheme, so the document and the check
+// cannot disagree.
+func requiresAuth(op *huma.Operation) bool {
+	for _, req := range op.Security {
+		if _, ok := req[securityScheme]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// authenticate is the Huma middleware that guards operations declaring
+// the security scheme. It runs before the body is read, so an anonymous
+// client cannot make the server parse anything.
+func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
+	if !requiresAuth(ctx.Operation()) {
+		next(ctx)
+		return
+	}
+	p, err := s.auth.Authenticate(ctx.Context(), ctx.Header("Authorization"))
+	if err != nil {
+		ctx.SetHeader("WWW-Authenticate", s.auth.Challenge())
+		msg := "valid credentials are required"
+		if icymorning.ErrorCode(err) == icymorning.EUNAUTHORIZED {
+			msg = icymorning.ErrorMessage(err)
+		}
+		_ = huma.WriteErr(s.api, ctx, http.StatusUnauthorized, msg)
+		return
+	}
+	next(huma.WithValue(ctx, principalKey, p))
+}
+
+const principalKey ctxKey = iota + 100
