@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 )
@@ -13,8 +15,25 @@ import (
 func (s *Server) routes() {
 	api := s.api
 	op := func(id, method, path, summary, tag string, status int) huma.Operation {
-		return huma.Operation{OperationID: id, Method: method, Path: path, Summary: summary,
+		o := huma.Operation{OperationID: id, Method: method, Path: path, Summary: summary,
 			Tags: []string{tag}, DefaultStatus: status, MaxBodyBytes: MaxBodyBytes}
+		// Every status an operation can answer is documented, so that
+		// clients (and the tests, which check every response against this
+		// document) know each one.
+		o.Errors = []int{http.StatusInternalServerError, http.StatusServiceUnavailable}
+		if strings.HasPrefix(path, "/api/") {
+			o.Errors = append(o.Errors, http.StatusUnprocessableEntity)
+		}
+		if strings.Contains(path, "{id}") {
+			o.Errors = append(o.Errors, http.StatusNotFound)
+		}
+		if method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch {
+			o.Errors = append(o.Errors, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
+		}
+		if id == "delete-analyst" {
+			o.Errors = append(o.Errors, http.StatusConflict)
+		}
+		return o
 	}
 	secured := func(o huma.Operation) huma.Operation {
 		o.Security = []map[string][]string{{securityScheme: {}}}
@@ -44,5 +63,16 @@ func (s *Server) routes() {
 	legacy := secured(op("create-subscription-legacy", http.MethodPost, "/api/v1/assets/subscription", "Subscribe (the Python service's path)", "subscriptions", 201))
 	legacy.Deprecated = true
 	huma.Register(api, legacy, s.handleSubscriptionCreate)
+	alsoAnswers(api, "/api/v1/subscriptions", http.StatusCreated, http.StatusOK, "Already subscribed: the existing subscription.")
+	alsoAnswers(api, "/api/v1/assets/subscription", http.StatusCreated, http.StatusOK, "Already subscribed: the existing subscription.")
 	huma.Register(api, secured(op("delete-subscription", http.MethodDelete, "/api/v1/subscriptions/{id}", "Unsubscribe", "subscriptions", 200)), s.handleSubscriptionDelete)
+}
+
+// alsoAnswers documents a second success status of a POST operation, with
+// the same body as its first.
+func alsoAnswers(api huma.API, path string, documented, extra int, description string) {
+	op := api.OpenAPI().Paths[path].Post
+	r := *op.Responses[strconv.Itoa(documented)]
+	r.Description = description
+	op.Responses[strconv.Itoa(extra)] = &r
 }

@@ -4,8 +4,10 @@
 package httpapi
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -61,6 +63,8 @@ func NewServer(c Config) *Server {
 		securityScheme: {Type: "http", Scheme: "basic", Description: "The account set by BASIC_AUTH_USERNAME and BASIC_AUTH_PASSWORD."},
 	}
 
+	cfg.Formats = map[string]huma.Format{"application/json": strictJSON, "json": strictJSON}
+
 	mux := http.NewServeMux()
 	s.api = humago.New(mux, cfg)
 	s.api.UseMiddleware(s.authenticate)
@@ -114,3 +118,16 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 }
 
 const principalKey ctxKey = iota + 100
+
+// strictJSON is Huma's JSON format, but refusing bodies that are not UTF-8
+// (RFC 8259 §8.1) instead of letting encoding/json replace the bad bytes
+// with U+FFFD and store text the client never sent.
+var strictJSON = huma.Format{
+	Marshal: huma.DefaultJSONFormat.Marshal,
+	Unmarshal: func(data []byte, v any) error {
+		if !utf8.Valid(data) {
+			return errors.New("body is not valid UTF-8")
+		}
+		return huma.DefaultJSONFormat.Unmarshal(data, v)
+	},
+}

@@ -15,10 +15,7 @@ func isNoRows(err error) bool {
 }
 
 // PostgreSQL SQLSTATEs (Appendix A of its manual).
-const (
-	pgUniqueViolation     = "23505"
-	pgForeignKeyViolation = "23503"
-)
+const pgForeignKeyViolation = "23503"
 
 func pgCode(err error) string {
 	var pe *pgconn.PgError
@@ -28,7 +25,6 @@ func pgCode(err error) string {
 	return ""
 }
 
-func pgIsUnique(err error) bool     { return pgCode(err) == pgUniqueViolation }
 func pgIsForeignKey(err error) bool { return pgCode(err) == pgForeignKeyViolation }
 
 func sqliteCode(err error) int {
@@ -37,11 +33,6 @@ func sqliteCode(err error) int {
 		return se.Code()
 	}
 	return 0
-}
-
-func sqliteIsUnique(err error) bool {
-	c := sqliteCode(err)
-	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
 // ON DELETE RESTRICT is enforced by SQLite as a built-in trigger and fails

@@ -107,7 +107,6 @@ func openPostgres(ctx context.Context, connString string, o Options) (*Store, er
 		// pgx encodes a time.Time into a date parameter; the store passes
 		// the date at UTC midnight so no zone can shift the day.
 		dateArg:     func(d icymorning.Date) any { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) },
-		isUnique:    pgIsUnique,
 		isForeignKy: pgIsForeignKey,
 		now:         o.Now,
 		migrations:  func() *sql.DB { return stdlib.OpenDBFromPool(pool) },
@@ -145,7 +144,6 @@ func openSQLite(ctx context.Context, path string, o Options) (*Store, error) {
 		ping:        writer.PingContext,
 		close:       writer.Close,
 		dateArg:     func(d icymorning.Date) any { return d.String() },
-		isUnique:    sqliteIsUnique,
 		isForeignKy: sqliteIsForeignKey,
 		now:         o.Now,
 		migrations:  func() *sql.DB { return writer },

@@ -32,7 +32,6 @@ type Store struct {
 	close   func() error
 	// dialect hooks
 	dateArg     func(icymorning.Date) any
-	isUnique    func(error) bool
 	isForeignKy func(error) bool
 	// now is the clock of created_at/updated_at, truncated to microseconds:
 	// PostgreSQL keeps no more, and both stores must give the same values.

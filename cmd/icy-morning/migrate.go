@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/icy-morning/icy-morning/sqlstore"
@@ -12,10 +13,17 @@ import (
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c config
 	fs := newFlags("migrate", "migrate up|down|status [flags]", getenv, stderr, &c)
+	// The action may come before the flags or after them.
+	action := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		action, args = args[0], args[1:]
+	}
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if action == "" && fs.NArg() == 1 {
+		action = fs.Arg(0)
+	} else if fs.NArg() != 0 || action == "" {
 		fs.Usage()
 		return errUsage
 	}
@@ -24,7 +32,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer store.Close()
-	switch fs.Arg(0) {
+	switch action {
 	case "up":
 		n, err := store.MigrateUp(ctx)
 		if err != nil {

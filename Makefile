@@ -1,0 +1,42 @@
+# Icy Morning. `make serve` runs it locally; `make test` runs every test.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/icy-morning
+STATICCHECK_VERSION := v0.8.2
+GOBIN := $(shell $(GO) env GOPATH)/bin
+LDFLAGS := -s -w -X main.buildVersion=$(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: init build serve test lint bench clean
+
+## init: download modules and install the lint tool
+init:
+	$(GO) mod download
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+## build: the icy-morning binary, static (no cgo: SQLite is pure Go) and without local paths
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/icy-morning
+
+## serve: build, migrate and serve on http://127.0.0.1:8000 (docs at /docs) on the embedded SQLite default
+serve: build
+	LOG_FORMAT=$${LOG_FORMAT:-text} ./$(BIN) serve
+
+## test: every test; PostgreSQL tests run when TEST_DATABASE_URL is set (.ci/run sets it)
+test:
+	$(GO) test -race -count=1 ./...
+
+## lint: gofmt, go vet and staticcheck
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	@command -v staticcheck >/dev/null || test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	PATH="$(GOBIN):$$PATH" staticcheck ./...
+
+## bench: the load benchmark on loopback (needs wrk and a PostgreSQL; see docs/performance.md)
+bench:
+	$(GO) run ./bench/loadbench $(BENCH_FLAGS)
+
+## clean: remove build output and the local database
+clean:
+	rm -rf bin dist icy-morning.db icy-morning.db-wal icy-morning.db-shm icy-morning.db.migrate-lock

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/icy-morning/icy-morning/internal/testdb"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while the server writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func env(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServe runs `serve` in the background until the test ends, and waits
+// for /healthz.
+func startServe(t *testing.T, args []string, vars map[string]string) (base string, stderr *syncBuffer) {
+	t.Helper()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr = &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"serve", "--addr", addr}, args...), env(vars), io.Discard, stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	})
+	base = "http://" + addr
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		res, err := http.Get(base + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return base, stderr
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited: %v\n%s", err, stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not become healthy: %s", stderr)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func post(t *testing.T, url, user, pass, body string) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// TestServeGeneratesPassword: with no account configured, serve makes one,
+// prints its password once, and refuses empty credentials.
+func TestServeGeneratesPassword(t *testing.T) {
+	dir := t.TempDir()
+	base, stderr := startServe(t, nil, map[string]string{"DATABASE_URL": "sqlite:///" + filepath.Join(dir, "x.db")})
+	out := stderr.String()
+	_, rest, ok := strings.Cut(out, `need user "admin", password "`)
+	if !ok {
+		t.Fatalf("no generated password printed: %s", out)
+	}
+	password, _, _ := strings.Cut(rest, `"`)
+	if n := strings.Count(out, password); n != 1 {
+		t.Fatalf("password printed %d times", n)
+	}
+	if got := post(t, base+"/api/v1/analysts", "", "", `{"name":"a","company":"b"}`); got != 401 {
+		t.Fatalf("anonymous write: %d", got)
+	}
+	if got := post(t, base+"/api/v1/analysts", "admin", "", `{"name":"a","company":"b"}`); got != 401 {
+		t.Fatalf("empty password: %d", got)
+	}
+	if got := post(t, base+"/api/v1/analysts", "admin", password, `{"name":"a","company":"b"}`); got != 201 {
+		t.Fatalf("write with generated password: %d", got)
+	}
+	if !strings.Contains(out, `"msg":"listening"`) {
+		t.Fatalf("no JSON start-up log: %s", out)
+	}
+}
+
+// TestServeOnPostgres starts serve against PostgreSQL with a configured
+// account and the Python service's variable, and checks the access log.
+func TestServeOnPostgres(t *testing.T) {
+	url := testdb.Postgres(t)
+	pyURL := strings.Replace(url, "postgres://", "postgresql+asyncpg://", 1)
+	base, stderr := startServe(t, nil, map[string]string{
+		"SQLALCHEMY_DATABASE_CONNECTION_URI": pyURL,
+		"BASIC_AUTH_USERNAME":                "writer", "BASIC_AUTH_PASSWORD": "pw",
+	})
+	if got := post(t, base+"/api/v1/analysts", "writer", "pw", `{"name":"a","company":"b"}`); got != 201 {
+		t.Fatalf("write: %d", got)
+	}
+	res, err := http.Get(base + "/readyz")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("readyz: %v %v", res, err)
+	}
+	res.Body.Close()
+	var line struct {
+		RequestID string `json:"request_id"`
+		Method    string `json:"method"`
+		Path      string `json:"path"`
+		Status    int    `json:"status"`
+		Bytes     int    `json:"bytes"`
+	}
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(l, `"path":"/api/v1/analysts"`) {
+			if err := json.Unmarshal([]byte(l), &line); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if line.RequestID == "" || line.Method != "POST" || line.Status != 201 || line.Bytes == 0 {
+		t.Fatalf("access log line incomplete: %+v\n%s", line, stderr)
+	}
+	if strings.Contains(stderr.String(), "pw\"") {
+		t.Fatal("the password reached the logs")
+	}
+}
+
+func TestMigrateCommands(t *testing.T) {
+	for _, db := range []struct {
+		name string
+		url  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return "sqlite:///" + filepath.Join(t.TempDir(), "m.db") }},
+		{"postgres", func(t *testing.T) string { return testdb.Postgres(t) }},
+	} {
+		t.Run(db.name, func(t *testing.T) {
+			url := db.url(t)
+			cmd := func(args ...string) string {
+				t.Helper()
+				var out bytes.Buffer
+				if err := run(context.Background(), append(args, "--database-url", url), env(nil), &out, io.Discard); err != nil {
+					t.Fatalf("%v: %v", args, err)
+				}
+				return out.String()
+			}
+			if out := cmd("migrate", "status"); !strings.Contains(out, "pending") {
+				t.Fatalf("status before up: %s", out)
+			}
+			if out := cmd("migrate", "up"); !strings.Contains(out, "applied 1 migration") {
+				t.Fatalf("up: %s", out)
+			}
+			if out := cmd("migrate", "up"); !strings.Contains(out, "applied 0 migration") {
+				t.Fatalf("second up: %s", out)
+			}
+			if out := cmd("migrate", "status"); !strings.Contains(out, "applied") || strings.Contains(out, "pending") {
+				t.Fatalf("status after up: %s", out)
+			}
+			cmd("migrate", "down")
+			if out := cmd("migrate", "status"); !strings.Contains(out, "pending") {
+				t.Fatalf("status after down: %s", out)
+			}
+		})
+	}
+}
+
+// TestConcurrentMigrations starts several migrations of one new database at
+// once: the lock must make all of them succeed.
+func TestConcurrentMigrations(t *testing.T) {
+	for _, db := range []struct {
+		name string
+		url  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return "sqlite:///" + filepath.Join(t.TempDir(), "c.db") }},
+		{"postgres", func(t *testing.T) string { return testdb.Postgres(t) }},
+	} {
+		t.Run(db.name, func(t *testing.T) {
+			url := db.url(t)
+			var wg sync.WaitGroup
+			errs := make(chan error, 4)
+			for range 4 {
+				wg.Go(func() {
+					errs <- run(context.Background(), []string{"migrate", "up", "--database-url", url}, env(nil), io.Discard, io.Discard)
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatalf("concurrent migrate: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestOtherCommands(t *testing.T) {
+	tests := []struct {
+		args    []string
+		wantErr bool
+		wantOut string
+	}{
+		{[]string{"version"}, false, "icy-morning "},
+		{[]string{"openapi"}, false, `"openapi": "3.1.0"`},
+		{[]string{"help"}, false, "migrate up"},
+		{[]string{"nonsense"}, true, ""},
+		{[]string{"migrate"}, true, ""},
+		{[]string{"migrate", "sideways", "--database-url", "sqlite://:memory:"}, true, ""},
+		{[]string{"serve", "--log-format", "xml", "--database-url", "sqlite://:memory:"}, true, ""},
+		{[]string{"serve", "--database-url", "mysql://x"}, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.args), func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(context.Background(), tt.args, env(map[string]string{"BASIC_AUTH_USERNAME": "u", "BASIC_AUTH_PASSWORD": "p"}), &out, io.Discard)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if !strings.Contains(out.String(), tt.wantOut) {
+				t.Fatalf("output %q lacks %q", out.String(), tt.wantOut)
+			}
+		})
+	}
+}

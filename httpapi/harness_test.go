@@ -1,0 +1,220 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/pb33f/libopenapi"
+	validator "github.com/pb33f/libopenapi-validator"
+
+	icymorning "github.com/icy-morning/icy-morning"
+	"github.com/icy-morning/icy-morning/auth"
+	"github.com/icy-morning/icy-morning/httpapi"
+	"github.com/icy-morning/icy-morning/internal/testdb"
+	"github.com/icy-morning/icy-morning/sqlstore"
+)
+
+const (
+	user = "admin"
+	pass = "correct horse battery staple"
+)
+
+// env is one running API over a real store, reached over real HTTP.
+type env struct {
+	t      *testing.T
+	srv    *httptest.Server
+	api    *httpapi.Server
+	store  icymorning.Store
+	checks validator.Validator
+	// documented routes every documented operation, to tell them from
+	// unknown paths and methods.
+	documented *http.ServeMux
+}
+
+// stores are the databases every HTTP scenario runs on.
+var stores = []struct {
+	name string
+	url  func(t *testing.T) string
+}{
+	{"sqlite", func(t *testing.T) string { return "sqlite:///" + t.TempDir() + "/api.db" }},
+	{"postgres", func(t *testing.T) string { return testdb.Postgres(t) }},
+}
+
+// forEachStore runs fn once per database, each with a fresh server.
+func forEachStore(t *testing.T, fn func(t *testing.T, e *env)) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) { fn(t, newEnv(t, st.url(t))) })
+	}
+}
+
+func newEnv(t *testing.T, url string) *env {
+	t.Helper()
+	ctx := context.Background()
+	store, err := sqlstore.Open(ctx, url, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if _, err := store.MigrateUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	basic, err := auth.NewBasic(user, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := httpapi.NewServer(httpapi.Config{Store: store, Auth: basic, Version: "test"})
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	documented := http.NewServeMux()
+	for path, item := range api.OpenAPI().Paths {
+		for method := range operations(item) {
+			documented.Handle(method+" "+path, http.NotFoundHandler())
+		}
+	}
+	return &env{t: t, srv: srv, api: api, store: store, checks: docValidator(t, api), documented: documented}
+}
+
+// operations lists a path's operations by method.
+func operations(item *huma.PathItem) map[string]*huma.Operation {
+	ops := map[string]*huma.Operation{}
+	for m, op := range map[string]*huma.Operation{
+		http.MethodGet: item.Get, http.MethodPost: item.Post, http.MethodPut: item.Put,
+		http.MethodPatch: item.Patch, http.MethodDelete: item.Delete,
+	} {
+		if op != nil {
+			ops[m] = op
+		}
+	}
+	return ops
+}
+
+var (
+	docOnce sync.Once
+	docJSON []byte
+)
+
+// docValidator builds an independent OpenAPI validator (libopenapi) from the
+// document the server itself publishes, so every response in these tests is
+// checked against the contract that clients see.
+func docValidator(t *testing.T, api *httpapi.Server) validator.Validator {
+	t.Helper()
+	docOnce.Do(func() {
+		var err error
+		docJSON, err = json.Marshal(api.OpenAPI())
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	doc, err := libopenapi.NewDocument(docJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, errs := validator.NewValidator(doc)
+	if len(errs) > 0 {
+		t.Fatalf("OpenAPI document does not load: %v", errs)
+	}
+	return v
+}
+
+// req describes one request.
+type req struct {
+	method, path string
+	body         string // sent as is when non-empty
+	auth         string // "ok" (default for writes), "none" or "wrong"
+	header       map[string]string
+}
+
+// resp is a response with its body read.
+type resp struct {
+	*http.Response
+	body []byte
+}
+
+func (r resp) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("body %q: %v", r.body, err)
+	}
+}
+
+// do sends r and checks the response against the OpenAPI document. Every
+// response also must be JSON of the right media type, and no request may
+// ever get a 500.
+func (e *env) do(r req) resp {
+	t := e.t
+	t.Helper()
+	var body io.Reader
+	if r.body != "" {
+		body = strings.NewReader(r.body)
+	}
+	hr, err := http.NewRequest(r.method, e.srv.URL+r.path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.body != "" {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	switch r.auth {
+	case "", "ok":
+		hr.SetBasicAuth(user, pass)
+	case "wrong":
+		hr.SetBasicAuth(user, "wrong")
+	}
+	for k, v := range r.header {
+		hr.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode >= 500 {
+		t.Fatalf("%s %s: status %d: %s", r.method, r.path, res.StatusCode, b)
+	}
+	e.checkDocumented(hr, res, b)
+	return resp{Response: res, body: b}
+}
+
+// checkDocumented validates a response against the OpenAPI document. Answers
+// from outside the documented operations (unknown paths, wrong methods) are
+// problem documents checked by shape instead.
+func (e *env) checkDocumented(hr *http.Request, res *http.Response, b []byte) {
+	t := e.t
+	t.Helper()
+	ct := res.Header.Get("Content-Type")
+	if res.StatusCode >= 400 {
+		if ct != "application/problem+json" {
+			t.Errorf("%s %s: error with Content-Type %q", hr.Method, hr.URL.Path, ct)
+		}
+		var p struct {
+			Type   string `json:"type"`
+			Title  string `json:"title"`
+			Status int    `json:"status"`
+			Detail string `json:"detail"`
+		}
+		if err := json.Unmarshal(b, &p); err != nil || p.Type == "" || p.Title == "" || p.Status != res.StatusCode || p.Detail == "" {
+			t.Errorf("%s %s: not an RFC 9457 problem: %s", hr.Method, hr.URL.Path, b)
+		}
+	}
+	if _, pattern := e.documented.Handler(hr); pattern == "" {
+		return // not a documented operation
+	}
+	res.Body = io.NopCloser(bytes.NewReader(b))
+	if ok, errs := e.checks.ValidateHttpResponse(hr, res); !ok {
+		for _, ve := range errs {
+			t.Errorf("%s %s → %d does not match the OpenAPI document: %s %s %v", hr.Method, hr.URL.Path, res.StatusCode, ve.Message, ve.Reason, ve.SchemaValidationErrors)
+		}
+	}
+}
