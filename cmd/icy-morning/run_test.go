@@ -57,7 +57,9 @@ func startServe(t *testing.T, args []string, vars map[string]string) (base strin
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr = &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"serve", "--addr", addr}, args...), env(vars), io.Discard, stderr) }()
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", addr}, args...), env(vars), io.Discard, stderr)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
