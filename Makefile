@@ -23,7 +23,9 @@ serve: build
 
 ## test: every test; PostgreSQL tests run when TEST_DATABASE_URL is set (.ci/run sets it)
 test:
+	@[ -n "$$TEST_DATABASE_URL" ] || echo "WARNING: TEST_DATABASE_URL is unset: the PostgreSQL tests will be SKIPPED (see README)"
 	$(GO) test -race -count=1 ./...
+	@[ -n "$$TEST_DATABASE_URL" ] || echo "WARNING: the PostgreSQL tests were SKIPPED: set TEST_DATABASE_URL to run them"
 
 ## lint: gofmt, go vet and staticcheck
 lint:

@@ -52,6 +52,13 @@ func freeAddr(t *testing.T) string {
 // startServe runs `serve` in the background until the test ends, and waits
 // for /healthz.
 func startServe(t *testing.T, args []string, vars map[string]string) (base string, stderr *syncBuffer) {
+	base, stderr, _ = startServeStoppable(t, args, vars)
+	return base, stderr
+}
+
+// startServeStoppable is startServe that also returns the signal: calling
+// stop is what SIGINT/SIGTERM does in main (it cancels run's context).
+func startServeStoppable(t *testing.T, args []string, vars map[string]string) (base string, stderr *syncBuffer, stop func()) {
 	t.Helper()
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -72,7 +79,7 @@ func startServe(t *testing.T, args []string, vars map[string]string) (base strin
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {
-				return base, stderr
+				return base, stderr, cancel
 			}
 		}
 		select {
@@ -263,5 +270,54 @@ func TestOtherCommands(t *testing.T) {
 				t.Fatalf("output %q lacks %q", out.String(), tt.wantOut)
 			}
 		})
+	}
+}
+
+// TestGracefulShutdown: a request in flight when the signal comes still
+// completes, and serve then exits cleanly.
+func TestGracefulShutdown(t *testing.T) {
+	base, stderr, stop := startServeStoppable(t, nil, map[string]string{
+		"DATABASE_URL":        "sqlite:///" + filepath.Join(t.TempDir(), "g.db"),
+		"BASIC_AUTH_USERNAME": "u", "BASIC_AUTH_PASSWORD": "p",
+	})
+	// The body arrives in two halves, with the signal in between.
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", base+"/api/v1/analysts", pr)
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth("u", "p")
+	type result struct {
+		status int
+		err    error
+	}
+	got := make(chan result, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
+		res.Body.Close()
+		got <- result{status: res.StatusCode}
+	}()
+	if _, err := pw.Write([]byte(`{"name":"in flight",`)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // the server is now reading the body
+	stop()
+	for !strings.Contains(stderr.String(), "shutting down") {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := pw.Write([]byte(`"company":"c"}`)); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	r := <-got
+	if r.err != nil || r.status != http.StatusCreated {
+		t.Fatalf("in-flight request: status %d, err %v", r.status, r.err)
+	}
+	// New connections are refused once shutdown has begun.
+	if res, err := http.Get(base + "/healthz"); err == nil {
+		res.Body.Close()
+		t.Fatalf("new request served after shutdown: %d", res.StatusCode)
 	}
 }
