@@ -43,20 +43,8 @@ func analystOut(a *icymorning.Analyst) *analystOutput {
 }
 
 func (s *Server) handleAnalystList(ctx context.Context, in *PageParams) (*listOutput[analyst], error) {
-	pg, err := in.page()
-	if err != nil {
-		return nil, err
-	}
-	items, err := s.store.Analysts(ctx, pg)
-	if err != nil {
-		return nil, s.problemFromDomain(ctx, err)
-	}
-	items, link := nextLink(info(ctx).url, *in, items, func(a icymorning.Analyst) int64 { return a.ID })
-	out := &listOutput[analyst]{Link: link, Body: make([]analyst, len(items))}
-	for i := range items {
-		out.Body[i] = toAnalyst(&items[i])
-	}
-	return out, nil
+	return listPage(ctx, s, *in, func(p icymorning.Page) ([]icymorning.Analyst, error) { return s.store.Analysts(ctx, p) },
+		func(a *icymorning.Analyst) int64 { return a.ID }, toAnalyst)
 }
 
 func (s *Server) handleAnalystGet(ctx context.Context, in *PathID) (*analystOutput, error) {

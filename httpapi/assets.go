@@ -64,21 +64,10 @@ type assetListInput struct {
 }
 
 func (s *Server) handleAssetList(ctx context.Context, in *assetListInput) (*listOutput[asset], error) {
-	pg, err := in.page()
-	if err != nil {
-		return nil, err
-	}
-	items, err := s.store.Assets(ctx, icymorning.AssetFilter{
-		AnalystID: in.AnalystID.ptr(), IsActive: in.IsActive.ptr(), Name: in.Name.ptr(), Page: pg})
-	if err != nil {
-		return nil, s.problemFromDomain(ctx, err)
-	}
-	items, link := nextLink(info(ctx).url, in.PageParams, items, func(a icymorning.Asset) int64 { return a.ID })
-	out := &listOutput[asset]{Link: link, Body: make([]asset, len(items))}
-	for i := range items {
-		out.Body[i] = toAsset(&items[i])
-	}
-	return out, nil
+	return listPage(ctx, s, in.PageParams, func(p icymorning.Page) ([]icymorning.Asset, error) {
+		return s.store.Assets(ctx, icymorning.AssetFilter{
+			AnalystID: in.AnalystID.ptr(), IsActive: in.IsActive.ptr(), Name: in.Name.ptr(), Page: p})
+	}, func(a *icymorning.Asset) int64 { return a.ID }, toAsset)
 }
 
 func (s *Server) handleAssetGet(ctx context.Context, in *PathID) (*assetOutput, error) {

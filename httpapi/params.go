@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/base64"
 	"net/url"
 	"reflect"
@@ -58,7 +59,7 @@ func encodeCursor(lastID int64) string {
 }
 
 // page turns the paging parameters into a domain Page that asks for one
-// row more than the limit, which tells whether a next page exists.
+// row more than the limit (see listPage).
 func (p PageParams) page() (icymorning.Page, error) {
 	pg := icymorning.Page{Limit: p.Limit + 1}
 	if p.Cursor == "" {
@@ -74,19 +75,33 @@ func (p PageParams) page() (icymorning.Page, error) {
 	return pg, nil
 }
 
-// nextLink trims items to the limit and, when more exist, returns the Link
-// header of the next page: the request's own URL with a new cursor, so every
-// filter carries over.
-func nextLink[T any](u *url.URL, p PageParams, items []T, id func(T) int64) ([]T, string) {
-	if len(items) <= p.Limit {
-		return items, ""
+// listPage runs one page of a list: it fetches one row more than the
+// limit, which tells whether a next page exists, and when one does, links it
+// with the request's own URL and a new cursor, so every filter carries over.
+func listPage[T, O any](ctx context.Context, s *Server, p PageParams,
+	fetch func(icymorning.Page) ([]T, error), id func(*T) int64, show func(*T) O) (*listOutput[O], error) {
+	pg, err := p.page()
+	if err != nil {
+		return nil, err
 	}
-	items = items[:p.Limit]
-	q := u.Query()
-	q.Set("cursor", encodeCursor(id(items[len(items)-1])))
-	q.Set("limit", strconv.Itoa(p.Limit))
-	next := url.URL{Path: u.Path, RawQuery: q.Encode()}
-	return items, "<" + next.String() + `>; rel="next"`
+	items, err := fetch(pg)
+	if err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
+	out := &listOutput[O]{}
+	if len(items) > p.Limit {
+		items = items[:p.Limit]
+		u := info(ctx).url
+		q := u.Query()
+		q.Set("cursor", encodeCursor(id(&items[len(items)-1])))
+		q.Set("limit", strconv.Itoa(p.Limit))
+		out.Link = "<" + (&url.URL{Path: u.Path, RawQuery: q.Encode()}).String() + `>; rel="next"`
+	}
+	out.Body = make([]O, len(items))
+	for i := range items {
+		out.Body[i] = show(&items[i])
+	}
+	return out, nil
 }
 
 // PathID is the id in a resource's path.

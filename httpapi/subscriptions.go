@@ -50,20 +50,8 @@ func (s *Server) handleSubscriptionCreate(ctx context.Context, in *subscriptionW
 }
 
 func (s *Server) handleSubscriptionList(ctx context.Context, in *PageParams) (*listOutput[subscription], error) {
-	pg, err := in.page()
-	if err != nil {
-		return nil, err
-	}
-	items, err := s.store.Subscriptions(ctx, pg)
-	if err != nil {
-		return nil, s.problemFromDomain(ctx, err)
-	}
-	items, link := nextLink(info(ctx).url, *in, items, func(x icymorning.Subscription) int64 { return x.ID })
-	out := &listOutput[subscription]{Link: link, Body: make([]subscription, len(items))}
-	for i := range items {
-		out.Body[i] = toSubscription(&items[i])
-	}
-	return out, nil
+	return listPage(ctx, s, *in, func(p icymorning.Page) ([]icymorning.Subscription, error) { return s.store.Subscriptions(ctx, p) },
+		func(x *icymorning.Subscription) int64 { return x.ID }, toSubscription)
 }
 
 type subscriptionDeleteOutput struct {

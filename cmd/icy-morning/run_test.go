@@ -176,14 +176,17 @@ func TestServeOnPostgres(t *testing.T) {
 	}
 }
 
+// databases are the two engines, each a new empty database per test.
+var databases = []struct {
+	name string
+	url  func(t *testing.T) string
+}{
+	{"sqlite", func(t *testing.T) string { return "sqlite:///" + filepath.Join(t.TempDir(), "m.db") }},
+	{"postgres", func(t *testing.T) string { return testdb.Postgres(t) }},
+}
+
 func TestMigrateCommands(t *testing.T) {
-	for _, db := range []struct {
-		name string
-		url  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return "sqlite:///" + filepath.Join(t.TempDir(), "m.db") }},
-		{"postgres", func(t *testing.T) string { return testdb.Postgres(t) }},
-	} {
+	for _, db := range databases {
 		t.Run(db.name, func(t *testing.T) {
 			url := db.url(t)
 			cmd := func(args ...string) string {
@@ -217,13 +220,7 @@ func TestMigrateCommands(t *testing.T) {
 // TestConcurrentMigrations starts several migrations of one new database at
 // once: the lock must make all of them succeed.
 func TestConcurrentMigrations(t *testing.T) {
-	for _, db := range []struct {
-		name string
-		url  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return "sqlite:///" + filepath.Join(t.TempDir(), "c.db") }},
-		{"postgres", func(t *testing.T) string { return testdb.Postgres(t) }},
-	} {
+	for _, db := range databases {
 		t.Run(db.name, func(t *testing.T) {
 			url := db.url(t)
 			var wg sync.WaitGroup
