@@ -6,7 +6,7 @@ STATICCHECK_VERSION := v0.8.2
 GOBIN := $(shell $(GO) env GOPATH)/bin
 LDFLAGS := -s -w -X main.buildVersion=$(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: init build serve test lint bench clean
+.PHONY: init build serve test e2e lint bench clean
 
 ## init: download modules and install the lint tool
 init:
@@ -26,6 +26,10 @@ test:
 	@[ -n "$$TEST_DATABASE_URL" ] || echo "WARNING: TEST_DATABASE_URL is unset: the PostgreSQL tests will be SKIPPED (see README)"
 	$(GO) test -race -count=1 ./...
 	@[ -n "$$TEST_DATABASE_URL" ] || echo "WARNING: the PostgreSQL tests were SKIPPED: set TEST_DATABASE_URL to run them"
+
+## e2e: a real browser opens /docs, authorizes and creates an asset (installs Chromium if missing)
+e2e: build
+	SKIP_BUILD=1 bash e2e/run.sh
 
 ## lint: gofmt, go vet and staticcheck
 lint:

@@ -18,12 +18,19 @@ func toAnalyst(a *icymorning.Analyst) analyst {
 	return analyst{ID: a.ID, Name: a.Name, Company: a.Company}
 }
 
-// analystWrite is the body of POST and PUT; unknown members are ignored.
-type analystWrite struct {
+// AnalystWrite is the body of POST; unknown members are ignored. Exported
+// for the same reason as AssetWrite.
+type AnalystWrite struct {
 	_       struct{} `additionalProperties:"true"`
-	ID      int64    `json:"id,omitempty" doc:"PUT only, optional: must equal the id in the path."`
 	Name    string   `json:"name" minLength:"1" maxLength:"255"`
 	Company string   `json:"company" minLength:"1" maxLength:"255"`
+}
+
+// analystReplace is the body of PUT: a whole analyst, and optionally its id.
+type analystReplace struct {
+	_ struct{} `additionalProperties:"true"`
+	AnalystWrite
+	ID int64 `json:"id,omitempty" doc:"Optional; must equal the id in the path."`
 }
 
 // analystPatch is a JSON Merge Patch (RFC 7396) of an analyst.
@@ -55,11 +62,11 @@ func (s *Server) handleAnalystGet(ctx context.Context, in *PathID) (*analystOutp
 	return analystOut(a), nil
 }
 
-type analystWriteInput struct {
-	Body analystWrite
+type AnalystWriteInput struct {
+	Body AnalystWrite
 }
 
-func (s *Server) handleAnalystCreate(ctx context.Context, in *analystWriteInput) (*analystOutput, error) {
+func (s *Server) handleAnalystCreate(ctx context.Context, in *AnalystWriteInput) (*analystOutput, error) {
 	a := &icymorning.Analyst{Name: in.Body.Name, Company: in.Body.Company}
 	if err := s.store.CreateAnalyst(ctx, a); err != nil {
 		return nil, s.problemFromDomain(ctx, err)
@@ -69,7 +76,7 @@ func (s *Server) handleAnalystCreate(ctx context.Context, in *analystWriteInput)
 
 type analystReplaceInput struct {
 	PathID
-	Body analystWrite
+	Body analystReplace
 }
 
 func (s *Server) handleAnalystReplace(ctx context.Context, in *analystReplaceInput) (*analystOutput, error) {

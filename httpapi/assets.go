@@ -24,16 +24,24 @@ func toAsset(a *icymorning.Asset) asset {
 		IsActive: a.IsActive, AnalystID: a.AnalystID}
 }
 
-// assetWrite is the body of POST and PUT. Unknown members are ignored, as
-// the Python service did.
-type assetWrite struct {
+// AssetWrite is the body of POST. Unknown members are ignored, as the
+// Python service did. It is exported because Huma reads the members of
+// embedded structs (see assetReplace) only from exported types.
+type AssetWrite struct {
 	_             struct{} `additionalProperties:"true"`
-	ID            int64    `json:"id,omitempty" doc:"PUT only, optional: must equal the id in the path."`
 	Name          string   `json:"name" minLength:"1" maxLength:"255"`
 	Description   *string  `json:"description,omitempty" nullable:"true" maxLength:"10000"`
 	InceptionDate string   `json:"inception_date,omitempty" format:"date" doc:"Defaults to today (UTC)."`
 	IsActive      bool     `json:"is_active"`
 	AnalystID     int64    `json:"analyst_id" minimum:"1"`
+}
+
+// assetReplace is the body of PUT: a whole asset, and optionally its id,
+// which clients of the Python service send.
+type assetReplace struct {
+	_ struct{} `additionalProperties:"true"`
+	AssetWrite
+	ID int64 `json:"id,omitempty" doc:"Optional; must equal the id in the path."`
 }
 
 // assetPatch is a JSON Merge Patch (RFC 7396) of an asset: members present
@@ -79,7 +87,7 @@ func (s *Server) handleAssetGet(ctx context.Context, in *PathID) (*assetOutput, 
 }
 
 type assetWriteInput struct {
-	Body assetWrite
+	Body AssetWrite
 }
 
 // inceptionDate reads the optional inception date, defaulting to today.
@@ -109,7 +117,7 @@ func (s *Server) handleAssetCreate(ctx context.Context, in *assetWriteInput) (*a
 
 type assetReplaceInput struct {
 	PathID
-	Body assetWrite
+	Body assetReplace
 }
 
 func (s *Server) handleAssetReplace(ctx context.Context, in *assetReplaceInput) (*assetOutput, error) {

@@ -58,7 +58,7 @@ func NewServer(c Config) *Server {
 	cfg.OpenAPIPath = "/openapi"
 	// A relative server keeps "Try it out" working under a path prefix
 	// such as an API Gateway stage.
-	cfg.Servers = []*huma.Server{{URL: "/", Description: "this server"}}
+	cfg.Servers = []*huma.Server{{URL: ".", Description: "this server"}}
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		securityScheme: {Type: "http", Scheme: "basic", Description: "The account set by BASIC_AUTH_USERNAME and BASIC_AUTH_PASSWORD."},
 	}
