@@ -1,0 +1,158 @@
+// Command loadbench is the reproducible load benchmark of issue 2: it
+// builds icy-morning and the ceiling (bench/ceiling), seeds PostgreSQL and
+// SQLite, drives each endpoint with wrk at fixed concurrency on loopback,
+// and prints requests/s, latency percentiles, peak RSS and the verdict on
+// each performance target. The same report goes, as Markdown, to -out.
+//
+// Run it from the repository: go run ./bench/loadbench -duration 10s
+//
+// Everything it starts (servers, wrk) runs on 127.0.0.1, is bounded in
+// time, and is stopped by PID when the run ends, fails or is interrupted.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const defaultOut = "bench/results/latest.md"
+
+// options are the command's flags.
+type options struct {
+	pgURL       string
+	duration    time.Duration
+	warmup      time.Duration
+	threads     int
+	connections int
+	bin         string
+	ceilingBin  string
+	out         string
+	maxConns    int
+	startupRuns int
+	timeout     time.Duration
+	quietWait   time.Duration
+	retries     int
+	keep        bool
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.pgURL, "pg-url", "postgres://postgres:postgres@127.0.0.1:5432/icy_bench",
+		"PostgreSQL URL of the benchmark database; it is DROPPED and recreated, so its name must contain \"bench\"")
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measured wrk run")
+	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "length of the discarded wrk run before each measured one")
+	flag.IntVar(&o.threads, "threads", 2, "wrk threads (-t)")
+	flag.IntVar(&o.connections, "connections", 32, "wrk connections (-c)")
+	flag.StringVar(&o.bin, "bin", "", "icy-morning binary to test; empty builds bin/icy-morning")
+	flag.StringVar(&o.ceilingBin, "ceiling-bin", "", "ceiling binary; empty builds bin/icy-morning-ceiling")
+	flag.StringVar(&o.out, "out", defaultOut, "Markdown report file")
+	flag.IntVar(&o.maxConns, "max-conns", 0, "pass --max-conns to icy-morning; 0 keeps its default pool size")
+	flag.IntVar(&o.startupRuns, "startup-runs", 5, "start-up measurements on a fresh SQLite file")
+	flag.DurationVar(&o.timeout, "timeout", 0, "bound on the whole run; 0 derives one from -duration and -warmup")
+	flag.DurationVar(&o.quietWait, "quiet-wait", time.Minute, "before each scenario, wait up to this long for other processes to leave the CPU idle")
+	flag.IntVar(&o.retries, "retries", 2, "measure a scenario again, up to this many times, when other processes took CPU during it")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server logs, SQLite files)")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, o)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	if o.duration <= 0 || o.connections <= 0 || o.threads <= 0 || o.startupRuns <= 0 || o.retries < 0 {
+		return errors.New("-duration, -connections, -threads and -startup-runs must be positive, -retries not negative")
+	}
+	if o.timeout == 0 {
+		// 13 scenarios, each measured up to 1+retries times, plus building
+		// and seeding 1,000,000 rows twice, well under a minute each.
+		o.timeout = time.Duration(13*(1+o.retries))*(o.duration+o.warmup+o.quietWait+15*time.Second) + 10*time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return err
+	}
+	if err := checkLoopbackPG(o.pgURL); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "loadbench-")
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		logf("keeping %s", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+
+	// Every process started from here on is registered, so that whatever
+	// way run returns (error, ctrl-C, timeout), none outlives it.
+	procs := newRegistry()
+	defer procs.stopAll()
+
+	if o.bin == "" {
+		o.bin = filepath.Join(root, "bin", "icy-morning")
+		if err := goBuild(ctx, root, o.bin, "./cmd/icy-morning"); err != nil {
+			return err
+		}
+	}
+	if o.ceilingBin == "" {
+		o.ceilingBin = filepath.Join(root, "bin", "icy-morning-ceiling")
+		if err := goBuild(ctx, root, o.ceilingBin, "./bench/ceiling"); err != nil {
+			return err
+		}
+	}
+	scripts, err := writeScripts(tmp)
+	if err != nil {
+		return err
+	}
+
+	b := &bench{o: o, tmp: tmp, procs: procs, scripts: scripts}
+	if err := b.runAll(ctx); err != nil {
+		return err
+	}
+
+	rep := b.report()
+	fmt.Print(rep.text())
+	out := o.out
+	if out == defaultOut {
+		out = filepath.Join(root, defaultOut)
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, []byte(rep.markdown(commandLine())), 0o644); err != nil {
+		return err
+	}
+	logf("wrote %s", out)
+	if failures := rep.failures(); len(failures) > 0 {
+		return fmt.Errorf("run failed: %s", strings.Join(failures, "; "))
+	}
+	return nil
+}
+
+// commandLine is how this run was invoked, as a reader would retype it
+// (os.Args[0] is a temporary path under go run).
+func commandLine() string {
+	return strings.Join(append([]string{"go run ./bench/loadbench"}, os.Args[1:]...), " ")
+}
+
+// logf reports progress on stderr, so stdout holds only the report.
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,337 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// The issue's targets. Megabytes are decimal (10^6 bytes), the stricter
+// reading of "60 MB".
+const (
+	targetCeilingShare = 0.70
+	targetP99          = 10 * time.Millisecond
+	targetPageSlowdown = 1.3
+	targetStartup      = 100 * time.Millisecond
+	targetPeakRSS      = 60_000_000
+)
+
+// report is everything a run prints: the measurements, the ratios derived
+// from them and the verdict on each target.
+type report struct {
+	when     time.Time
+	machine  []string // "label: value" lines
+	load     string
+	results  []result
+	ratios   [][2]string // name, value
+	verdicts []verdict
+	startup  []time.Duration
+	problems []string // what makes the run invalid
+	warnings []string // what makes a figure doubtful
+}
+
+type verdict struct {
+	target   string
+	measured string
+	pass     bool
+}
+
+func (b *bench) find(scenario, database, server string, rows int) *result {
+	for i := range b.results {
+		r := &b.results[i]
+		if r.scenario == scenario && r.database == database && r.server == server && r.rows == rows {
+			return r
+		}
+	}
+	return nil
+}
+
+func (b *bench) report() *report {
+	rep := &report{
+		when:    time.Now().UTC(),
+		machine: machineInfo(b.pgVersion),
+		load: fmt.Sprintf("wrk -t%d -c%d -d%s --latency, after a %s warm-up run; a fresh server process per scenario; "+
+			"CPU is the cores used during the measured run by the server, wrk, PostgreSQL and everything else",
+			b.o.threads, b.o.connections, b.o.duration, b.o.warmup),
+		results: b.results,
+		startup: b.startup,
+	}
+
+	// A GET by id that fails is not a slow GET: the run is invalid.
+	for _, r := range b.results {
+		if r.scenario == scGetByID && r.non2xx > 0 {
+			rep.problems = append(rep.problems, fmt.Sprintf("%d non-2xx responses to GET by id on %s (%s)", r.non2xx, r.server, r.database))
+		}
+	}
+
+	// Other processes on the machine take CPU from the server; say so
+	// beside the figure rather than let it pass as the service's own.
+	for _, r := range b.results {
+		if !r.quiet || r.cpu.other > 0.1 {
+			rep.warnings = append(rep.warnings, fmt.Sprintf("%s on %s (%s, %s rows): other processes used %.2f cores during the run",
+				r.scenario, r.server, r.database, fmtInt(int64(r.rows)), r.cpu.other))
+		}
+	}
+
+	ceil := b.find(scGetByID, dbPostgres, serverCeiling, seedAssetsSmall)
+	for _, db := range []string{dbPostgres, dbSQLite} {
+		if svc := b.find(scGetByID, db, serverService, seedAssetsSmall); svc != nil && ceil != nil {
+			share := svc.rps / ceil.rps
+			rep.ratios = append(rep.ratios, [2]string{
+				fmt.Sprintf("GET by id, icy-morning on %s / ceiling on PostgreSQL", db),
+				fmt.Sprintf("%.0f / %.0f req/s = %.1f%%", svc.rps, ceil.rps, 100*share)})
+			if db == dbPostgres {
+				rep.verdicts = append(rep.verdicts, verdict{
+					target:   fmt.Sprintf("PostgreSQL GET by id >= %.0f%% of the ceiling's req/s", 100*targetCeilingShare),
+					measured: fmt.Sprintf("%.1f%% (%.0f of %.0f req/s)", 100*share, svc.rps, ceil.rps),
+					pass:     share >= targetCeilingShare,
+				})
+			}
+		}
+	}
+
+	// "Slower" is the loss of throughput at the same concurrency; the
+	// median latency ratio is shown beside it.
+	for _, db := range []string{dbPostgres, dbSQLite} {
+		for _, sc := range []string{scPageFirst, scPageDeep} {
+			small := b.find(sc, db, serverService, seedAssetsSmall)
+			large := b.find(sc, db, serverService, seedAssetsLarge)
+			if small == nil || large == nil {
+				continue
+			}
+			slowdown := small.rps / large.rps
+			rep.ratios = append(rep.ratios, [2]string{
+				fmt.Sprintf("%s on %s, 1,000,000 vs 1,000 rows", sc, db),
+				fmt.Sprintf("%.2fx slower (%.0f vs %.0f req/s; p50 %s vs %s)", slowdown, large.rps, small.rps, fmtMs(large.p50), fmtMs(small.p50))})
+			if db == dbPostgres && sc == scPageDeep {
+				rep.verdicts = append(rep.verdicts, verdict{
+					target:   fmt.Sprintf("PostgreSQL 100-row page (deep) at 1,000,000 rows <= %.1fx slower than at 1,000", targetPageSlowdown),
+					measured: fmt.Sprintf("%.2fx", slowdown),
+					pass:     slowdown <= targetPageSlowdown,
+				})
+			}
+		}
+	}
+
+	for _, r := range b.results {
+		if r.database != dbPostgres || r.server != serverService {
+			continue
+		}
+		rep.verdicts = append(rep.verdicts, verdict{
+			target:   fmt.Sprintf("PostgreSQL p99 < %s at %d connections: %s, %s rows", fmtMs(targetP99), b.o.connections, r.scenario, fmtInt(int64(r.rows))),
+			measured: fmtMs(r.p99),
+			pass:     r.p99 < targetP99,
+		})
+	}
+
+	if len(b.startup) > 0 {
+		med, worst := median(b.startup), slices.Max(b.startup)
+		rep.ratios = append(rep.ratios, [2]string{
+			fmt.Sprintf("start-up to first 200, new SQLite file (%d runs)", len(b.startup)),
+			fmt.Sprintf("median %s, max %s", fmtMs(med), fmtMs(worst))})
+		rep.verdicts = append(rep.verdicts, verdict{
+			target:   fmt.Sprintf("SQLite start-up to first 200 < %s (median of %d)", fmtMs(targetStartup), len(b.startup)),
+			measured: fmt.Sprintf("median %s, max %s", fmtMs(med), fmtMs(worst)),
+			pass:     med < targetStartup,
+		})
+	}
+
+	for _, db := range []string{dbPostgres, dbSQLite} {
+		var peak result
+		for _, r := range b.results {
+			if r.database == db && r.server == serverService && r.peakRSS > peak.peakRSS {
+				peak = r
+			}
+		}
+		if peak.peakRSS > 0 {
+			rep.verdicts = append(rep.verdicts, verdict{
+				target:   fmt.Sprintf("%s peak RSS under load < %s (largest of its scenarios)", db, fmtMB(targetPeakRSS)),
+				measured: fmt.Sprintf("%s (%s, %s rows)", fmtMB(peak.peakRSS), peak.scenario, fmtInt(int64(peak.rows))),
+				pass:     peak.peakRSS < targetPeakRSS,
+			})
+		}
+	}
+	return rep
+}
+
+func (r *report) failures() []string { return r.problems }
+
+var tableHeader = []string{"Scenario", "Database", "Server", "Rows", "req/s", "p50", "p99", "Peak RSS", "Non-2xx", "Socket errors",
+	"CPU server/wrk/db/other"}
+
+func (r *report) tableRows() [][]string {
+	var rows [][]string
+	for _, x := range r.results {
+		rows = append(rows, []string{x.scenario, x.database, x.server, fmtInt(int64(x.rows)), fmtInt(int64(x.rps + 0.5)),
+			fmtMs(x.p50), fmtMs(x.p99), fmtMB(x.peakRSS), fmtInt(x.non2xx), fmtInt(x.socketErrors), fmtCPU(x.cpu)})
+	}
+	return rows
+}
+
+func passFail(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+// text is the report for the terminal.
+func (r *report) text() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\nLoad benchmark, %s\n", r.when.Format(time.RFC3339))
+	for _, m := range r.machine {
+		fmt.Fprintf(&sb, "  %s\n", m)
+	}
+	fmt.Fprintf(&sb, "  Load: %s\n\n", r.load)
+
+	tw := tabwriter.NewWriter(&sb, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, strings.Join(tableHeader, "\t")+"\t")
+	for _, row := range r.tableRows() {
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	}
+	tw.Flush()
+
+	sb.WriteString("\nRatios\n")
+	for _, x := range r.ratios {
+		fmt.Fprintf(&sb, "  %s: %s\n", x[0], x[1])
+	}
+	sb.WriteString("\nTargets\n")
+	for _, v := range r.verdicts {
+		fmt.Fprintf(&sb, "  %s  %s: %s\n", passFail(v.pass), v.target, v.measured)
+	}
+	for _, w := range r.warnings {
+		fmt.Fprintf(&sb, "\nWARNING: %s\n", w)
+	}
+	for _, p := range r.problems {
+		fmt.Fprintf(&sb, "\nINVALID RUN: %s\n", p)
+	}
+	sb.WriteString("\n")
+	return sb.String()
+}
+
+// markdown is the report for docs/performance.md and bench/results.
+func (r *report) markdown(command string) string {
+	var sb strings.Builder
+	sb.WriteString("# Load benchmark results\n\n")
+	fmt.Fprintf(&sb, "- Date: %s\n", r.when.Format("2006-01-02 15:04 MST"))
+	for _, m := range r.machine {
+		fmt.Fprintf(&sb, "- %s\n", m)
+	}
+	fmt.Fprintf(&sb, "- Command: `%s`\n", command)
+	fmt.Fprintf(&sb, "- Load: %s\n\n", r.load)
+
+	sb.WriteString("| " + strings.Join(tableHeader, " | ") + " |\n|")
+	for i := range tableHeader {
+		if i < 3 {
+			sb.WriteString("---|")
+		} else {
+			sb.WriteString("--:|")
+		}
+	}
+	sb.WriteString("\n")
+	for _, row := range r.tableRows() {
+		sb.WriteString("| " + strings.Join(row, " | ") + " |\n")
+	}
+
+	sb.WriteString("\n## Ratios\n\n")
+	for _, x := range r.ratios {
+		fmt.Fprintf(&sb, "- %s: %s\n", x[0], x[1])
+	}
+	sb.WriteString("\n## Targets\n\n| Target | Measured | Verdict |\n|---|---|---|\n")
+	for _, v := range r.verdicts {
+		fmt.Fprintf(&sb, "| %s | %s | %s |\n", v.target, v.measured, passFail(v.pass))
+	}
+	if len(r.warnings) > 0 {
+		sb.WriteString("\n## Warnings\n\n")
+		for _, w := range r.warnings {
+			fmt.Fprintf(&sb, "- %s\n", w)
+		}
+	}
+	for _, p := range r.problems {
+		fmt.Fprintf(&sb, "\n**Invalid run:** %s\n", p)
+	}
+	return sb.String()
+}
+
+// machineInfo describes where the run happened, so that figures from
+// different machines are not compared by mistake.
+func machineInfo(pgVersion string) []string {
+	cpu := firstField("/proc/cpuinfo", "model name")
+	mem := firstField("/proc/meminfo", "MemTotal")
+	if kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(mem, "kB")), 10, 64); err == nil {
+		mem = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+	}
+	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	wrkVersion := "unknown"
+	// wrk -v prints its version and exits with status 1.
+	if out, _ := exec.Command("wrk", "-v").CombinedOutput(); len(out) > 0 {
+		line, _, _ := strings.Cut(string(out), "\n")
+		line, _, _ = strings.Cut(line, " Copyright")
+		wrkVersion = strings.TrimSpace(line)
+	}
+	return []string{
+		fmt.Sprintf("Machine: %d CPUs (%s), %s memory, Linux %s", runtime.NumCPU(), cpu, mem, strings.TrimSpace(string(kernel))),
+		fmt.Sprintf("Software: %s, %s, PostgreSQL %s on 127.0.0.1", runtime.Version(), wrkVersion, pgVersion),
+	}
+}
+
+// firstField returns the value of the first "key : value" line in a /proc
+// file, or "unknown".
+func firstField(path, key string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(k) == key {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func fmtMs(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + " ms"
+}
+
+// fmtCPU shows the cores each party used, in the table's column order.
+func fmtCPU(u cpuUse) string {
+	return fmt.Sprintf("%.2f/%.2f/%.2f/%.2f", u.server, u.wrk, u.db, u.other)
+}
+
+func fmtMB(b int64) string { return strconv.FormatFloat(float64(b)/1e6, 'f', 1, 64) + " MB" }
+
+// fmtInt writes n with thousands separators.
+func fmtInt(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	if n < 0 {
+		return "-" + fmtInt(-n)
+	}
+	var sb strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteRune(c)
+	}
+	return sb.String()
+}
