@@ -41,7 +41,7 @@ lint:
 
 ## bench: the load benchmark on loopback (needs wrk and a PostgreSQL; see docs/performance.md)
 bench:
-	$(GO) run ./bench/loadbench $(BENCH_FLAGS)
+	$(GO) run ./bench/loadbench -duration 10s $(BENCH_FLAGS)
 
 ## clean: remove build output and the local database
 clean:

@@ -112,3 +112,12 @@ func TestErrorHelpers(t *testing.T) {
 		t.Fatal("nil error has a code")
 	}
 }
+
+func TestDateString(t *testing.T) {
+	for _, d := range []Date{{1, 1, 1}, {999, 12, 31}, {2024, 2, 29}, {9999, 12, 31}, {10000, 1, 1}, {0, 1, 1}} {
+		want := fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+		if got := d.String(); got != want {
+			t.Errorf("%+v.String() = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -12,7 +12,7 @@ const (
 	sqlAnalystInsert = `INSERT INTO analysts (name, company, created_at, updated_at)
 VALUES ($1, $2, $3, $3) RETURNING ` + analystColumns
 	sqlAnalystGet  = `SELECT ` + analystColumns + ` FROM analysts WHERE id = $1`
-	sqlAnalystList = `SELECT ` + analystColumns + ` FROM analysts WHERE id > $1 ORDER BY id LIMIT $2`
+	sqlAnalystList = `SELECT ` + analystColumns + ` FROM analysts WHERE id > $1 ORDER BY id `
 	// One statement applies a partial update, so concurrent PATCHes cannot
 	// lose each other's changes: $n picks whether a member changes.
 	sqlAnalystUpdate = `UPDATE analysts SET
@@ -56,7 +56,7 @@ func (s *Store) Analyst(ctx context.Context, id int64) (*icymorning.Analyst, err
 
 // Analysts implements icymorning.AnalystStore.
 func (s *Store) Analysts(ctx context.Context, p icymorning.Page) ([]icymorning.Analyst, error) {
-	out, err := list(ctx, s.r, p.Limit, scanAnalyst, sqlAnalystList, p.After, p.Limit)
+	out, err := list(ctx, s.r, p.Limit, scanAnalyst, sqlAnalystList+limitClause(p.Limit), p.After)
 	if err != nil {
 		return nil, s.internal("list analysts", err)
 	}

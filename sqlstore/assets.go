@@ -91,8 +91,7 @@ func assetListSQL(f icymorning.AssetFilter) (string, []any) {
 	if f.Name != nil {
 		add("name", *f.Name)
 	}
-	args = append(args, f.Limit)
-	b.WriteString(" ORDER BY id LIMIT $" + strconv.Itoa(len(args)))
+	b.WriteString(" ORDER BY id " + limitClause(f.Limit))
 	return b.String(), args
 }
 

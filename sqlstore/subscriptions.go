@@ -15,7 +15,7 @@ const (
 	sqlSubscriptionInsert = `INSERT INTO subscriptions (email, topic, created_at, updated_at)
 VALUES ($1, $2, $3, $3) ON CONFLICT (email, topic) DO NOTHING RETURNING ` + subscriptionColumns
 	sqlSubscriptionFind = `SELECT ` + subscriptionColumns + ` FROM subscriptions WHERE email = $1 AND topic = $2`
-	sqlSubscriptionList = `SELECT ` + subscriptionColumns + ` FROM subscriptions WHERE id > $1 ORDER BY id LIMIT $2`
+	sqlSubscriptionList = `SELECT ` + subscriptionColumns + ` FROM subscriptions WHERE id > $1 ORDER BY id `
 	sqlSubscriptionDel  = `DELETE FROM subscriptions WHERE id = $1 RETURNING ` + subscriptionColumns
 )
 
@@ -52,7 +52,7 @@ func (s *Store) CreateSubscription(ctx context.Context, sub *icymorning.Subscrip
 
 // Subscriptions implements icymorning.SubscriptionStore.
 func (s *Store) Subscriptions(ctx context.Context, p icymorning.Page) ([]icymorning.Subscription, error) {
-	out, err := list(ctx, s.r, p.Limit, scanSubscription, sqlSubscriptionList, p.After, p.Limit)
+	out, err := list(ctx, s.r, p.Limit, scanSubscription, sqlSubscriptionList+limitClause(p.Limit), p.After)
 	if err != nil {
 		return nil, s.internal("list subscriptions", err)
 	}
