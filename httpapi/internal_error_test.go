@@ -1,0 +1,62 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/icy-morning/icy-morning/auth"
+	"github.com/icy-morning/icy-morning/httpapi"
+	"github.com/icy-morning/icy-morning/sqlstore"
+)
+
+// TestInternalErrorsLeakNothing: when the database fails, the client gets a
+// 500 (or, for readiness, a 503) problem that names only the request id,
+// and the log holds the cause under that id.
+func TestInternalErrorsLeakNothing(t *testing.T) {
+	store, err := sqlstore.Open(context.Background(), "sqlite:///"+t.TempDir()+"/gone.db", sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Close() // every query now fails inside the driver
+	var logs bytes.Buffer
+	basic, _ := auth.NewBasic(user, pass)
+	h := httpapi.NewServer(httpapi.Config{Store: store, Auth: basic, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+
+	tests := []struct {
+		path   string
+		status int
+	}{
+		{"/api/v1/assets/1", 500},
+		{"/api/v1/analysts", 500},
+		{"/readyz", 503},
+		{"/healthz", 200},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", tt.path, nil)
+		r.Header.Set("X-Request-Id", "trace-"+strings.Trim(tt.path, "/"))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tt.status {
+			t.Fatalf("%s: %d, want %d: %s", tt.path, w.Code, tt.status, w.Body)
+		}
+		if tt.status != 500 {
+			continue
+		}
+		var p struct{ Detail string }
+		if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
+			t.Fatal(err)
+		}
+		id := r.Header.Get("X-Request-Id")
+		if p.Detail != "internal error (request id "+id+")" {
+			t.Fatalf("%s: detail %q says more than the request id", tt.path, p.Detail)
+		}
+		if !strings.Contains(logs.String(), `"msg":"internal error","request_id":"`+id+`"`) || !strings.Contains(logs.String(), "closed") {
+			t.Fatalf("%s: cause not logged under the request id:\n%s", tt.path, logs.String())
+		}
+	}
+}
