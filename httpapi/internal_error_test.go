@@ -8,9 +8,13 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/icy-morning/icy-morning/auth"
 	"github.com/icy-morning/icy-morning/httpapi"
+	"github.com/icy-morning/icy-morning/internal/testdb"
 	"github.com/icy-morning/icy-morning/sqlstore"
 )
 
@@ -58,5 +62,41 @@ func TestInternalErrorsLeakNothing(t *testing.T) {
 		if !strings.Contains(logs.String(), `"msg":"internal error","request_id":"`+id+`"`) || !strings.Contains(logs.String(), "closed") {
 			t.Fatalf("%s: cause not logged under the request id:\n%s", tt.path, logs.String())
 		}
+	}
+}
+
+// TestRequestTimeout: a database call that outlives the request's time
+// budget ends in a 503 problem, not a hung request.
+func TestRequestTimeout(t *testing.T) {
+	url := testdb.Postgres(t)
+	store, err := sqlstore.Open(context.Background(), url, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := store.MigrateUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Lock the table from another session so the read must wait.
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	tx, err := conn.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(context.Background(), "LOCK TABLE assets IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	basic, _ := auth.NewBasic(user, pass)
+	h := httpapi.NewServer(httpapi.Config{Store: store, Auth: basic, RequestTimeout: 200 * time.Millisecond})
+	w := httptest.NewRecorder()
+	start := time.Now()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/api/v1/assets/1", nil))
+	if w.Code != 503 || time.Since(start) > 5*time.Second {
+		t.Fatalf("status %d after %v: %s", w.Code, time.Since(start), w.Body)
 	}
 }

@@ -99,7 +99,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				id = newRequestID()
 			}
 		}
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, &requestInfo{id: id, url: r.URL}))
+		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+		defer cancel()
+		r = r.WithContext(context.WithValue(ctx, requestIDKey, &requestInfo{id: id, url: r.URL}))
 		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -23,10 +24,19 @@ type Config struct {
 	Logger *slog.Logger
 	// Version is reported in the OpenAPI document.
 	Version string
+	// RequestTimeout bounds the work done for one request, database calls
+	// included, so that a stuck database cannot pile up requests; past it
+	// the client gets a 503. Zero means DefaultRequestTimeout.
+	RequestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is the default Config.RequestTimeout: shorter than
+// the HTTP server's write timeout, so the 503 can still be sent.
+const DefaultRequestTimeout = 15 * time.Second
 
 // Server is the HTTP API.
 type Server struct {
+	timeout time.Duration
 	store   icymorning.Store
 	auth    icymorning.Authenticator
 	logger  *slog.Logger
@@ -45,7 +55,10 @@ func NewServer(c Config) *Server {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{store: c.Store, auth: c.Auth, logger: c.Logger}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	s := &Server{store: c.Store, auth: c.Auth, logger: c.Logger, timeout: c.RequestTimeout}
 
 	cfg := huma.DefaultConfig("Icy Morning API", c.Version)
 	cfg.Info.Description = "Tracks investment assets and the analysts who cover them, " +
