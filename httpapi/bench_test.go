@@ -1,17 +1,13 @@
 package httpapi_test
 
 import (
-	"context"
 	"fmt"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 
-	"github.com/icy-morning/icy-morning/auth"
-	"github.com/icy-morning/icy-morning/httpapi"
 	"github.com/icy-morning/icy-morning/internal/testdb"
-	"github.com/icy-morning/icy-morning/sqlstore"
 )
 
 // BenchmarkAPI measures the in-process cost of the hot requests, without
@@ -23,17 +19,7 @@ func BenchmarkAPI(b *testing.B) {
 		urls["postgres"] = testdb.Postgres(b)
 	}
 	for name, url := range urls {
-		ctx := context.Background()
-		store, err := sqlstore.Open(ctx, url, sqlstore.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer store.Close()
-		if _, err := store.MigrateUp(ctx); err != nil {
-			b.Fatal(err)
-		}
-		basic, _ := auth.NewBasic(user, pass)
-		h := httpapi.NewServer(httpapi.Config{Store: store, Auth: basic})
+		h, _ := newAPI(b, url)
 		send := func(method, path, body string) int {
 			r := httptest.NewRequest(method, path, strings.NewReader(body))
 			r.Header.Set("Content-Type", "application/json")

@@ -1,16 +1,11 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/icy-morning/icy-morning/auth"
-	"github.com/icy-morning/icy-morning/httpapi"
-	"github.com/icy-morning/icy-morning/sqlstore"
 )
 
 // FuzzWrites throws arbitrary bodies, paths and content types at the write
@@ -31,17 +26,7 @@ func FuzzWrites(f *testing.F) {
 	} {
 		f.Add(seed.method, seed.path, seed.ctype, seed.body)
 	}
-	ctx := context.Background()
-	store, err := sqlstore.Open(ctx, "sqlite://:memory:", sqlstore.Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer store.Close()
-	if _, err := store.MigrateUp(ctx); err != nil {
-		f.Fatal(err)
-	}
-	basic, _ := auth.NewBasic(user, pass)
-	h := httpapi.NewServer(httpapi.Config{Store: store, Auth: basic})
+	h, _ := newAPI(f, "sqlite://:memory:")
 	seed := httptest.NewRequest("POST", "/api/v1/analysts", strings.NewReader(`{"name":"a","company":"b"}`))
 	seed.Header.Set("Content-Type", "application/json")
 	seed.SetBasicAuth(user, pass)

@@ -55,22 +55,29 @@ func forEachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 	}
 }
 
-func newEnv(t *testing.T, url string) *env {
-	t.Helper()
+// newAPI opens and migrates the database at url (closed when the test
+// ends) and builds the API over it, with the test account.
+func newAPI(tb testing.TB, url string) (*httpapi.Server, *sqlstore.Store) {
+	tb.Helper()
 	ctx := context.Background()
 	store, err := sqlstore.Open(ctx, url, sqlstore.Options{})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { store.Close() })
+	tb.Cleanup(func() { store.Close() })
 	if _, err := store.MigrateUp(ctx); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	basic, err := auth.NewBasic(user, pass)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	api := httpapi.NewServer(httpapi.Config{Store: store, Auth: basic, Version: "test"})
+	return httpapi.NewServer(httpapi.Config{Store: store, Auth: basic, Version: "test"}), store
+}
+
+func newEnv(t *testing.T, url string) *env {
+	t.Helper()
+	api, store := newAPI(t, url)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	documented := http.NewServeMux()
