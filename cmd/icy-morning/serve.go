@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -35,6 +36,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	tuneGC(getenv)
 	authn, err := basicAuth(&c, stderr)
 	if err != nil {
 		return err
@@ -123,4 +125,20 @@ func openStore(ctx context.Context, c *config, logger *slog.Logger) (*sqlstore.S
 func envInt(getenv func(string) string, key string) int {
 	n, _ := strconv.Atoi(getenv(key))
 	return n
+}
+
+// tuneGC trades some memory for CPU unless GOGC or GOMEMLIMIT is set. The
+// service's heap is small and mostly short-lived response garbage, so the
+// default GOGC=100 collects often: at GOGC=200 a 100-row page served 11%
+// more requests/s at a 6% lower p99 on 2 cores (docs/performance.md), and
+// peak RSS under 1000-row pages rose from 36 to 43 MB. The soft memory limit
+// makes the collector work harder before the heap passes it, so the trade
+// cannot grow without bound.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(48 << 20)
+	}
 }
