@@ -45,8 +45,11 @@ func newFlags(name, synopsis string, getenv func(string) string, stderr io.Write
 		fmt.Fprintf(stderr, "Usage: icy-morning %s\n\n", synopsis)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&c.databaseURL, "database-url", envDatabaseURL(getenv),
-		"database URL: postgres://..., sqlite:///relative.db, sqlite:////absolute.db or sqlite://:memory: (env DATABASE_URL, then SQLALCHEMY_DATABASE_CONNECTION_URI)")
+	// No default from the environment here: --help prints defaults, and a
+	// database URL may hold a password. parseConfig fills it in.
+	fs.StringVar(&c.databaseURL, "database-url", "",
+		"database URL: postgres://..., sqlite:///relative.db, sqlite:////absolute.db or sqlite://:memory:\n"+
+			"(default: env DATABASE_URL, then SQLALCHEMY_DATABASE_CONNECTION_URI, then "+defaultDatabaseURL+")")
 	fs.StringVar(&c.logLevel, "log-level", envOr(getenv, "LOG_LEVEL", "info"), "debug, info, warn or error (env LOG_LEVEL)")
 	fs.StringVar(&c.logFormat, "log-format", envOr(getenv, "LOG_FORMAT", "json"), "json or text (env LOG_FORMAT)")
 	return fs
@@ -57,6 +60,17 @@ func envOr(getenv func(string) string, key, def string) string {
 		return v
 	}
 	return def
+}
+
+// parseConfig parses a command's flags and fills in what they left unset.
+func parseConfig(fs *flag.FlagSet, args []string, c *config, getenv func(string) string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if c.databaseURL == "" {
+		c.databaseURL = envDatabaseURL(getenv)
+	}
+	return nil
 }
 
 // parse parses args, printing the usage on error.

@@ -18,7 +18,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		action, args = args[0], args[1:]
 	}
-	if err := parse(fs, args); err != nil {
+	if err := parseConfig(fs, args, &c, getenv); err != nil {
 		return err
 	}
 	if action == "" && fs.NArg() == 1 {

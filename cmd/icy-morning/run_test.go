@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -316,5 +318,18 @@ func TestGracefulShutdown(t *testing.T) {
 	if res, err := http.Get(base + "/healthz"); err == nil {
 		res.Body.Close()
 		t.Fatalf("new request served after shutdown: %d", res.StatusCode)
+	}
+}
+
+// TestHelpHidesSecrets: --help prints defaults, and must not print a
+// password taken from the environment.
+func TestHelpHidesSecrets(t *testing.T) {
+	for _, cmd := range []string{"serve", "migrate"} {
+		var out syncBuffer
+		err := run(context.Background(), []string{cmd, "--help"},
+			env(map[string]string{"DATABASE_URL": "postgres://u:s3cr3t@db/icy", "BASIC_AUTH_PASSWORD": "s3cr3t"}), &out, &out)
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out.String(), "-database-url") || strings.Contains(out.String(), "s3cr3t") {
+			t.Fatalf("%s --help: err %v, output:\n%s", cmd, err, out.String())
+		}
 	}
 }

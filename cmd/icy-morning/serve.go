@@ -29,7 +29,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&c.migrate, "migrate", true, "apply pending migrations at start-up")
 	fs.IntVar(&c.maxConns, "max-conns", envInt(getenv, "DB_MAX_CONNS"), "database connection pool size; 0 for the default (env DB_MAX_CONNS)")
 	c.authUser, c.authPass = getenv("BASIC_AUTH_USERNAME"), getenv("BASIC_AUTH_PASSWORD")
-	if err := parse(fs, args); err != nil {
+	if err := parseConfig(fs, args, &c, getenv); err != nil {
 		return err
 	}
 	logger, err := newLogger(&c, stderr)
