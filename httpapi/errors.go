@@ -67,6 +67,8 @@ func newProblem(status int, msg string, errs ...error) huma.StatusError {
 		msg = "validation failed"
 	case status == http.StatusBadRequest && len(details) > 0 && details[0].Location == "body":
 		msg = "request body is not valid JSON"
+	case status == http.StatusUnsupportedMediaType:
+		msg = "the request body must be JSON (Content-Type: application/json, or application/merge-patch+json for PATCH)"
 	}
 	return &huma.ErrorModel{
 		Type:   problemType,

@@ -79,6 +79,10 @@ func TestHostileInput(t *testing.T) {
 		if r := e.do(req{method: "PUT", path: "/api/v1/assets"}); r.Header.Get("Allow") == "" {
 			t.Fatal("405 without Allow")
 		}
+		r := e.do(req{method: "POST", path: "/api/v1/analysts", body: "x", header: map[string]string{"Content-Type": "text/plain"}})
+		if !strings.Contains(string(r.body), "application/json") {
+			t.Fatalf("415 does not say what to send: %s", r.body)
+		}
 	})
 }
 
