@@ -5,7 +5,6 @@ import (
 	"database/sql"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -17,7 +16,6 @@ import (
 type querier interface {
 	queryRow(ctx context.Context, sql string, args ...any) row
 	query(ctx context.Context, sql string, args ...any) (rows, error)
-	exec(ctx context.Context, sql string, args ...any) (int64, error)
 }
 
 type row interface{ Scan(dest ...any) error }
@@ -45,7 +43,6 @@ type pgxQ struct {
 	q interface {
 		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 		Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-		Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	}
 }
 
@@ -59,11 +56,6 @@ func (p pgxQ) query(ctx context.Context, s string, args ...any) (rows, error) {
 		return nil, err
 	}
 	return r, nil
-}
-
-func (p pgxQ) exec(ctx context.Context, s string, args ...any) (int64, error) {
-	tag, err := p.q.Exec(ctx, s, args...)
-	return tag.RowsAffected(), err
 }
 
 type pgxPool struct {
@@ -96,7 +88,6 @@ type sqlQ struct {
 	q interface {
 		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	}
 }
 
@@ -110,14 +101,6 @@ func (s sqlQ) query(ctx context.Context, q string, args ...any) (rows, error) {
 		return nil, err
 	}
 	return sqlRows{r}, nil
-}
-
-func (s sqlQ) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	res, err := s.q.ExecContext(ctx, q, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
 }
 
 type sqlRows struct{ *sql.Rows }

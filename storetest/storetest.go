@@ -358,7 +358,7 @@ func testConcurrentPartialUpdates(t *testing.T, s icymorning.Store) {
 	a := newAsset(t, s, "Fund", an.ID, false)
 	const n = 20
 	errs := make(chan error, 2*n)
-	for i := range n {
+	for range n {
 		go func() {
 			_, err := s.UpdateAsset(ctx, a.ID, icymorning.AssetUpdate{IsActive: icymorning.Set(true)})
 			errs <- err
@@ -366,7 +366,6 @@ func testConcurrentPartialUpdates(t *testing.T, s icymorning.Store) {
 		go func() {
 			_, err := s.UpdateAsset(ctx, a.ID, icymorning.AssetUpdate{Name: icymorning.Set("Renamed")})
 			errs <- err
-			_ = i
 		}()
 	}
 	for range 2 * n {
