@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -128,53 +129,28 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
-// muxErrors turns the mux's plain-text 404 and 405 answers into problems.
-// The mux is asked which handler it would use; when no pattern matched, its
-// own answer is captured (status and the Allow header it computed) and
-// rewritten.
-func muxErrors(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h, pattern := mux.Handler(r)
-		if pattern != "" {
-			// Served through the mux again, which sets the path values that
-			// Handler leaves unset; matching twice costs well under a
-			// microsecond.
-			mux.ServeHTTP(w, r)
+// notRouted answers what no route matched: 405 with Allow when the path
+// exists under other methods, else 404, both as problems. It is the mux's
+// catch-all pattern, so it costs nothing on requests that do match; the
+// mux's own plain-text 404/405 never appear.
+func notRouted(mux *http.ServeMux) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		probe := *r
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe.Method = m
+			if _, pattern := mux.Handler(&probe); pattern != catchAll {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) == 0 {
+			writeProblem(w, http.StatusNotFound, "no resource at "+r.URL.Path)
 			return
 		}
-		c := &captureWriter{header: http.Header{}}
-		h.ServeHTTP(c, r)
-		status, detail := c.status, "no resource at "+r.URL.Path
-		if status >= 300 && status < 400 {
-			// The mux redirects to a cleaned path; let it.
-			h.ServeHTTP(w, r)
-			return
-		}
-		if status == http.StatusMethodNotAllowed {
-			w.Header().Set("Allow", c.header.Get("Allow"))
-			detail = "method " + r.Method + " is not allowed here; allowed: " + c.header.Get("Allow")
-		} else if status == 0 || status == http.StatusOK {
-			status = http.StatusNotFound
-		}
-		writeProblem(w, status, detail)
-	})
-}
-
-// captureWriter swallows a response, keeping its status and headers.
-type captureWriter struct {
-	header http.Header
-	status int
-}
-
-func (c *captureWriter) Header() http.Header { return c.header }
-func (c *captureWriter) Write(b []byte) (int, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
-	}
-	return len(b), nil
-}
-func (c *captureWriter) WriteHeader(code int) {
-	if c.status == 0 {
-		c.status = code
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeProblem(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here; allowed: "+strings.Join(allow, ", "))
 	}
 }
+
+// catchAll is the pattern of notRouted.
+const catchAll = "/"

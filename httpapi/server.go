@@ -85,9 +85,15 @@ func NewServer(c Config) *Server {
 	docs := swaggerui.Handler("openapi.json")
 	mux.Handle("GET /docs", docs)
 	mux.Handle("GET /docs/", docs)
-	mux.Handle("GET /{$}", http.RedirectHandler("docs", http.StatusFound))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		// A relative Location (http.Redirect would make it absolute) keeps
+		// any path prefix, such as an API Gateway stage.
+		w.Header().Set("Location", "docs")
+		w.WriteHeader(http.StatusFound)
+	})
+	mux.Handle(catchAll, notRouted(mux))
 
-	s.handler = s.observe(muxErrors(mux))
+	s.handler = s.observe(mux)
 	return s
 }
 
