@@ -59,6 +59,7 @@ func TestHostileInput(t *testing.T) {
 			{"unknown path", req{method: "GET", path: "/api/v2/assets"}, 404},
 			{"wrong method", req{method: "PUT", path: "/api/v1/assets"}, 405},
 			{"path traversal", req{method: "GET", path: "/docs/../../etc/passwd"}, 404},
+			{"unknown file under the docs", req{method: "GET", path: "/docs/secret.txt"}, 404},
 			{"SQL in a filter", req{method: "GET", path: "/api/v1/assets?name=%27%3B%20DROP%20TABLE%20assets%3B--"}, 200},
 			{"SQL in a name", req{method: "PUT", path: "/api/v1/analysts/1", body: `{"name":"'); DROP TABLE analysts;--","company":"Acme"}`}, 200},
 		}

@@ -144,12 +144,17 @@ func notRouted(mux *http.ServeMux) http.HandlerFunc {
 			}
 		}
 		if len(allow) == 0 {
-			writeProblem(w, http.StatusNotFound, "no resource at "+r.URL.Path)
+			notFound(w, r)
 			return
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		writeProblem(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here; allowed: "+strings.Join(allow, ", "))
 	}
+}
+
+// notFound is the 404 problem for a path with nothing behind it.
+func notFound(w http.ResponseWriter, r *http.Request) {
+	writeProblem(w, http.StatusNotFound, "no resource at "+r.URL.Path)
 }
 
 // catchAll is the pattern of notRouted.

@@ -82,7 +82,7 @@ func NewServer(c Config) *Server {
 	s.api = humago.New(mux, cfg)
 	s.api.UseMiddleware(s.authenticate)
 	s.routes()
-	docs := swaggerui.Handler("openapi.json")
+	docs := swaggerui.Handler("openapi.json", http.HandlerFunc(notFound))
 	mux.Handle("GET /docs", docs)
 	mux.Handle("GET /docs/", docs)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {

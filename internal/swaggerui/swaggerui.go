@@ -9,7 +9,7 @@
 //
 // Mount the handler at both MountPath and MountPath+"/":
 //
-//	h := swaggerui.Handler("openapi.json")
+//	h := swaggerui.Handler("openapi.json", nil)
 //	mux.Handle("GET /docs", h)
 //	mux.Handle("GET /docs/", h)
 package swaggerui
@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -110,6 +111,14 @@ type indexData struct {
 var indexTmpl = template.Must(template.ParseFS(ownFS, "index.html.tmpl"))
 
 type handler struct {
+	// pages is built on first use, not in Handler: hashing and rendering
+	// the 2 MB of assets takes milliseconds that a Lambda cold start or a
+	// CLI command that never serves /docs should not pay.
+	pages    func() *pages
+	notFound http.Handler
+}
+
+type pages struct {
 	assets map[string]*asset // by file name under MountPath+"/"
 	// index pages: noSlash is served at MountPath, slash at MountPath+"/".
 	noSlash, slash *asset
@@ -118,7 +127,8 @@ type handler struct {
 // Handler returns the docs handler. It is meant to be mounted at MountPath
 // and MountPath+"/" (see the package doc); it serves the index page at both
 // and the Swagger UI assets at MountPath+"/<file>", answers GET and HEAD, and
-// replies 404 (http.NotFound) for anything else under MountPath+"/".
+// hands anything else under MountPath+"/" to notFound (http.NotFound when
+// nil), so that the caller's error format holds here too.
 //
 // specURL is the OpenAPI document's path relative to the service root, e.g.
 // "openapi.json" (a leading "/" is ignored). It must not be an absolute URL:
@@ -142,10 +152,16 @@ type handler struct {
 //
 // We serve the index at both addresses instead of redirecting /docs to
 // /docs/, because a redirect's Location would need the unknown prefix too.
-func Handler(specURL string) http.Handler {
+func Handler(specURL string, notFound http.Handler) http.Handler {
 	spec := cleanSpecURL(specURL)
+	if notFound == nil {
+		notFound = http.HandlerFunc(http.NotFound)
+	}
+	return &handler{pages: sync.OnceValue(func() *pages { return buildPages(spec) }), notFound: notFound}
+}
 
-	h := &handler{assets: map[string]*asset{
+func buildPages(spec string) *pages {
+	h := &pages{assets: map[string]*asset{
 		"swagger-ui-bundle.js": newAsset(mustRead(distFS, "dist/swagger-ui-bundle.js"), "text/javascript; charset=utf-8"),
 		"swagger-ui.css":       newAsset(mustRead(distFS, "dist/swagger-ui.css"), "text/css; charset=utf-8"),
 		"favicon-32x32.png":    newAsset(mustRead(distFS, "dist/favicon-32x32.png"), "image/png"),
@@ -182,7 +198,7 @@ func cleanSpecURL(specURL string) string {
 	return s
 }
 
-func (h *handler) renderIndex(assetBase, spec string) *asset {
+func (h *pages) renderIndex(assetBase, spec string) *asset {
 	ref := func(name string) string {
 		return assetBase + name + "?v=" + h.assets[name].version
 	}
@@ -207,26 +223,26 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
 		return
 	}
-	p := r.URL.Path
+	p, pg := r.URL.Path, h.pages()
 	switch {
 	case p == MountPath:
-		h.serveIndex(w, r, h.noSlash)
+		serveIndex(w, r, pg.noSlash)
 	case p == MountPath+"/":
-		h.serveIndex(w, r, h.slash)
+		serveIndex(w, r, pg.slash)
 	case strings.HasPrefix(p, MountPath+"/"):
-		a, ok := h.assets[strings.TrimPrefix(p, MountPath+"/")]
+		a, ok := pg.assets[strings.TrimPrefix(p, MountPath+"/")]
 		if !ok {
-			http.NotFound(w, r)
+			h.notFound.ServeHTTP(w, r)
 			return
 		}
 		w.Header().Set("Cache-Control", assetCacheControl)
 		serve(w, r, a)
 	default:
-		http.NotFound(w, r)
+		h.notFound.ServeHTTP(w, r)
 	}
 }
 
-func (h *handler) serveIndex(w http.ResponseWriter, r *http.Request, a *asset) {
+func serveIndex(w http.ResponseWriter, r *http.Request, a *asset) {
 	hd := w.Header()
 	hd.Set("Cache-Control", indexCacheControl)
 	hd.Set("Content-Security-Policy", contentSecurityPolicy)
