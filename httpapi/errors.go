@@ -110,8 +110,10 @@ func problemDetail(msg string, details []*huma.ErrorDetail) string {
 // with the request id and answered with no detail of the failure.
 func (s *Server) problemFromDomain(ctx context.Context, err error) error {
 	var e *icymorning.Error
-	errors.As(err, &e)
-	switch icymorning.ErrorCode(err) {
+	if !errors.As(err, &e) {
+		e = &icymorning.Error{Code: icymorning.EINTERNAL}
+	}
+	switch e.Code {
 	case icymorning.EINVALID:
 		loc := "body"
 		if e.Field != "" {

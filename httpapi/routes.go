@@ -30,9 +30,10 @@ func (s *Server) routes() {
 		if method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch {
 			o.Errors = append(o.Errors, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
 		}
-		if id == "delete-analyst" {
-			o.Errors = append(o.Errors, http.StatusConflict)
-		}
+		return o
+	}
+	conflicts := func(o huma.Operation) huma.Operation {
+		o.Errors = append(o.Errors, http.StatusConflict)
 		return o
 	}
 	secured := func(o huma.Operation) huma.Operation {
@@ -56,7 +57,7 @@ func (s *Server) routes() {
 	huma.Register(api, op("get-analyst", http.MethodGet, "/api/v1/analysts/{id}", "Get an analyst", "analysts", 200), s.handleAnalystGet)
 	huma.Register(api, secured(op("replace-analyst", http.MethodPut, "/api/v1/analysts/{id}", "Replace an analyst", "analysts", 200)), s.handleAnalystReplace)
 	huma.Register(api, secured(op("patch-analyst", http.MethodPatch, "/api/v1/analysts/{id}", "Update an analyst (JSON Merge Patch)", "analysts", 200)), s.handleAnalystPatch)
-	huma.Register(api, secured(op("delete-analyst", http.MethodDelete, "/api/v1/analysts/{id}", "Delete an analyst", "analysts", 200)), s.handleAnalystDelete)
+	huma.Register(api, secured(conflicts(op("delete-analyst", http.MethodDelete, "/api/v1/analysts/{id}", "Delete an analyst", "analysts", 200))), s.handleAnalystDelete)
 
 	huma.Register(api, secured(op("list-subscriptions", http.MethodGet, "/api/v1/subscriptions", "List subscriptions", "subscriptions", 200)), s.handleSubscriptionList)
 	huma.Register(api, secured(op("create-subscription", http.MethodPost, "/api/v1/subscriptions", "Subscribe an e-mail address to a topic", "subscriptions", 201)), s.handleSubscriptionCreate)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"sync"
 	"syscall"
 
 	"github.com/pressly/goose/v3"
@@ -47,7 +46,7 @@ func (s *Store) migrate(ctx context.Context, fn func(*goose.Provider) error) err
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	} else if s.lockPath != "" {
-		opts = append(opts, goose.WithLocker(fileLocker{path: s.lockPath}))
+		opts = append(opts, goose.WithLocker(&fileLocker{path: s.lockPath}))
 	}
 	p, err := goose.NewProvider(dialect, db, sub, opts...)
 	if err != nil {
@@ -107,11 +106,14 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]MigrationState, error) {
 // new file would both read "version 0" and the second would fail replaying
 // what the first applied. flock is released by the kernel if the process
 // dies, so a crash cannot leave a stale lock.
-type fileLocker struct{ path string }
+type fileLocker struct {
+	path string
+	f    *os.File // held while locked
+}
 
-var _ lock.Locker = fileLocker{}
+var _ lock.Locker = (*fileLocker)(nil)
 
-func (l fileLocker) Lock(ctx context.Context, _ *sql.DB) error {
+func (l *fileLocker) Lock(ctx context.Context, _ *sql.DB) error {
 	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return err
@@ -124,7 +126,7 @@ func (l fileLocker) Lock(ctx context.Context, _ *sql.DB) error {
 			f.Close()
 			return err
 		}
-		lockedFiles.Store(l.path, f)
+		l.f = f
 		return nil
 	case <-ctx.Done():
 		f.Close() // releases the lock if the goroutine gets it later
@@ -132,14 +134,11 @@ func (l fileLocker) Lock(ctx context.Context, _ *sql.DB) error {
 	}
 }
 
-func (l fileLocker) Unlock(context.Context, *sql.DB) error {
-	v, ok := lockedFiles.LoadAndDelete(l.path)
-	if !ok {
+func (l *fileLocker) Unlock(context.Context, *sql.DB) error {
+	if l.f == nil {
 		return nil
 	}
-	return v.(*os.File).Close() // closing the descriptor drops the flock
+	f := l.f
+	l.f = nil
+	return f.Close() // closing the descriptor drops the flock
 }
-
-// lockedFiles holds the open lock files, by path: goose's Locker methods
-// take the locker by value.
-var lockedFiles sync.Map
