@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -22,6 +23,42 @@ type Options struct {
 	MaxConns int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// The rest apply to PostgreSQL only.
+
+	// QueryExecMode is pgx's query execution mode by name: "" or
+	// "cache_statement" (the default: server-side prepared statements,
+	// fastest on a direct connection), "cache_describe", "describe_exec",
+	// "exec" or "simple_protocol". Behind RDS Proxy use "exec" or
+	// "describe_exec": named prepared statements pin a client to one
+	// database connection and defeat the proxy's multiplexing.
+	QueryExecMode string
+	// Credentials, when set, gives the user and password for every new
+	// connection, overriding the URL's. It is how short-lived secrets (RDS
+	// IAM tokens, a rotated Secrets Manager password) reach the pool without
+	// ever being part of a URL.
+	Credentials func(ctx context.Context) (user, password string, err error)
+	// PingTimeout bounds the liveness ping of a connection that has been
+	// idle for over a second before it is reused; 0 means no separate bound.
+	// In Lambda the process may have been frozen for minutes and a dead
+	// connection should be replaced quickly, not waited on.
+	PingTimeout time.Duration
+}
+
+// queryExecModes are pgx's modes by the names its connection strings use.
+var queryExecModes = map[string]pgx.QueryExecMode{
+	"":                pgx.QueryExecModeCacheStatement,
+	"cache_statement": pgx.QueryExecModeCacheStatement,
+	"cache_describe":  pgx.QueryExecModeCacheDescribe,
+	"describe_exec":   pgx.QueryExecModeDescribeExec,
+	"exec":            pgx.QueryExecModeExec,
+	"simple_protocol": pgx.QueryExecModeSimpleProtocol,
+}
+
+// ValidQueryExecMode reports whether mode names one of pgx's modes.
+func ValidQueryExecMode(mode string) bool {
+	_, ok := queryExecModes[mode]
+	return ok
 }
 
 // Location is a parsed database URL.
@@ -89,6 +126,27 @@ func openPostgres(ctx context.Context, connString string, o Options) (*Store, er
 	}
 	if o.MaxConns > 0 {
 		cfg.MaxConns = int32(o.MaxConns)
+	}
+	mode, ok := queryExecModes[o.QueryExecMode]
+	if !ok {
+		return nil, fmt.Errorf("sqlstore: unknown query exec mode %q (want cache_statement, cache_describe, describe_exec, exec or simple_protocol)", o.QueryExecMode)
+	}
+	if o.QueryExecMode != "" {
+		cfg.ConnConfig.DefaultQueryExecMode = mode
+	}
+	cfg.PingTimeout = o.PingTimeout
+	if creds := o.Credentials; creds != nil {
+		cfg.BeforeConnect = func(ctx context.Context, cc *pgx.ConnConfig) error {
+			user, password, err := creds(ctx)
+			if err != nil {
+				return fmt.Errorf("database credentials: %w", err)
+			}
+			if user != "" {
+				cc.User = user
+			}
+			cc.Password = password
+			return nil
+		}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

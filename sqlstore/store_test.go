@@ -2,8 +2,13 @@ package sqlstore_test
 
 import (
 	"context"
+	"errors"
+	"net/url"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	icymorning "github.com/icy-morning/icy-morning"
 	"github.com/icy-morning/icy-morning/internal/testdb"
@@ -13,7 +18,12 @@ import (
 
 func openMigrated(t *testing.T, url string) *sqlstore.Store {
 	t.Helper()
-	s, err := sqlstore.Open(context.Background(), url, sqlstore.Options{})
+	return openMigratedWith(t, url, sqlstore.Options{})
+}
+
+func openMigratedWith(t *testing.T, url string, o sqlstore.Options) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.Open(context.Background(), url, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,4 +50,62 @@ func TestConformancePostgres(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) icymorning.Store {
 		return openMigrated(t, testdb.Postgres(t))
 	})
+}
+
+// The modes that work through RDS Proxy without pinning (no named prepared
+// statements) must behave exactly like the default.
+func TestConformancePostgresQueryExecModes(t *testing.T) {
+	for _, mode := range []string{"exec", "describe_exec", "simple_protocol"} {
+		t.Run(mode, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) icymorning.Store {
+				return openMigratedWith(t, testdb.Postgres(t), sqlstore.Options{QueryExecMode: mode, MaxConns: 2})
+			})
+		})
+	}
+}
+
+func TestUnknownQueryExecMode(t *testing.T) {
+	_, err := sqlstore.Open(context.Background(), "postgres://u@127.0.0.1:1/db", sqlstore.Options{QueryExecMode: "prepared"})
+	if err == nil || !strings.Contains(err.Error(), "unknown query exec mode") {
+		t.Fatalf("err = %v, want unknown query exec mode", err)
+	}
+}
+
+// Credentials supplies the password of every new connection; the URL holds
+// none. A failing source fails the connection without leaking the URL.
+func TestPostgresCredentials(t *testing.T) {
+	full, err := url.Parse(testdb.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := full.User.Username()
+	password, _ := full.User.Password()
+	bare := *full
+	bare.User = url.User(user)
+
+	var calls atomic.Int32
+	creds := func(ctx context.Context) (string, string, error) {
+		calls.Add(1)
+		return user, password, nil
+	}
+	s := openMigratedWith(t, bare.String(), sqlstore.Options{Credentials: creds, MaxConns: 2, PingTimeout: 2 * time.Second})
+	if _, err := s.Analysts(context.Background(), icymorning.Page{}); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() == 0 {
+		t.Fatal("credentials were never asked for")
+	}
+
+	wrong := func(ctx context.Context) (string, string, error) { return user, "not-the-password", nil }
+	if _, err := sqlstore.Open(context.Background(), bare.String(), sqlstore.Options{Credentials: wrong}); err == nil {
+		t.Fatal("a wrong password connected")
+	} else if strings.Contains(err.Error(), "not-the-password") {
+		t.Fatalf("error leaks the password: %v", err)
+	}
+
+	broken := func(ctx context.Context) (string, string, error) { return "", "", errors.New("secret unavailable") }
+	if _, err := sqlstore.Open(context.Background(), bare.String(), sqlstore.Options{Credentials: broken}); err == nil ||
+		!strings.Contains(err.Error(), "secret unavailable") {
+		t.Fatalf("err = %v, want the credential source's error", err)
+	}
 }
