@@ -1,0 +1,479 @@
+# Every input of the deployment. Defaults give a private, encrypted, low-cost
+# stage; README.md lists them in a table. Validations reject values that AWS
+# would otherwise reject only half-way through an apply.
+
+# --- naming and placement -----------------------------------------------------
+
+variable "aws_region" {
+  description = "AWS Region to deploy into."
+  type        = string
+  default     = "eu-west-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.aws_region))
+    error_message = "aws_region must look like eu-west-1 or us-gov-west-1."
+  }
+}
+
+variable "name" {
+  description = "Name prefix of every resource."
+  type        = string
+  default     = "icy-morning"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}[a-z0-9]$", var.name))
+    error_message = "name must be 3-22 characters: lower-case letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "stage" {
+  description = "Deployment stage (dev, staging, prod, ...); part of every resource name so stages can share an account."
+  type        = string
+  default     = "dev"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{0,9}$", var.stage))
+    error_message = "stage must be 1-10 lower-case letters or digits, starting with a letter."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags for every resource (Project, Stage and ManagedBy are always set)."
+  type        = map(string)
+  default     = {}
+}
+
+# --- network -----------------------------------------------------------------
+
+variable "vpc_cidr" {
+  description = "IPv4 CIDR block of the VPC; private subnets are /20s (or smaller for small VPCs) carved from it."
+  type        = string
+  default     = "10.40.0.0/16"
+
+  validation {
+    condition     = can(cidrnetmask(var.vpc_cidr)) && tonumber(split("/", var.vpc_cidr)[1]) >= 16 && tonumber(split("/", var.vpc_cidr)[1]) <= 22
+    error_message = "vpc_cidr must be an IPv4 CIDR block between /16 and /22 (the sizes a VPC allows that still fit the subnets)."
+  }
+}
+
+variable "az_count" {
+  description = "Number of availability zones to spread the private subnets over (RDS needs at least two)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.az_count >= 2 && var.az_count <= 4 && floor(var.az_count) == var.az_count
+    error_message = "az_count must be a whole number from 2 to 4."
+  }
+}
+
+variable "enable_nat_gateway" {
+  description = "Add public subnets, an internet gateway and one NAT gateway so the function can reach the internet (about 33 USD a month plus data). Off: the function reaches AWS only through VPC endpoints."
+  type        = bool
+  default     = false
+}
+
+# --- function ----------------------------------------------------------------
+
+variable "lambda_zip_path" {
+  description = "Path of the deployment package built by `make -C .. lambda`, relative to infrastructure/."
+  type        = string
+  default     = "../dist/icy-morning-lambda.zip"
+
+  validation {
+    condition     = endswith(var.lambda_zip_path, ".zip") && fileexists(var.lambda_zip_path)
+    error_message = "lambda_zip_path must name an existing .zip file: build it with `make -C .. lambda` (make create-deployment does this)."
+  }
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set of the function: arm64 (cheaper per GB-second) or x86_64. The Makefile builds the zip to match."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be arm64 or x86_64."
+  }
+}
+
+variable "lambda_memory_mb" {
+  description = "Memory of the function in MB; CPU share grows with it."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.lambda_memory_mb >= 128 && var.lambda_memory_mb <= 10240 && floor(var.lambda_memory_mb) == var.lambda_memory_mb
+    error_message = "lambda_memory_mb must be a whole number from 128 to 10240."
+  }
+}
+
+variable "lambda_timeout_seconds" {
+  description = "Function timeout in seconds. Kept under API Gateway's 29-second integration limit so a slow request ends in the function's own error, not a gateway timeout."
+  type        = number
+  default     = 25
+
+  validation {
+    condition     = var.lambda_timeout_seconds >= 3 && var.lambda_timeout_seconds <= 28 && floor(var.lambda_timeout_seconds) == var.lambda_timeout_seconds
+    error_message = "lambda_timeout_seconds must be a whole number from 3 to 28 (API Gateway gives up at 29 s)."
+  }
+}
+
+variable "lambda_reserved_concurrency" {
+  description = "Reserved concurrent executions of the function; -1 leaves it unreserved. Caps database connections at this times db_max_conns. Accounts with the default concurrency quota of 10 cannot reserve any."
+  type        = number
+  default     = -1
+
+  validation {
+    condition     = var.lambda_reserved_concurrency == -1 || (var.lambda_reserved_concurrency >= 1 && floor(var.lambda_reserved_concurrency) == var.lambda_reserved_concurrency)
+    error_message = "lambda_reserved_concurrency must be -1 (unreserved) or a whole number of at least 1 (0 would stop the function)."
+  }
+}
+
+variable "db_max_conns" {
+  description = "Database connection pool size of each function instance (DB_MAX_CONNS)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.db_max_conns >= 1 && var.db_max_conns <= 20 && floor(var.db_max_conns) == var.db_max_conns
+    error_message = "db_max_conns must be a whole number from 1 to 20."
+  }
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL of the function."
+  type        = string
+  default     = "info"
+
+  validation {
+    condition     = contains(["debug", "info", "warn", "error"], var.log_level)
+    error_message = "log_level must be debug, info, warn or error."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of every CloudWatch log group (function, API access, VPC flow logs, PostgreSQL)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  }
+}
+
+variable "basic_auth_username" {
+  description = "User name of the API's Basic auth account (writes need it). Its password is generated once and kept in Secrets Manager."
+  type        = string
+  default     = "admin"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]{1,64}$", var.basic_auth_username))
+    error_message = "basic_auth_username must be 1-64 letters, digits, dots, underscores or hyphens (no colon: Basic auth splits on it)."
+  }
+}
+
+# --- database ----------------------------------------------------------------
+
+variable "db_instance_class" {
+  description = "RDS instance class. The default burstable Graviton class is the cheapest that runs PostgreSQL 16."
+  type        = string
+  default     = "db.t4g.micro"
+
+  validation {
+    condition     = can(regex("^db\\.[a-z0-9]+\\.[a-z0-9]+$", var.db_instance_class))
+    error_message = "db_instance_class must look like db.t4g.micro."
+  }
+}
+
+variable "db_engine_version" {
+  description = "PostgreSQL version: major 16, optionally pinned to a minor (16.4). With the major only, RDS picks the newest minor and upgrades minors in the maintenance window."
+  type        = string
+  default     = "16"
+
+  validation {
+    condition     = can(regex("^16(\\.[0-9]+)?$", var.db_engine_version))
+    error_message = "db_engine_version must be 16 or 16.<minor>: the parameter group family is postgres16."
+  }
+}
+
+variable "db_allocated_storage_gb" {
+  description = "Initial gp3 storage in GB."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.db_allocated_storage_gb >= 20 && var.db_allocated_storage_gb <= 65536
+    error_message = "db_allocated_storage_gb must be from 20 to 65536 (the gp3 limits)."
+  }
+}
+
+variable "db_max_allocated_storage_gb" {
+  description = "Storage autoscaling ceiling in GB; must be at least db_allocated_storage_gb."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.db_max_allocated_storage_gb >= 20 && var.db_max_allocated_storage_gb <= 65536
+    error_message = "db_max_allocated_storage_gb must be from 20 to 65536."
+  }
+}
+
+variable "db_name" {
+  description = "Name of the application database."
+  type        = string
+  default     = "icy_morning"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9_]{0,62}$", var.db_name))
+    error_message = "db_name must start with a letter and hold only lower-case letters, digits and underscores (at most 63)."
+  }
+}
+
+variable "db_master_username" {
+  description = "Master user name. Its password is generated and rotated by RDS in Secrets Manager; Terraform never sees it."
+  type        = string
+  default     = "icy_admin"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9_]{0,62}$", var.db_master_username)) && !contains(["postgres", "rdsadmin", "rds_superuser", "admin"], var.db_master_username)
+    error_message = "db_master_username must start with a letter, hold only lower-case letters, digits and underscores, and not be a reserved name (postgres, rdsadmin, rds_superuser, admin)."
+  }
+}
+
+variable "database_iam_auth" {
+  description = "Connect with RDS IAM authentication tokens (DATABASE_IAM_AUTH=true) instead of the master password from Secrets Manager. The database user must then be granted rds_iam; see README.md."
+  type        = bool
+  default     = false
+}
+
+variable "db_multi_az" {
+  description = "Run a standby instance in a second availability zone (doubles the instance cost)."
+  type        = bool
+  default     = false
+}
+
+variable "db_backup_retention_days" {
+  description = "Days of automated backups (point-in-time recovery)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.db_backup_retention_days >= 1 && var.db_backup_retention_days <= 35 && floor(var.db_backup_retention_days) == var.db_backup_retention_days
+    error_message = "db_backup_retention_days must be a whole number from 1 to 35: automated backups stay on."
+  }
+}
+
+variable "db_deletion_protection" {
+  description = "Refuse to delete the database. Turn off only for a throwaway stage, or just before a deliberate teardown (make destroy-deployment does it when asked)."
+  type        = bool
+  default     = true
+}
+
+variable "db_skip_final_snapshot" {
+  description = "Delete the database without a final snapshot. Only for a throwaway stage."
+  type        = bool
+  default     = false
+}
+
+variable "db_slow_statement_ms" {
+  description = "log_min_duration_statement: statements slower than this many milliseconds are logged (-1 turns it off)."
+  type        = number
+  default     = 500
+
+  validation {
+    condition     = var.db_slow_statement_ms >= -1 && floor(var.db_slow_statement_ms) == var.db_slow_statement_ms
+    error_message = "db_slow_statement_ms must be -1 or a whole number of milliseconds."
+  }
+}
+
+variable "db_performance_insights" {
+  description = "Enable Performance Insights (7 days of history are free), encrypted with the deployment's KMS key."
+  type        = bool
+  default     = true
+}
+
+variable "db_apply_immediately" {
+  description = "Apply database changes now instead of in the next maintenance window."
+  type        = bool
+  default     = false
+}
+
+variable "enable_rds_proxy" {
+  description = "Put an RDS Proxy between the function and the database, for high function concurrency. Costs about 22 USD a month for a 2-vCPU instance class (priced per vCPU of the database)."
+  type        = bool
+  default     = false
+}
+
+# --- encryption and secrets ----------------------------------------------------
+
+variable "kms_deletion_window_days" {
+  description = "Waiting period before the KMS key is deleted after a teardown. Final snapshots are encrypted with it: cancel the deletion to keep them restorable."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.kms_deletion_window_days >= 7 && var.kms_deletion_window_days <= 30
+    error_message = "kms_deletion_window_days must be from 7 to 30."
+  }
+}
+
+variable "secret_recovery_window_days" {
+  description = "Days a deleted Secrets Manager secret can be restored; 0 deletes at once (throwaway stages)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30)
+    error_message = "secret_recovery_window_days must be 0 or from 7 to 30."
+  }
+}
+
+# --- API -----------------------------------------------------------------------
+
+variable "api_throttling_rate_limit" {
+  description = "Steady-state requests per second allowed by the API stage."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.api_throttling_rate_limit > 0
+    error_message = "api_throttling_rate_limit must be positive."
+  }
+}
+
+variable "api_throttling_burst_limit" {
+  description = "Burst of requests allowed by the API stage."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.api_throttling_burst_limit >= 1 && floor(var.api_throttling_burst_limit) == var.api_throttling_burst_limit
+    error_message = "api_throttling_burst_limit must be a whole number of at least 1."
+  }
+}
+
+variable "cors_allow_origins" {
+  description = "Origins allowed to call the API from a browser; empty turns CORS off (same-origin use and non-browser clients need none)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for o in var.cors_allow_origins : o == "*" || can(regex("^https?://[^/]+$", o))])
+    error_message = "cors_allow_origins entries must be \"*\" or scheme://host[:port] without a path."
+  }
+}
+
+variable "cors_allow_methods" {
+  description = "Methods allowed in CORS requests."
+  type        = list(string)
+  default     = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+  validation {
+    condition     = alltrue([for m in var.cors_allow_methods : contains(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "*"], m)])
+    error_message = "cors_allow_methods entries must be HTTP methods in upper case (or *)."
+  }
+}
+
+variable "cors_allow_headers" {
+  description = "Request headers allowed in CORS requests."
+  type        = list(string)
+  default     = ["authorization", "content-type", "if-match", "if-none-match"]
+}
+
+variable "cors_allow_credentials" {
+  description = "Let browsers send credentials (the Authorization header) with CORS requests; not allowed with the origin \"*\"."
+  type        = bool
+  default     = false
+}
+
+variable "cors_max_age_seconds" {
+  description = "How long browsers may cache a CORS preflight answer."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.cors_max_age_seconds >= 0 && var.cors_max_age_seconds <= 86400
+    error_message = "cors_max_age_seconds must be from 0 to 86400."
+  }
+}
+
+# --- custom domain ---------------------------------------------------------------
+
+variable "enable_custom_domain" {
+  description = "Serve the API on api_gateway_domain with a certificate imported into ACM from certificates_dir."
+  type        = bool
+  default     = false
+}
+
+variable "api_gateway_domain" {
+  description = "Custom domain name of the API (for example api.example.com); required when enable_custom_domain is true."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.api_gateway_domain == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", coalesce(var.api_gateway_domain, "x.invalid")))
+    error_message = "api_gateway_domain must be a lower-case DNS name such as api.example.com."
+  }
+}
+
+variable "api_gateway_certificate_name" {
+  description = "Name tag of the imported ACM certificate; defaults to the domain name."
+  type        = string
+  default     = null
+}
+
+variable "certificates_dir" {
+  description = "Directory holding certificate.crt, certificate.key and ca.crt (PEM) for the custom domain, relative to infrastructure/."
+  type        = string
+  default     = "certs"
+}
+
+# --- observability -----------------------------------------------------------------
+
+variable "alarm_email" {
+  description = "E-mail address subscribed to the alarm topic (AWS sends a confirmation mail first); null for no subscription."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", coalesce(var.alarm_email, "a@b.c")))
+    error_message = "alarm_email must be an e-mail address."
+  }
+}
+
+variable "alarm_thresholds" {
+  description = "Alarm thresholds; leave out a member to keep its default. lambda_duration_ms defaults to 80% of the function timeout."
+  type = object({
+    api_5xx_count                = optional(number, 5)
+    api_4xx_count                = optional(number, 200)
+    api_latency_p99_ms           = optional(number, 3000)
+    lambda_errors                = optional(number, 5)
+    lambda_throttles             = optional(number, 1)
+    lambda_duration_ms           = optional(number)
+    lambda_concurrent_executions = optional(number, 50)
+    db_cpu_percent               = optional(number, 80)
+    db_connections               = optional(number, 60)
+    db_free_storage_gb           = optional(number, 2)
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.alarm_thresholds : v == null ? true : v > 0])
+    error_message = "alarm_thresholds members must be positive."
+  }
+}
+
+# --- events ------------------------------------------------------------------------
+
+variable "asset_events_max_receive_count" {
+  description = "Receives of an asset event before it moves to the dead-letter queue."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.asset_events_max_receive_count >= 1 && var.asset_events_max_receive_count <= 1000
+    error_message = "asset_events_max_receive_count must be from 1 to 1000."
+  }
+}
