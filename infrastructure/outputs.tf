@@ -1,0 +1,97 @@
+output "api_url" {
+  description = "Base URL of the API ($default stage); the docs are at <api_url>/docs."
+  value       = aws_apigatewayv2_stage.default.invoke_url
+}
+
+output "custom_domain_url" {
+  description = "The API on its custom domain, when enabled."
+  value       = var.enable_custom_domain ? "https://${var.api_gateway_domain}/" : null
+}
+
+output "custom_domain_dns_target" {
+  description = "Point a CNAME (or an alias A/AAAA record) for api_gateway_domain at this name."
+  value       = var.enable_custom_domain ? aws_apigatewayv2_domain_name.api[0].domain_name_configuration[0].target_domain_name : null
+}
+
+output "function_name" {
+  description = "Name of the API function (make migrate invokes it)."
+  value       = aws_lambda_function.api.function_name
+}
+
+output "function_arn" {
+  description = "ARN of the API function."
+  value       = aws_lambda_function.api.arn
+}
+
+output "log_groups" {
+  description = "CloudWatch log groups of the deployment."
+  value = merge(
+    {
+      function   = aws_cloudwatch_log_group.function.name
+      api_access = aws_cloudwatch_log_group.api_access.name
+      flow_logs  = aws_cloudwatch_log_group.flow_logs.name
+    },
+    { for k, g in aws_cloudwatch_log_group.database : "database_${k}" => g.name },
+  )
+}
+
+output "database_endpoint" {
+  description = "Host name the function connects to: the RDS Proxy when enabled, else the instance."
+  value       = local.db_endpoint_host
+}
+
+output "database_instance_endpoint" {
+  description = "Host name of the RDS instance itself."
+  value       = aws_db_instance.main.address
+}
+
+output "database_url" {
+  description = "DATABASE_URL given to the function (no password in it)."
+  value       = local.database_url
+}
+
+output "database_master_secret_arn" {
+  description = "Secrets Manager secret that RDS keeps the master password in."
+  value       = local.db_master_secret_arn
+}
+
+output "basic_auth_secret_arn" {
+  description = "Secrets Manager secret holding the API's Basic auth account."
+  value       = aws_secretsmanager_secret.basic_auth.arn
+}
+
+output "basic_auth_username" {
+  description = "User name for API writes."
+  value       = var.basic_auth_username
+}
+
+output "basic_auth_password" {
+  description = "Password for API writes (terraform output -raw basic_auth_password)."
+  value       = jsondecode(aws_secretsmanager_secret_version.basic_auth.secret_string).password
+  sensitive   = true
+}
+
+output "migration_result" {
+  description = "What the function answered to the last migrate invocation."
+  value       = aws_lambda_invocation.migrate.result
+}
+
+output "asset_events_queue_url" {
+  description = "Queue for asset events (the notifications issue gives it to the function)."
+  value       = aws_sqs_queue.asset_events.url
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm notifies."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the deployment."
+  value       = aws_cloudwatch_dashboard.main.dashboard_name
+}
+
+output "kms_key_arn" {
+  description = "KMS key that encrypts the database, secrets, queues, topic and logs."
+  value       = aws_kms_key.main.arn
+}
