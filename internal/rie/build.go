@@ -147,7 +147,7 @@ func Require(t testing.TB) string {
 		if os.Getenv("ICY_REQUIRE_LAMBDA") == "1" {
 			t.Fatalf("ICY_REQUIRE_LAMBDA=1 but the Lambda emulator is missing: %v", err)
 		}
-		t.Skipf("SKIPPED: Lambda tests need the Runtime Interface Emulator: %v", err)
+		t.Skipf("SKIPPED: Lambda tests need the Runtime Interface Emulator (%s): %v", InstallCommand, err)
 	}
 	return bin
 }
