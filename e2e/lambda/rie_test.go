@@ -23,8 +23,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/icy-morning/icy-morning/internal/rie"
 	"github.com/icy-morning/icy-morning/internal/testdb"
 )
@@ -213,62 +211,22 @@ func (f *fn) do(c call) result {
 	f.n++
 	apiID := fmt.Sprintf("apigw-%s-%03d", f.nonce, f.n)
 	lambdaID := fmt.Sprintf("lambda-%s-%03d", f.nonce, f.n)
-	now := time.Now().UTC()
-
-	headers := map[string]string{
-		"host":            "abc123.execute-api.eu-west-1.amazonaws.com",
-		"user-agent":      "icy-morning-e2e",
-		"accept":          "application/json",
-		"x-forwarded-for": "203.0.113.7",
-	}
+	header := map[string]string{"user-agent": "icy-morning-e2e", "accept": "application/json"}
 	if c.body != "" {
-		ct := c.ctype
-		if ct == "" {
-			ct = "application/json"
+		header["content-type"] = c.ctype
+		if c.ctype == "" {
+			header["content-type"] = "application/json"
 		}
-		headers["content-type"] = ct
 	}
 	switch c.auth {
 	case "":
-		headers["authorization"] = basic(f.user, f.password)
+		header["authorization"] = basic(f.user, f.password)
 	case "wrong":
-		headers["authorization"] = basic(f.user, f.password+"-wrong")
+		header["authorization"] = basic(f.user, f.password+"-wrong")
 	}
-	ev := events.APIGatewayV2HTTPRequest{
-		Version:        "2.0",
-		RouteKey:       "$default",
-		RawPath:        c.path,
-		RawQueryString: c.query,
-		Headers:        headers,
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey:     "$default",
-			AccountID:    "123456789012",
-			Stage:        "$default",
-			RequestID:    apiID,
-			APIID:        "abc123",
-			DomainName:   "abc123.execute-api.eu-west-1.amazonaws.com",
-			DomainPrefix: "abc123",
-			Time:         now.Format("02/Jan/2006:15:04:05 -0700"),
-			TimeEpoch:    now.UnixMilli(),
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
-				Method:    c.method,
-				Path:      c.path,
-				Protocol:  "HTTP/1.1",
-				SourceIP:  "203.0.113.7",
-				UserAgent: "icy-morning-e2e",
-			},
-		},
-		Body:            c.body,
-		IsBase64Encoded: false,
-	}
-	if c.query != "" {
-		ev.QueryStringParameters = map[string]string{}
-		for kv := range strings.SplitSeq(c.query, "&") {
-			k, v, _ := strings.Cut(kv, "=")
-			ev.QueryStringParameters[k] = v
-		}
-	}
-	payload, err := json.Marshal(ev)
+	payload, err := json.Marshal(rie.HTTPEvent(rie.Request{
+		Method: c.method, Path: c.path, RawQuery: c.query, Header: header, Body: c.body, RequestID: apiID,
+	}))
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -278,37 +236,11 @@ func (f *fn) do(c call) result {
 	if err != nil {
 		f.t.Fatalf("%s %s: invoke: %v", c.method, c.path, err)
 	}
-	var resp events.APIGatewayV2HTTPResponse
-	if err := json.Unmarshal(out, &resp); err != nil {
-		f.t.Fatalf("%s %s: answer is not an HTTP API response: %v\n%s", c.method, c.path, err, out)
+	resp, err := rie.DecodeHTTPResponse(out)
+	if err != nil {
+		f.t.Fatalf("%s %s: %v\n%s", c.method, c.path, err, out)
 	}
-	body := []byte(resp.Body)
-	if resp.IsBase64Encoded {
-		if body, err = base64.StdEncoding.DecodeString(resp.Body); err != nil {
-			f.t.Fatalf("%s %s: base64 body: %v", c.method, c.path, err)
-		}
-	}
-	h := http.Header{}
-	for k, v := range resp.Headers {
-		h.Add(k, v)
-	}
-	for k, vs := range resp.MultiValueHeaders {
-		for _, v := range vs {
-			if !containsValue(h.Values(k), v) {
-				h.Add(k, v)
-			}
-		}
-	}
-	return result{status: resp.StatusCode, header: h, body: body, apiID: apiID, lambdaID: lambdaID, eventJSON: payload}
-}
-
-func containsValue(vs []string, v string) bool {
-	for _, x := range vs {
-		if x == v {
-			return true
-		}
-	}
-	return false
+	return result{status: resp.StatusCode, header: resp.Header, body: resp.Body, apiID: apiID, lambdaID: lambdaID, eventJSON: payload}
 }
 
 // expect checks the status, the media type and that the API Gateway
