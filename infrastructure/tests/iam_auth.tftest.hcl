@@ -1,0 +1,41 @@
+# IAM database authentication: no database secret for the function, an
+# rds-db:connect grant on the instance's database user instead.
+
+mock_provider "aws" {
+  source          = "./tests/mocks"
+  override_during = plan
+}
+
+variables {
+  lambda_zip_path   = "tests/fixtures/lambda.zip"
+  database_iam_auth = true
+}
+
+run "iam_auth_on" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_function.api.environment[0].variables.DATABASE_IAM_AUTH == "true"
+    error_message = "DATABASE_IAM_AUTH must be true."
+  }
+  assert {
+    condition     = !contains(keys(aws_lambda_function.api.environment[0].variables), "DATABASE_SECRET_ARN")
+    error_message = "With IAM auth the function gets no database secret."
+  }
+  assert {
+    condition = one([
+      for s in jsondecode(aws_iam_role_policy.function.policy).Statement : s.Resource if s.Sid == "ConnectWithIAMToken"
+    ]) == ["arn:aws:rds-db:eu-west-1:123456789012:dbuser:db-MOCKRESOURCEID/icy_admin"]
+    error_message = "rds-db:connect must name the instance's resource id and the database user."
+  }
+  assert {
+    condition = one([
+      for s in jsondecode(aws_iam_role_policy.function.policy).Statement : s.Resource if s.Sid == "ReadOwnSecrets"
+    ]) == [aws_secretsmanager_secret.basic_auth.arn]
+    error_message = "With IAM auth the function reads only the Basic auth secret."
+  }
+  assert {
+    condition     = aws_lambda_function.api.environment[0].variables.DATABASE_URL == "postgres://icy_admin@icy-morning-dev.mock.eu-west-1.rds.amazonaws.com:5432/icy_morning?sslmode=require"
+    error_message = "DATABASE_URL names the user and the instance, without a password, in IAM mode too."
+  }
+}
