@@ -6,7 +6,10 @@ STATICCHECK_VERSION := v0.8.2
 GOBIN := $(shell $(GO) env GOPATH)/bin
 LDFLAGS := -s -w -X main.buildVersion=$(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: init build serve test e2e lint bench clean
+LAMBDA_ARCH ?= arm64
+LAMBDA_ZIP := dist/icy-morning-lambda.zip
+
+.PHONY: init build lambda serve test e2e lint bench clean
 
 ## init: download modules and install the lint tool
 init:
@@ -16,6 +19,16 @@ init:
 ## build: the icy-morning binary, static (no cgo: SQLite is pure Go) and without local paths
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/icy-morning
+
+## lambda: dist/icy-morning-lambda.zip, one static bootstrap for provided.al2023 (LAMBDA_ARCH=arm64|amd64)
+lambda:
+	@case "$(LAMBDA_ARCH)" in arm64|amd64) ;; *) echo "LAMBDA_ARCH must be arm64 or amd64" >&2; exit 2;; esac
+	rm -rf dist/lambda-$(LAMBDA_ARCH) $(LAMBDA_ZIP)
+	mkdir -p dist/lambda-$(LAMBDA_ARCH)
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' \
+	  -o dist/lambda-$(LAMBDA_ARCH)/bootstrap ./cmd/icy-morning
+	$(GO) run ./internal/zipbootstrap -o $(LAMBDA_ZIP) dist/lambda-$(LAMBDA_ARCH)/bootstrap
+	@echo "$(LAMBDA_ZIP): $$(stat -c %s $(LAMBDA_ZIP)) bytes ($$(( $$(stat -c %s $(LAMBDA_ZIP)) / 1048576 )) MiB), $(LAMBDA_ARCH) bootstrap $$(stat -c %s dist/lambda-$(LAMBDA_ARCH)/bootstrap) bytes"
 
 ## serve: build, migrate and serve on http://127.0.0.1:8000 (docs at /docs) on the embedded SQLite default
 serve: build

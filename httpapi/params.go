@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"net/url"
+	"path"
 	"reflect"
 	"strconv"
 	"strings"
@@ -95,7 +96,11 @@ func listPage[T, O any](ctx context.Context, s *Server, p PageParams,
 		q := u.Query()
 		q.Set("cursor", encodeCursor(id(&items[len(items)-1])))
 		q.Set("limit", strconv.Itoa(p.Limit))
-		out.Link = "<" + (&url.URL{Path: u.Path, RawQuery: q.Encode()}).String() + `>; rel="next"`
+		// A relative reference ("assets?cursor=..."): resolved against the
+		// request's URL it keeps whatever prefix the client saw, such as an
+		// API Gateway stage ("/prod") or a custom domain's base path, which
+		// never reach the router.
+		out.Link = "<" + (&url.URL{Path: path.Base(u.Path), RawQuery: q.Encode()}).String() + `>; rel="next"`
 	}
 	out.Body = make([]O, len(items))
 	for i := range items {

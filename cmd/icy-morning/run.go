@@ -23,6 +23,8 @@ const usage = `Usage: icy-morning [command] [flags]
 
 Commands:
   serve             serve the API (the default)
+  lambda            serve AWS Lambda invocations (the default when
+                    AWS_LAMBDA_RUNTIME_API is set, as it is in Lambda)
   migrate up        apply pending database migrations
   migrate down      roll back the latest migration
   migrate status    list migrations and whether each is applied
@@ -36,12 +38,18 @@ environment variables named in their help.
 // run is the whole program; main only calls it, and tests call it too.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd := "serve"
+	if getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		// The Lambda runtime starts the bootstrap without arguments.
+		cmd = "lambda"
+	}
 	if len(args) > 0 && (len(args[0]) == 0 || args[0][0] != '-') {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
 	case "serve":
 		return runServe(ctx, args, getenv, stdout, stderr)
+	case "lambda":
+		return runLambda(ctx, args, getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args, getenv, stdout, stderr)
 	case "openapi":

@@ -1,0 +1,224 @@
+package awscred
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+)
+
+// secretsServer speaks the Secrets Manager JSON protocol for GetSecretValue
+// (an outside service, so a local stand-in; the SDK client is real). It
+// checks each call is SigV4-signed and names a known secret.
+func secretsServer(t *testing.T, secrets map[string]string, calls *atomic.Int32) *secretsmanager.Client {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if got := r.Header.Get("X-Amz-Target"); got != "secretsmanager.GetSecretValue" {
+			t.Errorf("X-Amz-Target = %q", got)
+		}
+		if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 Credential=AKIDTEST/") {
+			t.Errorf("request not SigV4-signed: %q", r.Header.Get("Authorization"))
+		}
+		var in struct{ SecretId string }
+		body, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(body, &in); err != nil {
+			t.Errorf("request body: %v", err)
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		value, ok := secrets[in.SecretId]
+		if !ok {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"__type":"ResourceNotFoundException","Message":"Secrets Manager can't find the specified secret."}`)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"ARN": in.SecretId, "Name": "n", "SecretString": value, "VersionId": "v1"})
+	}))
+	t.Cleanup(srv.Close)
+	return secretsmanager.New(secretsmanager.Options{
+		Region:       "eu-west-1",
+		BaseEndpoint: aws.String(srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "SECRET", ""),
+		HTTPClient:   srv.Client(),
+	})
+}
+
+func TestReadAccount(t *testing.T) {
+	const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1"
+	tests := []struct {
+		name, value string
+		arn         string
+		want        Account
+		wantErr     string
+	}{
+		{name: "RDS managed secret", arn: arn, value: `{"username":"icy","password":"p@ss w0rd\"!"}`, want: Account{"icy", "p@ss w0rd\"!"}},
+		{name: "unknown secret", arn: arn + "x", wantErr: "ResourceNotFoundException"},
+		{name: "not JSON", arn: arn, value: `hunter2-not-json`, wantErr: "not a JSON object"},
+		{name: "no password", arn: arn, value: `{"username":"icy"}`, wantErr: "lacks a username or a password"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			sm := secretsServer(t, map[string]string{arn: tt.value}, &calls)
+			got, err := ReadAccount(context.Background(), sm, tt.arn)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if tt.value != "" && strings.Contains(err.Error(), tt.value) {
+					t.Fatalf("error leaks the secret value: %v", err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("got %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDatabaseSecretIsCached(t *testing.T) {
+	const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db"
+	var calls atomic.Int32
+	sm := secretsServer(t, map[string]string{arn: `{"username":"icy","password":"pw"}`}, &calls)
+	src := DatabaseSecret(sm, arn)
+	for range 5 {
+		user, pw, err := src(context.Background())
+		if err != nil || user != "icy" || pw != "pw" {
+			t.Fatalf("got %q %q %v", user, pw, err)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("Secrets Manager called %d times for 5 connections, want 1", n)
+	}
+}
+
+func TestCachedRenewsAfterTTLAndAfterFailure(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	var fetches int
+	fail := false
+	src := cached(time.Minute, clock, func(context.Context) (Account, error) {
+		fetches++
+		if fail {
+			return Account{}, errors.New("unavailable")
+		}
+		return Account{"u", "p" + string(rune('0'+fetches))}, nil
+	})
+	steps := []struct {
+		advance     time.Duration
+		fail        bool
+		wantPass    string
+		wantErr     bool
+		wantFetches int
+	}{
+		{0, false, "p1", false, 1},
+		{59 * time.Second, false, "p1", false, 1},
+		{time.Second, false, "p2", false, 2}, // expired: renewed
+		{time.Minute, true, "", true, 3},     // renewal fails: error, nothing kept
+		{0, false, "p4", false, 4},           // next call tries again
+	}
+	for i, s := range steps {
+		now = now.Add(s.advance)
+		fail = s.fail
+		_, pw, err := src(context.Background())
+		if (err != nil) != s.wantErr || pw != s.wantPass || fetches != s.wantFetches {
+			t.Fatalf("step %d: password %q err %v fetches %d; want %q err=%v fetches %d", i, pw, err, fetches, s.wantPass, s.wantErr, s.wantFetches)
+		}
+	}
+}
+
+// countingCreds counts how often a token was signed.
+type countingCreds struct {
+	aws.CredentialsProvider
+	n atomic.Int32
+}
+
+func (c *countingCreds) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c.n.Add(1)
+	return c.CredentialsProvider.Retrieve(ctx)
+}
+
+func TestIAMToken(t *testing.T) {
+	now := time.Now()
+	creds := &countingCreds{CredentialsProvider: credentials.NewStaticCredentialsProvider("AKIDTEST", "SECRET", "SESSION")}
+	src, err := iamToken(creds, "eu-west-1", "db.example.internal:5432", "icy_app", func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, token, err := src(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user != "icy_app" {
+		t.Errorf("user = %q", user)
+	}
+	// The token is a presigned URL without its scheme.
+	u, err := url.Parse("https://" + token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	checks := map[string]string{
+		"Action": "connect", "DBUser": "icy_app", "X-Amz-Expires": "900",
+		"X-Amz-Algorithm": "AWS4-HMAC-SHA256", "X-Amz-Security-Token": "SESSION",
+	}
+	for k, want := range checks {
+		if got := q.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if u.Host != "db.example.internal:5432" || !strings.Contains(q.Get("X-Amz-Credential"), "/eu-west-1/rds-db/aws4_request") || q.Get("X-Amz-Signature") == "" {
+		t.Errorf("token not signed for rds-db at the endpoint: %s", u.Redacted())
+	}
+
+	_, _, _ = src(context.Background())
+	if n := creds.n.Load(); n != 1 {
+		t.Fatalf("signed %d times within the TTL, want 1", n)
+	}
+	now = now.Add(TokenTTL)
+	_, _, _ = src(context.Background())
+	if n := creds.n.Load(); n != 2 {
+		t.Fatalf("not renewed after TokenTTL: signed %d times", n)
+	}
+}
+
+func TestIAMTokenNeedsItsInputs(t *testing.T) {
+	creds := credentials.NewStaticCredentialsProvider("a", "b", "")
+	tests := []struct {
+		name                   string
+		creds                  aws.CredentialsProvider
+		region, endpoint, user string
+		wantErr                string
+	}{
+		{"no creds", nil, "eu-west-1", "h:5432", "u", "credentials"},
+		{"no region", creds, "", "h:5432", "u", "region"},
+		{"no user", creds, "eu-west-1", "h:5432", "", "user"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := IAMToken(tt.creds, tt.region, tt.endpoint, tt.user)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+	src, err := IAMToken(creds, "eu-west-1", "h", "u") // no port
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := src(context.Background()); err == nil {
+		t.Fatal("an endpoint without a port signed a token")
+	}
+}

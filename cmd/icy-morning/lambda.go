@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	icymorning "github.com/icy-morning/icy-morning"
+	"github.com/icy-morning/icy-morning/auth"
+	"github.com/icy-morning/icy-morning/awscred"
+	"github.com/icy-morning/icy-morning/awslambda"
+	"github.com/icy-morning/icy-morning/httpapi"
+	"github.com/icy-morning/icy-morning/sqlstore"
+)
+
+// lambdaEnv lists every environment variable the lambda command reads
+// beyond those the Lambda runtime sets; the infrastructure test checks
+// Terraform against it.
+var lambdaEnv = []string{
+	"DATABASE_URL", "SQLALCHEMY_DATABASE_CONNECTION_URI", "DATABASE_SECRET_ARN", "DATABASE_IAM_AUTH",
+	"DB_MAX_CONNS", "DB_QUERY_EXEC_MODE", "BASIC_AUTH_SECRET_ARN", "BASIC_AUTH_USERNAME", "BASIC_AUTH_PASSWORD",
+	"LOG_LEVEL", "LOG_FORMAT", "GOGC", "GOMEMLIMIT",
+}
+
+// lambdaDefaultMaxConns is the pool size of one execution environment: it
+// serves one request at a time, so two connections cover a request and a
+// migration or health check, and a thousand concurrent environments stay
+// within what RDS (or RDS Proxy) can hold.
+const lambdaDefaultMaxConns = 2
+
+// lambdaConfig is what the lambda command reads, all from the environment.
+type lambdaConfig struct {
+	config
+	secretARN     string
+	iamAuth       bool
+	queryExecMode string
+	authSecretARN string
+}
+
+func readLambdaConfig(getenv func(string) string) (lambdaConfig, error) {
+	c := lambdaConfig{
+		config: config{
+			databaseURL: envDatabaseURL(getenv),
+			authUser:    getenv("BASIC_AUTH_USERNAME"),
+			authPass:    getenv("BASIC_AUTH_PASSWORD"),
+			logLevel:    envOr(getenv, "LOG_LEVEL", "info"),
+			logFormat:   envOr(getenv, "LOG_FORMAT", "json"),
+			maxConns:    lambdaDefaultMaxConns,
+		},
+		secretARN:     getenv("DATABASE_SECRET_ARN"),
+		queryExecMode: getenv("DB_QUERY_EXEC_MODE"),
+		authSecretARN: getenv("BASIC_AUTH_SECRET_ARN"),
+	}
+	if v := getenv("DB_MAX_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("DB_MAX_CONNS %q: want a positive number", v)
+		}
+		c.maxConns = n
+	}
+	if v := getenv("DATABASE_IAM_AUTH"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("DATABASE_IAM_AUTH %q: want true or false", v)
+		}
+		c.iamAuth = b
+	}
+	switch {
+	case !sqlstore.ValidQueryExecMode(c.queryExecMode):
+		return c, fmt.Errorf("DB_QUERY_EXEC_MODE %q: want cache_statement, cache_describe, describe_exec, exec or simple_protocol", c.queryExecMode)
+	case c.iamAuth && c.secretARN != "":
+		return c, errors.New("set DATABASE_SECRET_ARN or DATABASE_IAM_AUTH=true, not both")
+	case c.authSecretARN != "" && (c.authUser != "" || c.authPass != ""):
+		return c, errors.New("set BASIC_AUTH_SECRET_ARN or BASIC_AUTH_USERNAME/BASIC_AUTH_PASSWORD, not both")
+	case c.authSecretARN == "" && (c.authUser == "" || c.authPass == ""):
+		// serve makes up a password and prints it; in Lambda that would put
+		// a credential in CloudWatch, so an account must be configured.
+		return c, errors.New("no API account: set BASIC_AUTH_SECRET_ARN (or BASIC_AUTH_USERNAME and BASIC_AUTH_PASSWORD)")
+	}
+	return c, nil
+}
+
+// runLambda serves Lambda invocations until the runtime stops the process.
+// Everything slow happens here, at init, once per execution environment:
+// reading secrets, opening the pool and checking the database answers.
+// Migrations do not run here; invoke the function with
+// {"icy_morning": "migrate"} after a deploy.
+func runLambda(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		fmt.Fprintln(stderr, "Usage: icy-morning lambda (configured by the environment only; see the README)")
+		return errUsage
+	}
+	if getenv("AWS_LAMBDA_RUNTIME_API") == "" {
+		return errors.New("lambda: AWS_LAMBDA_RUNTIME_API is not set: run under the Lambda runtime or its emulator (see the README)")
+	}
+	c, err := readLambdaConfig(getenv)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(&c.config, stdout)
+	if err != nil {
+		return err
+	}
+	logger = slog.New(awslambda.LogHandler(logger.Handler()))
+	// Libraries that use the standard log package (the event adapter does,
+	// on a bad request) then write JSON lines too, not bare text.
+	slog.SetDefault(logger)
+	tuneGC(getenv)
+
+	start := time.Now()
+	store, authn, err := lambdaInit(ctx, c, getenv)
+	if err != nil {
+		logger.Error("init failed", "error", err.Error())
+		return err
+	}
+	logger.Info("init", "database", string(store.Dialect()), "version", version(),
+		"duration", time.Since(start), "max_conns", c.maxConns)
+
+	api := httpapi.NewServer(httpapi.Config{Store: store, Auth: authn, Logger: logger, Version: version()})
+	h := awslambda.New(api, logger, map[string]awslambda.Command{
+		"migrate": func(ctx context.Context) (any, error) {
+			n, err := store.MigrateUp(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]int{"applied": n}, nil
+		},
+		"migrate_status": func(ctx context.Context) (any, error) { return store.MigrationStatus(ctx) },
+	})
+	lambda.StartWithOptions(h, lambda.WithContext(ctx), lambda.WithEnableSIGTERM(func() { store.Close() }))
+	return nil
+}
+
+// lambdaInit reads the credentials and opens the store.
+func lambdaInit(ctx context.Context, c lambdaConfig, getenv func(string) string) (*sqlstore.Store, icymorning.Authenticator, error) {
+	ictx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	opts := sqlstore.Options{MaxConns: c.maxConns, QueryExecMode: c.queryExecMode, PingTimeout: 2 * time.Second}
+
+	// The AWS SDK's configuration is loaded only when a secret or IAM auth
+	// needs it: it costs init time a local or test run should not pay.
+	var awsCfg *aws.Config
+	loadAWS := func() (aws.Config, error) {
+		if awsCfg == nil {
+			cfg, err := awsconfig.LoadDefaultConfig(ictx)
+			if err != nil {
+				return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
+			}
+			awsCfg = &cfg
+		}
+		return *awsCfg, nil
+	}
+
+	switch {
+	case c.secretARN != "":
+		cfg, err := loadAWS()
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.Credentials = awscred.DatabaseSecret(secretsmanager.NewFromConfig(cfg), c.secretARN)
+	case c.iamAuth:
+		cfg, err := loadAWS()
+		if err != nil {
+			return nil, nil, err
+		}
+		endpoint, user, err := postgresEndpoint(c.databaseURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		src, err := awscred.IAMToken(cfg.Credentials, cfg.Region, endpoint, user)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.Credentials = src
+	}
+
+	user, pass := c.authUser, c.authPass
+	if c.authSecretARN != "" {
+		cfg, err := loadAWS()
+		if err != nil {
+			return nil, nil, err
+		}
+		a, err := awscred.ReadAccount(ictx, secretsmanager.NewFromConfig(cfg), c.authSecretARN)
+		if err != nil {
+			return nil, nil, fmt.Errorf("API account: %w", err)
+		}
+		user, pass = a.Username, a.Password
+	}
+	authn, err := auth.NewBasic(user, pass)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	store, err := sqlstore.Open(ictx, c.databaseURL, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return store, authn, nil
+}
+
+// postgresEndpoint returns "host:port" and the user of a PostgreSQL URL,
+// which an RDS IAM token is signed for.
+func postgresEndpoint(raw string) (endpoint, user string, err error) {
+	loc, err := sqlstore.ParseURL(raw)
+	if err != nil {
+		return "", "", err
+	}
+	if loc.Dialect != sqlstore.Postgres {
+		return "", "", errors.New("DATABASE_IAM_AUTH needs a PostgreSQL DATABASE_URL")
+	}
+	u, err := url.Parse(loc.URL)
+	if err != nil || u.Hostname() == "" {
+		return "", "", errors.New("DATABASE_URL: want postgres://user@host:port/db for IAM auth")
+	}
+	if _, hasPassword := u.User.Password(); hasPassword {
+		return "", "", errors.New("DATABASE_URL must not hold a password when DATABASE_IAM_AUTH=true")
+	}
+	port := u.Port()
+	if port == "" {
+		port = "5432"
+	}
+	return net.JoinHostPort(u.Hostname(), port), u.User.Username(), nil
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestReadLambdaConfig(t *testing.T) {
+	base := map[string]string{"DATABASE_URL": "postgres://icy@db:5432/icy", "BASIC_AUTH_SECRET_ARN": "arn:api"}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+		check   func(t *testing.T, c lambdaConfig)
+	}{
+		{name: "defaults", env: base, check: func(t *testing.T, c lambdaConfig) {
+			if c.maxConns != 2 || c.logFormat != "json" || c.iamAuth || c.queryExecMode != "" {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{name: "RDS Proxy settings", env: map[string]string{"DB_MAX_CONNS": "4", "DB_QUERY_EXEC_MODE": "exec", "DATABASE_SECRET_ARN": "arn:db"},
+			check: func(t *testing.T, c lambdaConfig) {
+				if c.maxConns != 4 || c.queryExecMode != "exec" || c.secretARN != "arn:db" {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "IAM auth", env: map[string]string{"DATABASE_IAM_AUTH": "true"}, check: func(t *testing.T, c lambdaConfig) {
+			if !c.iamAuth {
+				t.Error("iamAuth false")
+			}
+		}},
+		{name: "plain account", env: map[string]string{"BASIC_AUTH_SECRET_ARN": "", "BASIC_AUTH_USERNAME": "u", "BASIC_AUTH_PASSWORD": "p"}},
+		{name: "bad pool size", env: map[string]string{"DB_MAX_CONNS": "0"}, wantErr: "DB_MAX_CONNS"},
+		{name: "bad exec mode", env: map[string]string{"DB_QUERY_EXEC_MODE": "prepare"}, wantErr: "DB_QUERY_EXEC_MODE"},
+		{name: "bad bool", env: map[string]string{"DATABASE_IAM_AUTH": "yes please"}, wantErr: "DATABASE_IAM_AUTH"},
+		{name: "two database credentials", env: map[string]string{"DATABASE_IAM_AUTH": "true", "DATABASE_SECRET_ARN": "arn:db"}, wantErr: "not both"},
+		{name: "two API accounts", env: map[string]string{"BASIC_AUTH_USERNAME": "u", "BASIC_AUTH_PASSWORD": "p"}, wantErr: "not both"},
+		{name: "no API account", env: map[string]string{"BASIC_AUTH_SECRET_ARN": ""}, wantErr: "no API account"},
+		{name: "half an API account", env: map[string]string{"BASIC_AUTH_SECRET_ARN": "", "BASIC_AUTH_USERNAME": "u"}, wantErr: "no API account"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range base {
+				env[k] = v
+			}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			c, err := readLambdaConfig(func(k string) string { return env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.check != nil {
+				tt.check(t, c)
+			}
+		})
+	}
+}
+
+func TestPostgresEndpoint(t *testing.T) {
+	tests := []struct{ url, endpoint, user, wantErr string }{
+		{url: "postgres://icy@db.internal:6432/icy?sslmode=require", endpoint: "db.internal:6432", user: "icy"},
+		{url: "postgresql://icy@db.internal/icy", endpoint: "db.internal:5432", user: "icy"},
+		{url: "postgres://icy:pw@db.internal/icy", wantErr: "must not hold a password"},
+		{url: "sqlite:///x.db", wantErr: "PostgreSQL"},
+	}
+	for _, tt := range tests {
+		ep, user, err := postgresEndpoint(tt.url)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%s: err = %v, want %q", tt.url, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || ep != tt.endpoint || user != tt.user {
+			t.Errorf("%s: got %q %q %v", tt.url, ep, user, err)
+		}
+	}
+}
+
+// Outside Lambda the command says what is missing instead of the runtime
+// library's fatal exit.
+func TestLambdaOutsideTheRuntime(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"lambda"}, func(string) string { return "" }, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "AWS_LAMBDA_RUNTIME_API is not set") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// lambdaEnv, which the infrastructure test checks Terraform against, must
+// name every variable the lambda configuration reads.
+func TestLambdaEnvIsComplete(t *testing.T) {
+	known := map[string]bool{}
+	for _, k := range lambdaEnv {
+		known[k] = true
+	}
+	read := map[string]bool{}
+	getenv := func(k string) string { read[k] = true; return "" }
+	_, _ = readLambdaConfig(getenv)
+	tuneGC(getenv)
+	for k := range read {
+		if !known[k] {
+			t.Errorf("the lambda command reads %s, which lambdaEnv does not list", k)
+		}
+	}
+	if len(read) < 10 {
+		t.Fatalf("only %d variables read: the check saw too little", len(read))
+	}
+}
