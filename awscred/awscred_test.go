@@ -2,11 +2,7 @@ package awscred
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -16,41 +12,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/icy-morning/icy-morning/internal/awstest"
 )
 
-// secretsServer speaks the Secrets Manager JSON protocol for GetSecretValue
-// (an outside service, so a local stand-in; the SDK client is real). It
-// checks each call is SigV4-signed and names a known secret.
-func secretsServer(t *testing.T, secrets map[string]string, calls *atomic.Int32) *secretsmanager.Client {
+// secretsServer returns a real SDK client talking to a local Secrets
+// Manager stand-in.
+func secretsServer(t *testing.T, secrets map[string]string, calls **atomic.Int32) *secretsmanager.Client {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		if got := r.Header.Get("X-Amz-Target"); got != "secretsmanager.GetSecretValue" {
-			t.Errorf("X-Amz-Target = %q", got)
-		}
-		if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 Credential=AKIDTEST/") {
-			t.Errorf("request not SigV4-signed: %q", r.Header.Get("Authorization"))
-		}
-		var in struct{ SecretId string }
-		body, _ := io.ReadAll(r.Body)
-		if err := json.Unmarshal(body, &in); err != nil {
-			t.Errorf("request body: %v", err)
-		}
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		value, ok := secrets[in.SecretId]
-		if !ok {
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = io.WriteString(w, `{"__type":"ResourceNotFoundException","Message":"Secrets Manager can't find the specified secret."}`)
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"ARN": in.SecretId, "Name": "n", "SecretString": value, "VersionId": "v1"})
-	}))
-	t.Cleanup(srv.Close)
+	url, n := awstest.SecretsManager(t, secrets)
+	*calls = n
 	return secretsmanager.New(secretsmanager.Options{
 		Region:       "eu-west-1",
-		BaseEndpoint: aws.String(srv.URL),
+		BaseEndpoint: aws.String(url),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "SECRET", ""),
-		HTTPClient:   srv.Client(),
 	})
 }
 
@@ -69,7 +44,7 @@ func TestReadAccount(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var calls atomic.Int32
+			var calls *atomic.Int32
 			sm := secretsServer(t, map[string]string{arn: tt.value}, &calls)
 			got, err := ReadAccount(context.Background(), sm, tt.arn)
 			if tt.wantErr != "" {
@@ -90,7 +65,7 @@ func TestReadAccount(t *testing.T) {
 
 func TestDatabaseSecretIsCached(t *testing.T) {
 	const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db"
-	var calls atomic.Int32
+	var calls *atomic.Int32
 	sm := secretsServer(t, map[string]string{arn: `{"username":"icy","password":"pw"}`}, &calls)
 	src := DatabaseSecret(sm, arn)
 	for range 5 {

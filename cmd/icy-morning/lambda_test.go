@@ -3,8 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/icy-morning/icy-morning/internal/awstest"
+	"github.com/icy-morning/icy-morning/internal/testdb"
 )
 
 func TestReadLambdaConfig(t *testing.T) {
@@ -115,5 +122,55 @@ func TestLambdaEnvIsComplete(t *testing.T) {
 	}
 	if len(read) < 10 {
 		t.Fatalf("only %d variables read: the check saw too little", len(read))
+	}
+}
+
+// lambdaInit reads the database password and the API account from Secrets
+// Manager (a local stand-in reached through the SDK's endpoint variable)
+// and connects to a real PostgreSQL whose URL holds no password.
+func TestLambdaInitReadsSecrets(t *testing.T) {
+	full, err := url.Parse(testdb.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbPassword, _ := full.User.Password()
+	full.User = url.User(full.User.Username())
+	dbSecret, _ := json.Marshal(map[string]string{"username": full.User.Username(), "password": dbPassword, "engine": "postgres"})
+	endpoint, calls := awstest.SecretsManager(t, map[string]string{
+		"arn:db":  string(dbSecret),
+		"arn:api": `{"username":"api-user","password":"api-pass"}`,
+	})
+	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "SECRET")
+	t.Setenv("AWS_REGION", "eu-west-1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+
+	env := map[string]string{"DATABASE_URL": full.String(), "DATABASE_SECRET_ARN": "arn:db", "BASIC_AUTH_SECRET_ARN": "arn:api"}
+	getenv := func(k string) string { return env[k] }
+	c, err := readLambdaConfig(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, authn, err := lambdaInit(context.Background(), c, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if err := store.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := authn.Authenticate(context.Background(), "Basic "+base64.StdEncoding.EncodeToString([]byte("api-user:api-pass"))); err != nil {
+		t.Fatalf("the account from the secret is refused: %v", err)
+	}
+	if calls.Load() != 2 {
+		t.Errorf("%d Secrets Manager calls, want 2", calls.Load())
+	}
+
+	env["BASIC_AUTH_SECRET_ARN"] = "arn:missing"
+	c, _ = readLambdaConfig(getenv)
+	if _, _, err := lambdaInit(context.Background(), c, getenv); err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
+		t.Fatalf("a missing secret: err = %v", err)
 	}
 }
