@@ -3,6 +3,9 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/icy-morning
 STATICCHECK_VERSION := v0.8.2
+# The Lambda Runtime Interface Emulator publishes no tagged module version;
+# this pseudo-version is the newest the module proxy serves.
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 GOBIN := $(shell $(GO) env GOPATH)/bin
 LDFLAGS := -s -w -X main.buildVersion=$(shell git describe --always --dirty 2>/dev/null || echo dev)
 
@@ -11,10 +14,11 @@ LAMBDA_ZIP := dist/icy-morning-lambda.zip
 
 .PHONY: init build lambda serve test e2e lint bench clean
 
-## init: download modules and install the lint tool
+## init: download modules, install the lint tool and the Lambda Runtime Interface Emulator
 init:
 	$(GO) mod download
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 ## build: the icy-morning binary, static (no cgo: SQLite is pure Go) and without local paths
 build:
@@ -28,7 +32,9 @@ lambda:
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' \
 	  -o dist/lambda-$(LAMBDA_ARCH)/bootstrap ./cmd/icy-morning
 	$(GO) run ./internal/zipbootstrap -o $(LAMBDA_ZIP) dist/lambda-$(LAMBDA_ARCH)/bootstrap
-	@echo "$(LAMBDA_ZIP): $$(stat -c %s $(LAMBDA_ZIP)) bytes ($$(( $$(stat -c %s $(LAMBDA_ZIP)) / 1048576 )) MiB), $(LAMBDA_ARCH) bootstrap $$(stat -c %s dist/lambda-$(LAMBDA_ARCH)/bootstrap) bytes"
+	@z=$$(stat -c %s $(LAMBDA_ZIP)); b=$$(stat -c %s dist/lambda-$(LAMBDA_ARCH)/bootstrap); \
+	  awk -v z=$$z -v b=$$b 'BEGIN { printf "$(LAMBDA_ZIP): %d bytes (%.1f MB); $(LAMBDA_ARCH) bootstrap %.1f MB unpacked\n", z, z/1e6, b/1e6 }'
+	@[ $$(stat -c %s $(LAMBDA_ZIP)) -lt 15000000 ] || { echo "the zip is over the 15 MB budget" >&2; exit 1; }
 
 ## serve: build, migrate and serve on http://127.0.0.1:8000 (docs at /docs) on the embedded SQLite default
 serve: build
