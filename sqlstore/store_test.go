@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	icymorning "github.com/icy-morning/icy-morning"
+	"github.com/jackc/pgx/v5"
+
 	"github.com/icy-morning/icy-morning/internal/testdb"
 	"github.com/icy-morning/icy-morning/sqlstore"
 	"github.com/icy-morning/icy-morning/storetest"
@@ -107,5 +110,38 @@ func TestPostgresCredentials(t *testing.T) {
 	if _, err := sqlstore.Open(context.Background(), bare.String(), sqlstore.Options{Credentials: broken}); err == nil ||
 		!strings.Contains(err.Error(), "secret unavailable") {
 		t.Fatalf("err = %v, want the credential source's error", err)
+	}
+}
+
+// A Lambda environment can be frozen for minutes, during which the server
+// or a proxy drops its connections. After the thaw, the first query must
+// get a live connection, not the error of a dead one: connections idle for
+// over a second are pinged and replaced. Here the server kills the only
+// pooled connection while it is idle.
+func TestPostgresReplacesConnectionsKilledWhileIdle(t *testing.T) {
+	dbURL := testdb.Postgres(t)
+	// Name the pool's connections so that only they are killed: other
+	// packages' tests share this server.
+	app := fmt.Sprintf("icy-freeze-test-%d", time.Now().UnixNano())
+	s := openMigratedWith(t, dbURL+"&application_name="+app, sqlstore.Options{MaxConns: 1, PingTimeout: 2 * time.Second})
+	ctx := context.Background()
+	if _, err := s.Analysts(ctx, icymorning.Page{}); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	tag, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tag.RowsAffected() != 1 {
+		t.Fatalf("%d connections terminated, want the pool's one", tag.RowsAffected())
+	}
+	time.Sleep(1100 * time.Millisecond) // idle for over a second, as after a freeze
+	if _, err := s.Analysts(ctx, icymorning.Page{}); err != nil {
+		t.Fatalf("first query after the connection died: %v", err)
 	}
 }
