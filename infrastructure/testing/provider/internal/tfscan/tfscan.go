@@ -1,9 +1,9 @@
 // Package tfscan finds the hashicorp/aws resource, data source and
 // ephemeral resource types that a Terraform configuration uses.
 //
-// It reads the text of .tf and .tftest.hcl files rather than parsing HCL:
-// a block header is always `resource "TYPE" "NAME" {` (or data, ephemeral),
-// and mock_resource/mock_data blocks in test files name a type the same way.
+// It reads the text of .tf, .tftest.hcl and .tfmock.hcl files rather than
+// parsing HCL: a block header is always `resource "TYPE" "NAME" {` (or data,
+// ephemeral), and mock_resource/mock_data blocks name a type the same way.
 package tfscan
 
 import (
@@ -60,7 +60,7 @@ func ParseType(s string) (Type, error) {
 	return Type{}, fmt.Errorf("type %q: unknown kind %q", s, kind)
 }
 
-// Scan walks root for *.tf and *.tftest.hcl files, skipping .terraform
+// Scan walks root for *.tf, *.tftest.hcl and *.tfmock.hcl files, skipping .terraform
 // directories, and records every aws type and provider function they use.
 func Scan(root string) (*Usage, error) {
 	u := &Usage{Types: map[Type][]string{}, Functions: map[string][]string{}}
@@ -74,7 +74,7 @@ func Scan(root string) (*Usage, error) {
 			}
 			return nil
 		}
-		if !strings.HasSuffix(path, ".tf") && !strings.HasSuffix(path, ".tftest.hcl") {
+		if !strings.HasSuffix(path, ".tf") && !strings.HasSuffix(path, ".tftest.hcl") && !strings.HasSuffix(path, ".tfmock.hcl") {
 			return nil
 		}
 		rel, _ := filepath.Rel(root, path)
