@@ -1,0 +1,273 @@
+package main
+
+import (
+	"cmp"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
+)
+
+// These tests hold the Terraform in infrastructure/ to what this binary
+// and `make lambda` actually are: the function's environment is evaluated
+// from the HCL for each combination of the variables that shape it, and
+// the lambda command's own configuration reader must accept exactly that
+// environment.
+
+// infraDir is the Terraform to check; ICY_INFRA_DIR points the test at a
+// copy, which is how its failures were shown to fire (see the closing
+// notes): an unknown variable, a missing required one, a wrong handler.
+var infraDir = cmp.Or(os.Getenv("ICY_INFRA_DIR"), "../../infrastructure")
+
+// terraform is the parsed configuration.
+type terraform struct {
+	locals    map[string]hcl.Expression
+	variables map[string]*hclsyntax.Block
+	resources map[string]*hclsyntax.Block // "type.name"
+}
+
+func parseTerraform(t *testing.T) terraform {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(infraDir, "*.tf"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Terraform files in %s (%v)", infraDir, err)
+	}
+	tf := terraform{locals: map[string]hcl.Expression{}, variables: map[string]*hclsyntax.Block{}, resources: map[string]*hclsyntax.Block{}}
+	p := hclparse.NewParser()
+	for _, name := range files {
+		f, diags := p.ParseHCLFile(name)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %v", name, diags)
+		}
+		for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+			switch b.Type {
+			case "locals":
+				for n, a := range b.Body.Attributes {
+					tf.locals[n] = a.Expr
+				}
+			case "variable":
+				tf.variables[b.Labels[0]] = b
+			case "resource":
+				tf.resources[b.Labels[0]+"."+b.Labels[1]] = b
+			}
+		}
+	}
+	return tf
+}
+
+// defaults returns every variable's default value (null when it has none).
+func (tf terraform) defaults(t *testing.T) map[string]cty.Value {
+	t.Helper()
+	out := map[string]cty.Value{}
+	for name, b := range tf.variables {
+		out[name] = cty.NullVal(cty.DynamicPseudoType)
+		if a, ok := b.Body.Attributes["default"]; ok {
+			v, diags := a.Expr.Value(nil)
+			if diags.HasErrors() {
+				t.Fatalf("variable %s default: %v", name, diags)
+			}
+			out[name] = v
+		}
+	}
+	return out
+}
+
+// evalContext gives an expression the variables in vars; every other
+// reference (locals, resources, data sources) is an unknown string, as at
+// plan time before anything exists.
+func evalContext(expr hcl.Expression, vars map[string]cty.Value) *hcl.EvalContext {
+	type tree map[string]any
+	roots := tree{}
+	for _, tr := range expr.Variables() {
+		root := tr.RootName()
+		if root == "var" {
+			continue
+		}
+		node := roots
+		for i, step := range tr {
+			var name string
+			switch s := step.(type) {
+			case hcl.TraverseRoot:
+				name = s.Name
+			case hcl.TraverseAttr:
+				name = s.Name
+			default:
+				name = ""
+			}
+			if name == "" || i == len(tr)-1 {
+				if name != "" {
+					if _, ok := node[name]; !ok {
+						node[name] = nil
+					}
+				}
+				break
+			}
+			next, ok := node[name].(tree)
+			if !ok {
+				next = tree{}
+				node[name] = next
+			}
+			node = next
+		}
+	}
+	var build func(n tree) cty.Value
+	build = func(n tree) cty.Value {
+		attrs := map[string]cty.Value{}
+		for k, v := range n {
+			if sub, ok := v.(tree); ok {
+				attrs[k] = build(sub)
+			} else {
+				attrs[k] = cty.UnknownVal(cty.String)
+			}
+		}
+		return cty.ObjectVal(attrs)
+	}
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)}, Functions: map[string]function.Function{
+		"merge": stdlib.MergeFunc,
+		"tostring": function.New(&function.Spec{
+			Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType, AllowUnknown: true}},
+			Type:   function.StaticReturnType(cty.String),
+			Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+				return convert.Convert(args[0], cty.String)
+			},
+		}),
+	}}
+	for k, v := range roots {
+		ctx.Variables[k] = build(v.(tree))
+	}
+	return ctx
+}
+
+// placeholder stands in for a value Terraform knows only after apply.
+func placeholder(name string) string {
+	switch {
+	case name == "DATABASE_URL":
+		return "postgres://icy@db.example.internal:5432/icy?sslmode=require"
+	case strings.HasSuffix(name, "_ARN"):
+		return "arn:aws:secretsmanager:eu-west-1:123456789012:secret:example"
+	}
+	return "unknown"
+}
+
+func TestInfrastructureFunctionEnvironment(t *testing.T) {
+	tf := parseTerraform(t)
+	expr, ok := tf.locals["function_environment"]
+	if !ok {
+		t.Fatal("infrastructure has no local function_environment (the function's environment variables)")
+	}
+	known := map[string]bool{}
+	for _, k := range lambdaEnv {
+		known[k] = true
+	}
+	// Terraform must never hand the function a credential in plain text.
+	forbidden := map[string]bool{"BASIC_AUTH_USERNAME": true, "BASIC_AUTH_PASSWORD": true, "SQLALCHEMY_DATABASE_CONNECTION_URI": true}
+
+	for _, sc := range []struct {
+		name       string
+		iam, proxy bool
+	}{{"secret", false, false}, {"secret via RDS Proxy", false, true}, {"IAM auth", true, false}, {"IAM auth via RDS Proxy", true, true}} {
+		t.Run(sc.name, func(t *testing.T) {
+			vars := tf.defaults(t)
+			for name, v := range map[string]bool{"database_iam_auth": sc.iam, "enable_rds_proxy": sc.proxy} {
+				if _, ok := vars[name]; !ok {
+					t.Fatalf("variable %s is gone: update this test", name)
+				}
+				vars[name] = cty.BoolVal(v)
+			}
+			val, diags := expr.Value(evalContext(expr, vars))
+			if diags.HasErrors() {
+				t.Fatalf("evaluating function_environment: %v", diags)
+			}
+			env := map[string]string{}
+			for k, v := range val.AsValueMap() {
+				switch {
+				case !known[k]:
+					t.Errorf("Terraform sets %s, which the binary does not read", k)
+				case forbidden[k]:
+					t.Errorf("Terraform sets %s: a credential in plain text", k)
+				}
+				if v.IsKnown() && !v.IsNull() {
+					env[k] = v.AsString()
+				} else {
+					env[k] = placeholder(k)
+				}
+			}
+			c, err := readLambdaConfig(func(k string) string { return env[k] })
+			if err != nil {
+				t.Fatalf("the binary refuses the environment Terraform gives it: %v\n%v", err, env)
+			}
+			if c.iamAuth != sc.iam || (c.secretARN != "") == sc.iam {
+				t.Errorf("credentials: iamAuth=%v secretARN=%q", c.iamAuth, c.secretARN)
+			}
+			if sc.proxy && c.queryExecMode != "exec" && c.queryExecMode != "describe_exec" {
+				t.Errorf("behind RDS Proxy DB_QUERY_EXEC_MODE = %q: prepared statements would pin sessions", c.queryExecMode)
+			}
+			if c.authSecretARN == "" {
+				t.Error("no BASIC_AUTH_SECRET_ARN")
+			}
+		})
+	}
+}
+
+func TestInfrastructureMatchesMakeLambda(t *testing.T) {
+	tf := parseTerraform(t)
+	fn, ok := tf.resources["aws_lambda_function.api"]
+	if !ok {
+		t.Fatal("no aws_lambda_function.api")
+	}
+	vars := tf.defaults(t)
+	attr := func(name string) cty.Value {
+		t.Helper()
+		a, ok := fn.Body.Attributes[name]
+		if !ok {
+			t.Fatalf("aws_lambda_function.api has no %s", name)
+		}
+		v, diags := a.Expr.Value(evalContext(a.Expr, vars))
+		if diags.HasErrors() {
+			t.Fatalf("%s: %v", name, diags)
+		}
+		return v
+	}
+	if got := attr("handler").AsString(); got != "bootstrap" {
+		t.Errorf("handler = %q, want bootstrap (the only file in the zip)", got)
+	}
+	if got := attr("runtime").AsString(); got != "provided.al2023" {
+		t.Errorf("runtime = %q, want provided.al2023", got)
+	}
+
+	makefile, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	archMatch := regexp.MustCompile(`(?m)^LAMBDA_ARCH \?= (\S+)$`).FindSubmatch(makefile)
+	zipMatch := regexp.MustCompile(`(?m)^LAMBDA_ZIP := (\S+)$`).FindSubmatch(makefile)
+	if archMatch == nil || zipMatch == nil {
+		t.Fatal("Makefile lacks LAMBDA_ARCH ?= or LAMBDA_ZIP :=")
+	}
+	lambdaArch := map[string]string{"arm64": "arm64", "amd64": "x86_64"}[string(archMatch[1])]
+	var archs []string
+	for _, v := range attr("architectures").AsValueSlice() {
+		archs = append(archs, v.AsString())
+	}
+	if !slices.Equal(archs, []string{lambdaArch}) {
+		t.Errorf("architectures = %v, but make lambda builds %s by default", archs, archMatch[1])
+	}
+	if got, want := filepath.Clean(filepath.Join("infrastructure", attr("filename").AsString())), string(zipMatch[1]); got != want {
+		t.Errorf("filename resolves to %s, but make lambda writes %s", got, want)
+	}
+	for _, want := range []string{"CGO_ENABLED=0", "GOOS=linux", "-tags lambda.norpc", "-o dist/lambda-$(LAMBDA_ARCH)/bootstrap"} {
+		if !strings.Contains(string(makefile), want) {
+			t.Errorf("the lambda target no longer has %q", want)
+		}
+	}
+}
