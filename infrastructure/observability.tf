@@ -159,8 +159,9 @@ locals {
       {
         type = "alarm", x = 0, y = 0, width = 24, height = 3
         properties = {
-          title  = "Alarms"
-          alarms = [for a in aws_cloudwatch_metric_alarm.main : a.arn]
+          title = "Alarms"
+          # Built from the names, so the body is known at plan time.
+          alarms = [for k, a in aws_cloudwatch_metric_alarm.main : "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${a.alarm_name}"]
         }
       },
     ],

@@ -5,7 +5,7 @@ output "api_url" {
 
 output "custom_domain_url" {
   description = "The API on its custom domain, when enabled."
-  value       = var.enable_custom_domain ? "https://${var.api_gateway_domain}/" : null
+  value       = var.enable_custom_domain && var.api_gateway_domain != null ? "https://${var.api_gateway_domain}/" : null
 }
 
 output "custom_domain_dns_target" {

@@ -63,3 +63,103 @@ mock_resource "aws_secretsmanager_secret" {
     arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:icy-morning-dev/basic-auth-AbCdEf"
   }
 }
+
+# Distinct identifiers for the resources the tests compare, so a security
+# group rule that pointed at the wrong group would fail. (Mocked values of
+# other computed attributes stay unknown in a plan.)
+
+override_resource {
+  target = aws_subnet.private[0]
+  values = { id = "subnet-private0" }
+}
+
+override_resource {
+  target = aws_subnet.private[1]
+  values = { id = "subnet-private1" }
+}
+
+override_resource {
+  target = aws_subnet.private[2]
+  values = { id = "subnet-private2" }
+}
+
+override_resource {
+  target = aws_security_group.function
+  values = { id = "sg-function" }
+}
+
+override_resource {
+  target = aws_security_group.database
+  values = { id = "sg-database" }
+}
+
+override_resource {
+  target = aws_security_group.endpoints
+  values = { id = "sg-endpoints" }
+}
+
+override_resource {
+  target = aws_security_group.proxy[0]
+  values = { id = "sg-proxy" }
+}
+
+override_resource {
+  target = aws_cloudwatch_log_group.function
+  values = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mock-function" }
+}
+
+override_resource {
+  target = aws_cloudwatch_log_group.api_access
+  values = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/apigateway/mock/access" }
+}
+
+override_resource {
+  target = aws_cloudwatch_log_group.flow_logs
+  values = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vpc/mock/flow-logs" }
+}
+
+override_resource {
+  target = aws_sqs_queue.asset_events
+  values = { arn = "arn:aws:sqs:eu-west-1:123456789012:mock-asset-events" }
+}
+
+override_resource {
+  target = aws_sqs_queue.asset_events_dlq
+  values = { arn = "arn:aws:sqs:eu-west-1:123456789012:mock-asset-events-dlq" }
+}
+
+override_resource {
+  target = aws_sqs_queue.function_dlq
+  values = { arn = "arn:aws:sqs:eu-west-1:123456789012:mock-function-dlq" }
+}
+
+override_resource {
+  target = aws_sns_topic.alarms
+  values = { arn = "arn:aws:sns:eu-west-1:123456789012:mock-alarms" }
+}
+
+override_resource {
+  target = aws_lambda_function.api
+  values = {
+    arn        = "arn:aws:lambda:eu-west-1:123456789012:function:mock-api"
+    invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:mock-api/invocations"
+  }
+}
+
+override_resource {
+  target = aws_apigatewayv2_api.main
+  values = {
+    id            = "mockapi"
+    execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:mockapi"
+  }
+}
+
+override_resource {
+  target = aws_apigatewayv2_stage.default
+  values = { id = "$default" }
+}
+
+override_resource {
+  target = aws_acm_certificate.api[0]
+  values = { arn = "arn:aws:acm:eu-west-1:123456789012:certificate/mock" }
+}
