@@ -65,14 +65,14 @@ locals {
         }
       },
       {
+        # No source condition: AWS documents this statement without one, and a
+        # condition the alarm service does not send would silence every alarm.
+        # Only this account may publish to the topic (its default policy).
         Sid       = "CloudWatchAlarmsPublishToEncryptedTopic"
         Effect    = "Allow"
         Principal = { Service = "cloudwatch.amazonaws.com" }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
         Resource  = "*"
-        Condition = {
-          StringEquals = { "aws:SourceAccount" = local.account_id }
-        }
       },
     ]
   }

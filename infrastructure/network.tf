@@ -160,7 +160,6 @@ resource "aws_vpc_security_group_egress_rule" "function_to_database" {
 }
 
 # Only with enable_nat_gateway: the point of the NAT gateway is outbound HTTPS.
-#tfsec:ignore:aws-ec2-no-public-egress-sgr Internet egress exists only when enable_nat_gateway asks for it, and only HTTPS.
 resource "aws_vpc_security_group_egress_rule" "function_to_internet" {
   count = var.enable_nat_gateway ? 1 : 0
 

@@ -64,6 +64,13 @@ run_scan() {
   tfsec=$(go_tool tfsec github.com/aquasecurity/tfsec/cmd/tfsec "$TFSEC_VERSION")
   trivy=$(go_tool trivy github.com/aquasecurity/trivy/cmd/trivy "$TRIVY_VERSION" GOEXPERIMENT=jsonv2)
 
+  # An empty cache makes trivy use the checks built into this version (with
+  # --skip-check-update it never downloads a bundle), so results do not
+  # depend on whatever bundle an earlier run left in ~/.cache/trivy.
+  local trivy_cache
+  trivy_cache=$(mktemp -d)
+  trap 'rm -rf "$trivy_cache"' RETURN
+
   # Each scanner reads the configuration twice: with the defaults, and with
   # every optional feature switched on, so resources behind a count are seen.
   local vars
@@ -71,7 +78,7 @@ run_scan() {
     step "tfsec $TFSEC_VERSION ${vars:-(defaults)}"
     "$tfsec" . --no-colour --exclude-path testing --minimum-severity HIGH ${vars:+--tfvars-file "$vars"}
     step "trivy config $TRIVY_VERSION ${vars:-(defaults)}"
-    "$trivy" config --quiet --skip-check-update --severity HIGH,CRITICAL --exit-code 1 \
+    "$trivy" config --quiet --skip-check-update --cache-dir "$trivy_cache" --severity HIGH,CRITICAL --exit-code 1 \
       --skip-dirs testing --skip-dirs .terraform ${vars:+--tf-vars "$vars"} .
   done
 }
