@@ -98,6 +98,7 @@ type fn struct {
 	warm      []time.Duration
 	non200    int
 	quiet     bool // the machine was idle before each measurement
+	cpu       cpuUse
 }
 
 func (f *fn) label() string {
@@ -122,7 +123,8 @@ type bench struct {
 	fns       []*fn
 	zip       zipInfo
 	pgVersion string
-	pgWhere   string // the database, without credentials
+	pgWhere   string  // the database, without credentials
+	coldOther float64 // cores other processes used during the cold starts
 	rieVer    string
 	problems  []string
 }
@@ -295,6 +297,7 @@ func getEvent(id int, requestID string) []byte {
 // whatever else the machine does falls on all of them alike.
 func (b *bench) measureCold(ctx context.Context) error {
 	quiet := b.waitQuiet(ctx)
+	other := otherCores()
 	for i := range b.o.coldRuns {
 		for _, f := range b.fns {
 			if err := b.coldOnce(ctx, f, i); err != nil {
@@ -303,6 +306,8 @@ func (b *bench) measureCold(ctx context.Context) error {
 			f.quiet = f.quiet && quiet
 		}
 	}
+	b.coldOther = other()
+	logf("cold starts: other processes used %.2f cores", b.coldOther)
 	for _, f := range b.fns {
 		s := summarize(totals(f.cold))
 		logf("%s: %d cold starts, median %s, p90 %s", f.label(), len(f.cold), fmtMs(s.p50), fmtMs(s.p90))
@@ -376,6 +381,8 @@ func (b *bench) measureWarm(ctx context.Context) error {
 		}
 		for i, f := range b.fns {
 			f.quiet = f.quiet && quiet
+			pids := emus[i].PIDs()
+			t0, s0 := time.Now(), takeSnapshot(pids)
 			for j := range per {
 				k := n + j
 				payload := getEvent(1+k%b.o.assets, fmt.Sprintf("warm-%06d", k))
@@ -392,6 +399,7 @@ func (b *bench) measureWarm(ctx context.Context) error {
 					}
 				}
 			}
+			f.cpu.add(s0, takeSnapshot(pids), time.Since(t0).Seconds())
 		}
 		n += per
 	}
@@ -400,7 +408,8 @@ func (b *bench) measureWarm(ctx context.Context) error {
 			b.problems = append(b.problems, fmt.Sprintf("%d non-200 answers to GET by id from %s", f.non200, f.label()))
 		}
 		s := summarize(f.warm)
-		logf("%s: %d warm invokes, p50 %s, p99 %s", f.label(), len(f.warm), fmtMs(s.p50), fmtMs(s.p99))
+		_, _, _, other := f.cpu.cores()
+		logf("%s: %d warm invokes, p50 %s, p99 %s (other processes: %.2f cores)", f.label(), len(f.warm), fmtMs(s.p50), fmtMs(s.p99), other)
 	}
 	return nil
 }

@@ -106,7 +106,7 @@ func (b *bench) report(took time.Duration) string {
 	p("Wall time from the emulator's exec to the answer of the first invoke (a GET of an asset by id). " +
 		"The emulator starts the function only on that invoke, so this is: emulator start-up, exec of the bootstrap, its init, one request. " +
 		"\"Init (emulator's report)\" is the emulator's INIT REPORT: from exec of the bootstrap until the runtime first asks for work, " +
-		"the figure Lambda reports as Init Duration.\n\n")
+		"the figure Lambda reports as Init Duration. The functions take turns, run by run.\n\n")
 	p("| Function | Emulator listening, median | First answer: median | p90 | max | Median minus reference | Init (emulator's report): median | p90 |\n")
 	p("|---|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, f := range b.fns {
@@ -121,9 +121,10 @@ func (b *bench) report(took time.Duration) string {
 	}
 
 	p("\n## Warm invokes: GET /api/v1/assets/{id} (%d sequential invokes after %d warm-up)\n\n", b.o.invokes, b.o.warmup)
-	p("Timed at the client: POST of the HTTP API event to the emulator until its answer. The emulator takes one invoke at a time.\n\n")
-	p("| Function | invokes/s | p50 | p90 | p99 | max | Non-200 | Quiet machine |\n")
-	p("|---|--:|--:|--:|--:|--:|--:|---|\n")
+	p("Timed at the client: POST of the HTTP API event to the emulator until its answer. The emulator takes one invoke at a time. "+
+		"The functions take turns (%d rounds each). CPU is the cores used during the measured invokes by the emulator and function / this program (the client) / PostgreSQL / everything else.\n\n", warmRounds)
+	p("| Function | invokes/s | p50 | p90 | p99 | max | Non-200 | CPU function/client/db/other |\n")
+	p("|---|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, f := range b.fns {
 		s := summarize(f.warm)
 		rate := float64(s.n) / s.sum.Seconds()
@@ -131,7 +132,8 @@ func (b *bench) report(took time.Duration) string {
 		if f == ref {
 			non = "-"
 		}
-		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", f.label(), fmtInt(int64(rate+0.5)), fmtMs(s.p50), fmtMs(s.p90), fmtMs(s.p99), fmtMs(s.max), non, yesNo(f.quiet))
+		cf, cs, cp, co := f.cpu.cores()
+		p("| %s | %s | %s | %s | %s | %s | %s | %.2f/%.2f/%.2f/%.2f |\n", f.label(), fmtInt(int64(rate+0.5)), fmtMs(s.p50), fmtMs(s.p90), fmtMs(s.p99), fmtMs(s.max), non, cf, cs, cp, co)
 	}
 
 	refWarm := summarize(ref.warm)
@@ -167,7 +169,7 @@ func (b *bench) report(took time.Duration) string {
 		s := summarize(totals(pg.cold))
 		ir := summarize(initReports(pg.cold))
 		verdicts = append(verdicts, verdict{
-			target: fmt.Sprintf("Init < %s with PostgreSQL on loopback (emulator start to first answer, p90)", fmtMs(targetInit)),
+			target: fmt.Sprintf("Init < %d ms with PostgreSQL on loopback (emulator start to first answer, p90)", targetInit.Milliseconds()),
 			measured: fmt.Sprintf("p90 %s, median %s (reference: median %s; emulator's init report: median %s)",
 				fmtMs(s.p90), fmtMs(s.p50), fmtMs(refCold.p50), fmtMs(ir.p50)),
 			pass: s.p90 < targetInit,
@@ -193,6 +195,21 @@ func (b *bench) report(took time.Duration) string {
 		}
 		p("| %s | %s | %s |\n", v.target, v.measured, verdict)
 	}
+	var disturbed []string
+	if b.coldOther > 0.1 {
+		disturbed = append(disturbed, fmt.Sprintf("cold starts: other processes used %.2f cores", b.coldOther))
+	}
+	for _, f := range b.fns {
+		if _, _, _, other := f.cpu.cores(); other > 0.1 || !f.quiet {
+			disturbed = append(disturbed, fmt.Sprintf("%s: other processes used %.2f cores during the warm invokes (quiet before measuring: %s)", f.label(), other, yesNo(f.quiet)))
+		}
+	}
+	if len(disturbed) > 0 {
+		p("\n## Warnings\n\nThe machine was not idle; compare these figures with care.\n\n")
+		for _, d := range disturbed {
+			p("- %s\n", d)
+		}
+	}
 	if len(b.problems) > 0 {
 		p("\n## Problems (the run is invalid)\n\n")
 		for _, pr := range b.problems {
@@ -208,13 +225,13 @@ func (b *bench) report(took time.Duration) string {
 func (b *bench) waitQuiet(ctx context.Context) bool {
 	deadline := time.Now().Add(b.o.quietWait)
 	for {
-		t0 := busyTicks()
+		t0 := machineBusy()
 		select {
 		case <-ctx.Done():
 			return false
 		case <-time.After(500 * time.Millisecond):
 		}
-		cores := float64(busyTicks()-t0) / 100 / 0.5 // USER_HZ is 100 on Linux
+		cores := float64(machineBusy()-t0) / 100 / 0.5 // USER_HZ is 100 on Linux
 		if cores < 0.25 {
 			return true
 		}
@@ -223,25 +240,6 @@ func (b *bench) waitQuiet(ctx context.Context) bool {
 			return false
 		}
 	}
-}
-
-// busyTicks is the machine's non-idle CPU time so far (/proc/stat).
-func busyTicks() uint64 {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	var busy uint64
-	for i, v := range f[1:] {
-		n, _ := strconv.ParseUint(v, 10, 64)
-		if i == 3 || i == 4 { // idle, iowait
-			continue
-		}
-		busy += n
-	}
-	return busy
 }
 
 // machineInfo describes the machine as docs/performance.md does.

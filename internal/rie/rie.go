@@ -476,6 +476,10 @@ func (e *Emulator) InitReports() []time.Duration {
 // PID is the emulator's process id.
 func (e *Emulator) PID() int { return e.cmd.Process.Pid }
 
+// PIDs are the emulator's process id and those of its children: the
+// bootstrap, once an invoke has started it.
+func (e *Emulator) PIDs() []int { return append([]int{e.PID()}, childPIDs(e.PID())...) }
+
 // Close stops the emulator and the bootstrap: SIGTERM to the emulator
 // (which kills the bootstrap's group itself), SIGKILL after a few seconds,
 // then SIGKILL to whatever bootstrap process group is left. Only processes
