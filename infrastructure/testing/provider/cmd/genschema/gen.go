@@ -261,7 +261,28 @@ func coll(kind string, elem json.RawMessage) json.RawMessage {
 	return b
 }
 
-var getterRE2 = regexp.MustCompile(`^(cdktf\.Fn\.tolist\()?this\.(get\w+Attribute)\('(\w+)'\)\)?$`)
+var (
+	getterRE2 = regexp.MustCompile(`^()this\.(get\w+Attribute)\('(\w+)'\)$`)
+	tokenAsRE = regexp.MustCompile(`^cdktf\.Token\.as\w+\((.*)\)$`)
+	toListRE  = regexp.MustCompile(`^cdktf\.Fn\.tolist\((.*)\)$`)
+)
+
+// unwrapGetter strips the cdktf.Token.asX(...) casts around a getter's
+// attribute read and reports whether a cdktf.Fn.tolist(...) marks a set.
+func unwrapGetter(expr string) (string, bool) {
+	isSet := false
+	for {
+		if m := tokenAsRE.FindStringSubmatch(expr); m != nil {
+			expr = m[1]
+			continue
+		}
+		if m := toListRE.FindStringSubmatch(expr); m != nil {
+			expr, isSet = m[1], true
+			continue
+		}
+		return expr, isSet
+	}
+}
 
 var getterTypes = map[string]json.RawMessage{
 	"getStringAttribute":     prim("string"),
@@ -281,12 +302,13 @@ func (g *gen) attrType(mod *tsModule, path string, p *jsiiProp, mem *member, hcl
 	name := path[strings.LastIndex(path, ".")+1:]
 	var fromGetter json.RawMessage
 	if mem != nil {
-		if m := getterRE2.FindStringSubmatch(mem.Getter); m != nil && m[3] == name {
+		expr, isSet := unwrapGetter(mem.Getter)
+		if m := getterRE2.FindStringSubmatch(expr); m != nil && m[3] == name {
 			t, ok := getterTypes[m[2]]
 			if !ok {
 				return nil, fmt.Errorf("%s: getter %s has no known type", path, m[2])
 			}
-			if m[1] != "" { // Fn.tolist(...) wraps a set so it can be indexed
+			if isSet { // Fn.tolist(...) wraps a set so it can be indexed
 				if !strings.HasPrefix(string(t), `["list",`) {
 					return nil, fmt.Errorf("%s: tolist of a non-list getter %s", path, m[2])
 				}

@@ -22,6 +22,8 @@ import (
 	"github.com/icy-morning/icy-morning/infrastructure/testing/provider/internal/tfscan"
 )
 
+var keepGoing bool
+
 func main() {
 	pkgDir := flag.String("package", "", "unpacked npm package directory (holds .jsii and lib/)")
 	scan := flag.String("scan", "", "directory whose .tf/.tftest.hcl files are scanned for aws types (recursive)")
@@ -29,6 +31,7 @@ func main() {
 	types := flag.String("types", "", "extra types, comma separated (resource.aws_x,data.aws_y)")
 	overlayPath := flag.String("overlay", "", "overlay JSON with the facts cdktf does not record (sensitive, write-only, ...)")
 	out := flag.String("out", "", "output schema JSON file")
+	flag.BoolVar(&keepGoing, "keep-going", false, "report types that fail to extract and leave them out (to survey the whole package)")
 	flag.Parse()
 	if *pkgDir == "" || *out == "" {
 		flag.Usage()
@@ -127,6 +130,10 @@ func run(pkgDir, scan, typesFile, typesFlag, overlayPath, out string) error {
 		}
 		s, err := g.typeSchema(cls)
 		if err != nil {
+			if keepGoing {
+				fmt.Fprintf(os.Stderr, "genschema: skipped %s: %v\n", t, err)
+				continue
+			}
 			return fmt.Errorf("%s: %w", t, err)
 		}
 		switch t.Kind {
