@@ -60,9 +60,11 @@ resource "aws_apigatewayv2_stage" "default" {
   auto_deploy = true
 
   default_route_settings {
-    throttling_rate_limit    = var.api_throttling_rate_limit
-    throttling_burst_limit   = var.api_throttling_burst_limit
-    detailed_metrics_enabled = true
+    throttling_rate_limit  = var.api_throttling_rate_limit
+    throttling_burst_limit = var.api_throttling_burst_limit
+    # Per-route metrics are billed as custom metrics; with one route the
+    # API- and stage-level metrics (free) say the same.
+    detailed_metrics_enabled = false
   }
 
   access_log_settings {

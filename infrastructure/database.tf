@@ -144,7 +144,7 @@ resource "aws_security_group" "proxy" {
   count = var.enable_rds_proxy ? 1 : 0
 
   name_prefix = "${local.prefix}-proxy-"
-  description = "RDS Proxy: 5432 from the function, 5432 to the database"
+  description = "RDS Proxy: 5432 from the function; 5432 to the database, 443 to the Secrets Manager endpoint"
   vpc_id      = aws_vpc.main.id
 
   tags = { Name = "${local.prefix}-proxy" }
@@ -174,6 +174,30 @@ resource "aws_vpc_security_group_egress_rule" "proxy_to_database" {
   from_port                    = 5432
   to_port                      = 5432
   referenced_security_group_id = aws_security_group.database.id
+}
+
+# The proxy fetches the master secret itself, from inside the VPC: through the
+# Secrets Manager endpoint (or the NAT gateway, when there is one).
+resource "aws_vpc_security_group_egress_rule" "proxy_to_endpoints" {
+  count = var.enable_rds_proxy ? 1 : 0
+
+  security_group_id            = aws_security_group.proxy[0].id
+  description                  = "HTTPS to the Secrets Manager endpoint"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.endpoints.id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints_from_proxy" {
+  count = var.enable_rds_proxy ? 1 : 0
+
+  security_group_id            = aws_security_group.endpoints.id
+  description                  = "HTTPS from the RDS Proxy"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.proxy[0].id
 }
 
 resource "aws_iam_role" "proxy" {

@@ -47,6 +47,10 @@ run "proxy_in_between" {
     error_message = "The proxy admits 5432 from the function only."
   }
   assert {
+    condition     = aws_vpc_security_group_egress_rule.proxy_to_database[0].referenced_security_group_id == aws_security_group.database.id && aws_vpc_security_group_egress_rule.proxy_to_endpoints[0].referenced_security_group_id == aws_security_group.endpoints.id && aws_vpc_security_group_ingress_rule.endpoints_from_proxy[0].referenced_security_group_id == aws_security_group.proxy[0].id
+    error_message = "The proxy reaches the database on 5432 and the Secrets Manager endpoint on 443."
+  }
+  assert {
     condition     = aws_vpc_security_group_egress_rule.function_to_database.referenced_security_group_id == aws_security_group.proxy[0].id
     error_message = "The function's database egress goes to the proxy."
   }
