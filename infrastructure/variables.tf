@@ -21,8 +21,9 @@ variable "name" {
   default     = "icy-morning"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,20}[a-z0-9]$", var.name))
-    error_message = "name must be 3-22 characters: lower-case letters, digits and hyphens, starting with a letter."
+    # With stage, short enough for IAM role name prefixes (38 characters).
+    condition     = can(regex("^[a-z][a-z0-9-]{1,14}[a-z0-9]$", var.name))
+    error_message = "name must be 3-16 characters: lower-case letters, digits and hyphens, starting with a letter."
   }
 }
 
@@ -32,8 +33,8 @@ variable "stage" {
   default     = "dev"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9]{0,9}$", var.stage))
-    error_message = "stage must be 1-10 lower-case letters or digits, starting with a letter."
+    condition     = can(regex("^[a-z][a-z0-9]{0,7}$", var.stage))
+    error_message = "stage must be 1-8 lower-case letters or digits, starting with a letter."
   }
 }
 

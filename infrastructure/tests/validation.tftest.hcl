@@ -10,6 +10,15 @@ variables {
   lambda_zip_path = "tests/fixtures/lambda.zip"
 }
 
+run "names_too_long_for_iam_prefixes" {
+  command = plan
+  variables {
+    name  = "icy-morning-service"
+    stage = "production1"
+  }
+  expect_failures = [var.name, var.stage]
+}
+
 run "timeout_at_api_gateway_limit" {
   command = plan
   variables {
