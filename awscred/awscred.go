@@ -80,7 +80,7 @@ func cached(ttl time.Duration, now func() time.Time, fetch func(ctx context.Cont
 // again. RDS rotates a managed master password (every 7 days by default);
 // connections opened after a rotation must not keep using the old one for
 // long, and open connections are unaffected by it.
-const SecretTTL = 5 * time.Minute
+const SecretTTL = time.Minute
 
 // DatabaseSecret returns a Source reading the database account from the
 // secret arn, re-read every SecretTTL.
