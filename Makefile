@@ -58,9 +58,10 @@ lint:
 	@command -v staticcheck >/dev/null || test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	PATH="$(GOBIN):$$PATH" staticcheck ./...
 
-## bench: the load benchmark on loopback (needs wrk and a PostgreSQL; see docs/performance.md)
-bench:
+## bench: the load benchmark on loopback, then the Lambda benchmark under the emulator (needs wrk, a PostgreSQL and aws-lambda-rie; see docs/performance.md)
+bench: lambda
 	$(GO) run ./bench/loadbench -duration 10s $(BENCH_FLAGS)
+	$(GO) run ./bench/lambdabench -zip $(LAMBDA_ZIP) $(LAMBDA_BENCH_FLAGS)
 
 ## clean: remove build output and the local database
 clean:

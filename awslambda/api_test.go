@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/icy-morning/icy-morning/auth"
 	"github.com/icy-morning/icy-morning/httpapi"
@@ -137,5 +138,25 @@ func TestAPIThroughRESTAndALBEvents(t *testing.T) {
 	mustUnmarshal(t, []byte(alb.Body), &got)
 	if alb.StatusCode != http.StatusOK || got["name"] != "Zoë" || alb.Headers["X-Request-Id"] != "lambda-req-1" {
 		t.Fatalf("ALB read: %s", out)
+	}
+}
+
+// BenchmarkInvokeGetByID is one warm GET-by-id invocation without the
+// runtime API round trip: event decoding, translation, the HTTP handler on
+// in-memory SQLite, and the response encoding.
+func BenchmarkInvokeGetByID(b *testing.B) {
+	t := &testing.T{}
+	h, logs := newAPI(t)
+	invoke(t, h, v2(t, "POST", "/api/v1/analysts", `{"name":"A","company":"C"}`, "Basic YWRtaW46czNjcmV0"))
+	invoke(t, h, v2(t, "POST", "/api/v1/assets", `{"name":"a","is_active":true,"analyst_id":1}`, "Basic YWRtaW46czNjcmV0"))
+	ev := v2(t, "GET", "/api/v1/assets/1", "", "")
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "lambda-req-1"})
+	b.ReportAllocs()
+	for b.Loop() {
+		logs.Reset()
+		out, err := h.Invoke(ctx, ev)
+		if err != nil || !bytes.Contains(out, []byte(`"statusCode":200`)) {
+			b.Fatalf("%v %s", err, out)
+		}
 	}
 }

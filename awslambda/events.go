@@ -15,11 +15,7 @@ import (
 )
 
 // serveV2 serves an HTTP API payload 2.0 or Function URL event.
-func (h *Handler) serveV2(ctx context.Context, payload []byte) ([]byte, error) {
-	var ev events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(payload, &ev); err != nil {
-		return nil, fmt.Errorf("awslambda: HTTP API event: %w", err)
-	}
+func (h *Handler) serveV2(ctx context.Context, ev *events.APIGatewayV2HTTPRequest) ([]byte, error) {
 	// A named stage's segment is part of rawPath ("/prod/api/v1/assets");
 	// $default has none, and neither do Function URLs. The library only
 	// strips a fixed prefix, and does so without regard to segment
@@ -30,7 +26,7 @@ func (h *Handler) serveV2(ctx context.Context, payload []byte) ([]byte, error) {
 
 	w := core.NewProxyResponseWriterV2()
 	var acc core.RequestAccessorV2
-	req, err := acc.EventToRequestWithContext(ctx, ev)
+	req, err := acc.EventToRequestWithContext(ctx, *ev)
 	h.serve(ctx, w, req, err, ev.RequestContext.RequestID)
 	resp, err := w.GetProxyResponse()
 	if err != nil {

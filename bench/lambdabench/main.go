@@ -59,6 +59,7 @@ type options struct {
 	timeout   time.Duration
 	quietWait time.Duration
 	keep      bool
+	fnEnv     string
 }
 
 func main() {
@@ -76,6 +77,7 @@ func main() {
 	flag.StringVar(&o.out, "out", defaultOut, "Markdown report file")
 	flag.DurationVar(&o.timeout, "timeout", 4*time.Minute, "bound on the whole run")
 	flag.DurationVar(&o.quietWait, "quiet-wait", 30*time.Second, "before the cold and the warm measurements, wait up to this long for other processes to leave the CPU idle")
+	flag.StringVar(&o.fnEnv, "fn-env", "", "extra environment for the icy-morning functions, as space-separated KEY=VALUE pairs (for experiments such as GOMAXPROCS=1)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (bootstraps, SQLite file, function output)")
 	flag.Parse()
 
@@ -180,6 +182,7 @@ func run(ctx context.Context, o options) error {
 	common := []string{"BASIC_AUTH_USERNAME=" + b.user, "BASIC_AUTH_PASSWORD=" + b.password, "LOG_FORMAT=json",
 		"AWS_LAMBDA_FUNCTION_NAME=icy-morning-bench", "AWS_REGION=eu-west-1"}
 	b.fns = append(b.fns, &fn{name: "reference", database: "-", bootstrap: ref, env: common, quiet: true})
+	common = append(common, strings.Fields(o.fnEnv)...)
 
 	sqlitePath := filepath.Join(tmp, "bench.db")
 	b.fns = append(b.fns, &fn{name: "icy-morning", database: "SQLite", bootstrap: icy, quiet: true,

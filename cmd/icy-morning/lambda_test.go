@@ -115,7 +115,11 @@ func TestLambdaEnvIsComplete(t *testing.T) {
 	getenv := func(k string) string { read[k] = true; return "" }
 	_, _ = readLambdaConfig(getenv)
 	tuneGC(getenv)
+	tuneLambdaCPU(getenv)
 	for k := range read {
+		if strings.HasPrefix(k, "AWS_LAMBDA_") {
+			continue // set by the Lambda runtime, not by the deployment
+		}
 		if !known[k] {
 			t.Errorf("the lambda command reads %s, which lambdaEnv does not list", k)
 		}
@@ -172,5 +176,16 @@ func TestLambdaInitReadsSecrets(t *testing.T) {
 	c, _ = readLambdaConfig(getenv)
 	if _, _, err := lambdaInit(context.Background(), c, getenv); err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
 		t.Fatalf("a missing secret: err = %v", err)
+	}
+}
+
+func TestLambdaProcs(t *testing.T) {
+	tests := []struct{ memoryMB, cpus, want int }{
+		{128, 2, 1}, {1024, 2, 1}, {1769, 2, 1}, {3008, 2, 1}, {3538, 2, 2}, {10240, 6, 5}, {10240, 2, 2}, {10240, 1, 1},
+	}
+	for _, tt := range tests {
+		if got := lambdaProcs(tt.memoryMB, tt.cpus); got != tt.want {
+			t.Errorf("lambdaProcs(%d MB, %d CPUs) = %d, want %d", tt.memoryMB, tt.cpus, got, tt.want)
+		}
 	}
 }
