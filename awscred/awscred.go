@@ -50,27 +50,37 @@ func ReadAccount(ctx context.Context, sm SecretGetter, arn string) (Account, err
 	return a, nil
 }
 
-// Source gives the user and password for a new database connection.
-type Source func(ctx context.Context) (user, password string, err error)
+// Source gives the user and password for a new database connection; retry
+// says the previous connection attempt failed (sqlstore.Options.Credentials).
+type Source func(ctx context.Context, retry bool) (user, password string, err error)
 
-// cached returns a Source that calls fetch at most once per ttl, and again
-// after a failure. Concurrent callers share one fetch.
+// retryAfter is how old a cached value must be before a retry re-reads it,
+// so that a database that is down does not turn every reconnection attempt
+// into a Secrets Manager call.
+const retryAfter = 5 * time.Second
+
+// cached returns a Source that calls fetch at most once per ttl, again
+// after a failed fetch, and again on a retry once the value is retryAfter
+// old: after a rotation, the first refused connection makes the next one
+// use the new password. Concurrent callers share one fetch.
 func cached(ttl time.Duration, now func() time.Time, fetch func(ctx context.Context) (Account, error)) Source {
 	var (
 		mu      sync.Mutex
 		account Account
-		expires time.Time
+		fetched time.Time
 	)
-	return func(ctx context.Context) (string, string, error) {
+	return func(ctx context.Context, retry bool) (string, string, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		if t := now(); account.Password == "" || !t.Before(expires) {
+		t := now()
+		age := t.Sub(fetched)
+		if account.Password == "" || age >= ttl || (retry && age >= retryAfter) {
 			a, err := fetch(ctx)
 			if err != nil {
 				account = Account{}
 				return "", "", err
 			}
-			account, expires = a, t.Add(ttl)
+			account, fetched = a, t
 		}
 		return account.Username, account.Password, nil
 	}
@@ -78,9 +88,10 @@ func cached(ttl time.Duration, now func() time.Time, fetch func(ctx context.Cont
 
 // SecretTTL is how long a database secret is reused before it is read
 // again. RDS rotates a managed master password (every 7 days by default);
-// connections opened after a rotation must not keep using the old one for
-// long, and open connections are unaffected by it.
-const SecretTTL = time.Minute
+// open connections are unaffected, and a connection refused after a
+// rotation makes the next attempt re-read the secret (see cached), so the
+// TTL only bounds how stale an unused value can get.
+const SecretTTL = 5 * time.Minute
 
 // DatabaseSecret returns a Source reading the database account from the
 // secret arn, re-read every SecretTTL.

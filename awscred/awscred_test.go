@@ -69,7 +69,7 @@ func TestDatabaseSecretIsCached(t *testing.T) {
 	sm := secretsServer(t, map[string]string{arn: `{"username":"icy","password":"pw"}`}, &calls)
 	src := DatabaseSecret(sm, arn)
 	for range 5 {
-		user, pw, err := src(context.Background())
+		user, pw, err := src(context.Background(), false)
 		if err != nil || user != "icy" || pw != "pw" {
 			t.Fatalf("got %q %q %v", user, pw, err)
 		}
@@ -93,21 +93,24 @@ func TestCachedRenewsAfterTTLAndAfterFailure(t *testing.T) {
 	})
 	steps := []struct {
 		advance     time.Duration
-		fail        bool
+		retry, fail bool
 		wantPass    string
 		wantErr     bool
 		wantFetches int
 	}{
-		{0, false, "p1", false, 1},
-		{59 * time.Second, false, "p1", false, 1},
-		{time.Second, false, "p2", false, 2}, // expired: renewed
-		{time.Minute, true, "", true, 3},     // renewal fails: error, nothing kept
-		{0, false, "p4", false, 4},           // next call tries again
+		{0, false, false, "p1", false, 1},
+		{59 * time.Second, false, false, "p1", false, 1},
+		{time.Second, false, false, "p2", false, 2},    // expired: renewed
+		{time.Minute, false, true, "", true, 3},        // renewal fails: error, nothing kept
+		{0, false, false, "p4", false, 4},              // next call tries again
+		{time.Second, true, false, "p4", false, 4},     // a retry right after a fetch reuses it
+		{4 * time.Second, true, false, "p5", false, 5}, // a retry 5 s after the fetch re-reads (a rotation)
+		{time.Second, false, false, "p5", false, 5},
 	}
 	for i, s := range steps {
 		now = now.Add(s.advance)
 		fail = s.fail
-		_, pw, err := src(context.Background())
+		_, pw, err := src(context.Background(), s.retry)
 		if (err != nil) != s.wantErr || pw != s.wantPass || fetches != s.wantFetches {
 			t.Fatalf("step %d: password %q err %v fetches %d; want %q err=%v fetches %d", i, pw, err, fetches, s.wantPass, s.wantErr, s.wantFetches)
 		}
@@ -132,7 +135,7 @@ func TestIAMToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	user, token, err := src(context.Background())
+	user, token, err := src(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,12 +161,12 @@ func TestIAMToken(t *testing.T) {
 		t.Errorf("token not signed for rds-db at the endpoint: %s", u.Redacted())
 	}
 
-	_, _, _ = src(context.Background())
+	_, _, _ = src(context.Background(), false)
 	if n := creds.n.Load(); n != 1 {
 		t.Fatalf("signed %d times within the TTL, want 1", n)
 	}
 	now = now.Add(TokenTTL)
-	_, _, _ = src(context.Background())
+	_, _, _ = src(context.Background(), false)
 	if n := creds.n.Load(); n != 2 {
 		t.Fatalf("not renewed after TokenTTL: signed %d times", n)
 	}
@@ -193,7 +196,7 @@ func TestIAMTokenNeedsItsInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := src(context.Background()); err == nil {
+	if _, _, err := src(context.Background(), false); err == nil {
 		t.Fatal("an endpoint without a port signed a token")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -36,8 +37,10 @@ type Options struct {
 	// Credentials, when set, gives the user and password for every new
 	// connection, overriding the URL's. It is how short-lived secrets (RDS
 	// IAM tokens, a rotated Secrets Manager password) reach the pool without
-	// ever being part of a URL.
-	Credentials func(ctx context.Context) (user, password string, err error)
+	// ever being part of a URL. retry is true when the previous connection
+	// attempt failed, which is when a cached secret may have been rotated
+	// and should be read again.
+	Credentials func(ctx context.Context, retry bool) (user, password string, err error)
 	// PingTimeout bounds the liveness ping of a connection that has been
 	// idle for over a second before it is reused; 0 means no separate bound.
 	// In Lambda the process may have been frozen for minutes and a dead
@@ -136,8 +139,16 @@ func openPostgres(ctx context.Context, connString string, o Options) (*Store, er
 	}
 	cfg.PingTimeout = o.PingTimeout
 	if creds := o.Credentials; creds != nil {
+		// An attempt that never reaches AfterConnect failed. pgx does not
+		// say why, so any failure (not only a refused password) makes the
+		// next attempt a retry; a needless re-read of a secret is cheap.
+		var failing atomic.Bool
+		cfg.AfterConnect = func(context.Context, *pgx.Conn) error {
+			failing.Store(false)
+			return nil
+		}
 		cfg.BeforeConnect = func(ctx context.Context, cc *pgx.ConnConfig) error {
-			user, password, err := creds(ctx)
+			user, password, err := creds(ctx, failing.Swap(true))
 			if err != nil {
 				return fmt.Errorf("database credentials: %w", err)
 			}

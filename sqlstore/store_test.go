@@ -87,7 +87,7 @@ func TestPostgresCredentials(t *testing.T) {
 	bare.User = url.User(user)
 
 	var calls atomic.Int32
-	creds := func(ctx context.Context) (string, string, error) {
+	creds := func(ctx context.Context, retry bool) (string, string, error) {
 		calls.Add(1)
 		return user, password, nil
 	}
@@ -99,14 +99,16 @@ func TestPostgresCredentials(t *testing.T) {
 		t.Fatal("credentials were never asked for")
 	}
 
-	wrong := func(ctx context.Context) (string, string, error) { return user, "not-the-password", nil }
+	wrong := func(ctx context.Context, retry bool) (string, string, error) { return user, "not-the-password", nil }
 	if _, err := sqlstore.Open(context.Background(), bare.String(), sqlstore.Options{Credentials: wrong}); err == nil {
 		t.Fatal("a wrong password connected")
 	} else if strings.Contains(err.Error(), "not-the-password") {
 		t.Fatalf("error leaks the password: %v", err)
 	}
 
-	broken := func(ctx context.Context) (string, string, error) { return "", "", errors.New("secret unavailable") }
+	broken := func(ctx context.Context, retry bool) (string, string, error) {
+		return "", "", errors.New("secret unavailable")
+	}
 	if _, err := sqlstore.Open(context.Background(), bare.String(), sqlstore.Options{Credentials: broken}); err == nil ||
 		!strings.Contains(err.Error(), "secret unavailable") {
 		t.Fatalf("err = %v, want the credential source's error", err)
@@ -143,5 +145,55 @@ func TestPostgresReplacesConnectionsKilledWhileIdle(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond) // idle for over a second, as after a freeze
 	if _, err := s.Analysts(ctx, icymorning.Page{}); err != nil {
 		t.Fatalf("first query after the connection died: %v", err)
+	}
+}
+
+// After a password rotation, a pool whose credential source still holds the
+// old password fails one connection attempt; the next attempt is marked as
+// a retry, so the source can read the new password, and it connects.
+func TestPostgresCredentialsRetryAfterRefusal(t *testing.T) {
+	dbURL := testdb.Postgres(t)
+	full, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := full.User.Username()
+	password, _ := full.User.Password()
+	bare := *full
+	bare.User = url.User(user)
+	app := fmt.Sprintf("icy-rotation-test-%d", time.Now().UnixNano())
+
+	var rotated atomic.Bool
+	var retries atomic.Int32
+	creds := func(ctx context.Context, retry bool) (string, string, error) {
+		if retry {
+			retries.Add(1)
+		}
+		if rotated.Load() && !retry {
+			return user, "the-old-password", nil // a stale cached secret
+		}
+		return user, password, nil
+	}
+	s := openMigratedWith(t, bare.String()+"&application_name="+app, sqlstore.Options{Credentials: creds, MaxConns: 1, PingTimeout: 2 * time.Second})
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+
+	rotated.Store(true)
+	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, app); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if _, err := s.Analysts(ctx, icymorning.Page{}); err == nil {
+		t.Fatal("a stale password connected: the test proves nothing")
+	}
+	if _, err := s.Analysts(ctx, icymorning.Page{}); err != nil {
+		t.Fatalf("the attempt after a refusal was not a retry: %v (retries: %d)", err, retries.Load())
+	}
+	if retries.Load() != 1 {
+		t.Errorf("%d retries, want 1", retries.Load())
 	}
 }
