@@ -2,9 +2,9 @@ package main
 
 import (
 	"os"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/icy-morning/icy-morning/bench/procstat"
 )
 
 // cpuSnapshot is CPU time so far, in clock ticks (USER_HZ, 100 a second),
@@ -17,9 +17,9 @@ type cpuSnapshot struct {
 }
 
 func takeSnapshot(pids []int) cpuSnapshot {
-	s := cpuSnapshot{machine: machineBusy(), self: procTicks(os.Getpid()), postgres: postgresTicks()}
+	s := cpuSnapshot{machine: procstat.MachineBusy(), self: procstat.ProcTicks(os.Getpid()), postgres: procstat.Sum(procstat.PostgresTicks())}
 	for _, pid := range pids {
-		s.function += procTicks(pid)
+		s.function += procstat.ProcTicks(pid)
 	}
 	return s
 }
@@ -54,95 +54,16 @@ func (u cpuUse) cores() (fn, self, pg, other float64) {
 	return u.function / u.seconds, u.self / u.seconds, u.postgres / u.seconds, u.other / u.seconds
 }
 
-// machineBusy is the machine's non-idle CPU time from /proc/stat: user,
-// nice, system, irq, softirq, steal (guest time is inside user).
-func machineBusy() uint64 {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	if len(f) < 9 || f[0] != "cpu" {
-		return 0
-	}
-	var busy uint64
-	for _, i := range []int{1, 2, 3, 6, 7, 8} {
-		n, _ := strconv.ParseUint(f[i], 10, 64)
-		busy += n
-	}
-	return busy
-}
-
 // otherCores is the cores that processes other than this program, its
 // children (emulators and functions, once reaped) and PostgreSQL used
 // between two calls of the function it returns.
 func otherCores() func() float64 {
-	t0, m0, p0 := time.Now(), machineBusy(), selfAndChildrenTicks()+postgresTicks()
+	t0, m0, p0 := time.Now(), procstat.MachineBusy(), procstat.SelfAndChildrenTicks()+procstat.Sum(procstat.PostgresTicks())
 	return func() float64 {
-		m1, p1 := machineBusy(), selfAndChildrenTicks()+postgresTicks()
+		m1, p1 := procstat.MachineBusy(), procstat.SelfAndChildrenTicks()+procstat.Sum(procstat.PostgresTicks())
 		if m1 < m0 || p1 < p0 {
 			return 0
 		}
 		return max(0, float64(m1-m0)-float64(p1-p0)) / 100 / time.Since(t0).Seconds()
 	}
-}
-
-// selfAndChildrenTicks is this process's CPU time and that of its
-// children that have been waited for (which holds theirs in turn).
-func selfAndChildrenTicks() uint64 {
-	f := statFields(os.Getpid())
-	if len(f) < 15 {
-		return 0
-	}
-	var sum uint64
-	for _, i := range []int{11, 12, 13, 14} { // utime, stime, cutime, cstime
-		n, _ := strconv.ParseUint(f[i], 10, 64)
-		sum += n
-	}
-	return sum
-}
-
-// statFields are the fields of /proc/PID/stat after the command name,
-// starting at the state (field 3).
-func statFields(pid int) []string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return nil
-	}
-	s := string(b)
-	return strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-}
-
-// procTicks is a process's user+system CPU time, or 0 if it is gone.
-func procTicks(pid int) uint64 {
-	// utime and stime are fields 14 and 15.
-	f := statFields(pid)
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseUint(f[11], 10, 64)
-	st, _ := strconv.ParseUint(f[12], 10, 64)
-	return u + st
-}
-
-// postgresTicks is the CPU time of every process named postgres.
-func postgresTicks() uint64 {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0
-	}
-	var sum uint64
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		comm, err := os.ReadFile("/proc/" + e.Name() + "/comm")
-		if err != nil || strings.TrimSpace(string(comm)) != "postgres" {
-			continue
-		}
-		sum += procTicks(pid)
-	}
-	return sum
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/icy-morning/icy-morning/bench/procstat"
 )
 
 // The targets of issue 3. Megabytes are decimal (10^6 bytes), the
@@ -223,23 +225,11 @@ func (b *bench) report(took time.Duration) string {
 // (under a quarter of a core busy over half a second), so that other
 // processes do not pass for the function's cost.
 func (b *bench) waitQuiet(ctx context.Context) bool {
-	deadline := time.Now().Add(b.o.quietWait)
-	for {
-		t0 := machineBusy()
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(500 * time.Millisecond):
-		}
-		cores := float64(machineBusy()-t0) / 100 / 0.5 // USER_HZ is 100 on Linux
-		if cores < 0.25 {
-			return true
-		}
-		if time.Now().After(deadline) {
-			logf("the machine is still busy (%.2f cores); measuring anyway", cores)
-			return false
-		}
+	quiet, cores := procstat.WaitQuiet(ctx, b.o.quietWait, 0.25)
+	if !quiet && ctx.Err() == nil {
+		logf("the machine is still busy (%.2f cores); measuring anyway", cores)
 	}
+	return quiet
 }
 
 // machineInfo describes the machine as docs/performance.md does.

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/icy-morning/icy-morning/bench/procstat"
 )
 
 const (
@@ -295,7 +297,7 @@ func (b *bench) measure(ctx context.Context, t target, sc scenario, rows int) er
 // scenario's alone, checks one request, warms up, runs the measured load
 // and reads the peak RSS before stopping the server.
 func (b *bench) measureOnce(ctx context.Context, t target, sc scenario, rows int, name string) (*result, error) {
-	quiet, busy := waitQuiet(ctx, b.o.quietWait)
+	quiet, busy := procstat.WaitQuiet(ctx, b.o.quietWait, 0.1)
 	if !quiet {
 		logf("%s: the machine is still busy (%.2f cores) after %s; measuring anyway", name, busy, b.o.quietWait)
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"path/filepath"
 	"time"
+
+	"github.com/icy-morning/icy-morning/bench/procstat"
 )
 
 // measureStartup times, b.o.startupRuns times, how long the service takes
@@ -15,7 +17,7 @@ import (
 func (b *bench) measureStartup(ctx context.Context) error {
 	for i := range b.o.startupRuns {
 		path := filepath.Join(b.tmp, fmt.Sprintf("startup-%d.db", i))
-		if quiet, busy := waitQuiet(ctx, b.o.quietWait); !quiet {
+		if quiet, busy := procstat.WaitQuiet(ctx, b.o.quietWait, 0.1); !quiet {
 			logf("start-up run %d: the machine is still busy (%.2f cores); measuring anyway", i+1, busy)
 		}
 		d, err := b.startupOnce(ctx, path)
