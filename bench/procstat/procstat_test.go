@@ -36,7 +36,7 @@ func TestCountersMove(t *testing.T) {
 	if SelfAndChildrenTicks() < ProcTicks(os.Getpid()) {
 		t.Error("self and children below self")
 	}
-	if ProcTicks(1 << 30) != 0 {
+	if ProcTicks(1<<30) != 0 {
 		t.Error("a missing process has CPU time")
 	}
 	if quiet, _ := WaitQuiet(context.Background(), 0, -1); quiet {
