@@ -168,6 +168,22 @@ func TestRequestTranslation(t *testing.T) {
 		{"v2 plain body with non-ASCII text", "http-api-v2.json",
 			map[string]any{"requestContext.http.method": "POST", "body": nonASCII},
 			func(t *testing.T, s seen) { want("body", s.Body, nonASCII)(t) }},
+		{"v2 AWS documentation example", "http-api-v2-aws-docs.json", nil,
+			func(t *testing.T, s seen) {
+				want("path", s.Path, "/my/path")(t)
+				want("method", s.Method, "POST")(t)
+				want("body", s.Body, "Hello from Lambda")(t)
+				want("remote", s.Remote, "192.0.2.1")(t)
+				if !slices.Equal(s.Params["parameter1"], []string{"value1", "value2"}) || s.Params.Get("parameter2") != "value" {
+					t.Errorf("query = %v", s.Params)
+				}
+				if !slices.Equal(s.Headers.Values("Header2"), []string{"value1", "value2"}) {
+					t.Errorf("header2 = %q", s.Headers.Values("Header2"))
+				}
+				if !slices.Equal(s.Headers.Values("Cookie"), []string{"cookie1", "cookie2"}) {
+					t.Errorf("Cookie = %q", s.Headers.Values("Cookie"))
+				}
+			}},
 		{"Function URL", "function-url.json", nil,
 			func(t *testing.T, s seen) {
 				want("path", s.Path, "/my/path")(t)
