@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,9 +26,8 @@ import (
 // the lambda command's own configuration reader must accept exactly that
 // environment.
 
-// infraDir is the Terraform to check; ICY_INFRA_DIR points the test at a
-// copy, which is how its failures were shown to fire (see the closing
-// notes): an unknown variable, a missing required one, a wrong handler.
+// infraDir is the Terraform to check; ICY_INFRA_DIR points the test at
+// another copy.
 var infraDir = cmp.Or(os.Getenv("ICY_INFRA_DIR"), "../../infrastructure")
 
 // terraform is the parsed configuration.
@@ -36,11 +37,11 @@ type terraform struct {
 	resources map[string]*hclsyntax.Block // "type.name"
 }
 
-func parseTerraform(t *testing.T) terraform {
+func parseTerraform(t *testing.T, dir string) terraform {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(infraDir, "*.tf"))
+	files, err := filepath.Glob(filepath.Join(dir, "*.tf"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no Terraform files in %s (%v)", infraDir, err)
+		t.Fatalf("no Terraform files in %s (%v)", dir, err)
 	}
 	tf := terraform{locals: map[string]hcl.Expression{}, variables: map[string]*hclsyntax.Block{}, resources: map[string]*hclsyntax.Block{}}
 	p := hclparse.NewParser()
@@ -159,11 +160,13 @@ func placeholder(name string) string {
 	return "unknown"
 }
 
-func TestInfrastructureFunctionEnvironment(t *testing.T) {
-	tf := parseTerraform(t)
+// checkFunctionEnvironment evaluates the function's environment for each
+// combination of the variables that shape it and returns what is wrong.
+func checkFunctionEnvironment(t *testing.T, tf terraform) []string {
+	t.Helper()
 	expr, ok := tf.locals["function_environment"]
 	if !ok {
-		t.Fatal("infrastructure has no local function_environment (the function's environment variables)")
+		return []string{"infrastructure has no local function_environment (the function's environment variables)"}
 	}
 	known := map[string]bool{}
 	for _, k := range lambdaEnv {
@@ -172,65 +175,68 @@ func TestInfrastructureFunctionEnvironment(t *testing.T) {
 	// Terraform must never hand the function a credential in plain text.
 	forbidden := map[string]bool{"BASIC_AUTH_USERNAME": true, "BASIC_AUTH_PASSWORD": true, "SQLALCHEMY_DATABASE_CONNECTION_URI": true}
 
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	for _, sc := range []struct {
 		name       string
 		iam, proxy bool
 	}{{"secret", false, false}, {"secret via RDS Proxy", false, true}, {"IAM auth", true, false}, {"IAM auth via RDS Proxy", true, true}} {
-		t.Run(sc.name, func(t *testing.T) {
-			vars := tf.defaults(t)
-			for name, v := range map[string]bool{"database_iam_auth": sc.iam, "enable_rds_proxy": sc.proxy} {
-				if _, ok := vars[name]; !ok {
-					t.Fatalf("variable %s is gone: update this test", name)
-				}
-				vars[name] = cty.BoolVal(v)
+		vars := tf.defaults(t)
+		for name, v := range map[string]bool{"database_iam_auth": sc.iam, "enable_rds_proxy": sc.proxy} {
+			if _, ok := vars[name]; !ok {
+				t.Fatalf("variable %s is gone: update this test", name)
 			}
-			val, diags := expr.Value(evalContext(expr, vars))
-			if diags.HasErrors() {
-				t.Fatalf("evaluating function_environment: %v", diags)
+			vars[name] = cty.BoolVal(v)
+		}
+		val, diags := expr.Value(evalContext(expr, vars))
+		if diags.HasErrors() {
+			t.Fatalf("%s: evaluating function_environment: %v", sc.name, diags)
+		}
+		env := map[string]string{}
+		for k, v := range val.AsValueMap() {
+			switch {
+			case !known[k]:
+				bad("%s: Terraform sets %s, which the binary does not read", sc.name, k)
+			case forbidden[k]:
+				bad("%s: Terraform sets %s, a credential in plain text", sc.name, k)
 			}
-			env := map[string]string{}
-			for k, v := range val.AsValueMap() {
-				switch {
-				case !known[k]:
-					t.Errorf("Terraform sets %s, which the binary does not read", k)
-				case forbidden[k]:
-					t.Errorf("Terraform sets %s: a credential in plain text", k)
-				}
-				if v.IsKnown() && !v.IsNull() {
-					env[k] = v.AsString()
-				} else {
-					env[k] = placeholder(k)
-				}
+			if v.IsKnown() && !v.IsNull() {
+				env[k] = v.AsString()
+			} else {
+				env[k] = placeholder(k)
 			}
-			c, err := readLambdaConfig(func(k string) string { return env[k] })
-			if err != nil {
-				t.Fatalf("the binary refuses the environment Terraform gives it: %v\n%v", err, env)
-			}
-			if c.iamAuth != sc.iam || (c.secretARN != "") == sc.iam {
-				t.Errorf("credentials: iamAuth=%v secretARN=%q", c.iamAuth, c.secretARN)
-			}
-			if sc.proxy && c.queryExecMode != "exec" && c.queryExecMode != "describe_exec" {
-				t.Errorf("behind RDS Proxy DB_QUERY_EXEC_MODE = %q: prepared statements would pin sessions", c.queryExecMode)
-			}
-			if c.authSecretARN == "" {
-				t.Error("no BASIC_AUTH_SECRET_ARN")
-			}
-		})
+		}
+		c, err := readLambdaConfig(func(k string) string { return env[k] })
+		if err != nil {
+			bad("%s: the binary refuses the environment Terraform gives it: %v", sc.name, err)
+			continue
+		}
+		if c.iamAuth != sc.iam || (c.secretARN != "") == sc.iam {
+			bad("%s: credentials: iamAuth=%v secretARN=%q", sc.name, c.iamAuth, c.secretARN)
+		}
+		if sc.proxy && c.queryExecMode != "exec" && c.queryExecMode != "describe_exec" {
+			bad("%s: behind RDS Proxy DB_QUERY_EXEC_MODE = %q: prepared statements would pin sessions", sc.name, c.queryExecMode)
+		}
 	}
+	return problems
 }
 
-func TestInfrastructureMatchesMakeLambda(t *testing.T) {
-	tf := parseTerraform(t)
+// checkMakeLambda compares the function resource with what the Makefile's
+// lambda target builds.
+func checkMakeLambda(t *testing.T, tf terraform, makefile []byte) []string {
+	t.Helper()
 	fn, ok := tf.resources["aws_lambda_function.api"]
 	if !ok {
-		t.Fatal("no aws_lambda_function.api")
+		return []string{"no aws_lambda_function.api"}
 	}
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	vars := tf.defaults(t)
 	attr := func(name string) cty.Value {
-		t.Helper()
 		a, ok := fn.Body.Attributes[name]
 		if !ok {
-			t.Fatalf("aws_lambda_function.api has no %s", name)
+			bad("aws_lambda_function.api has no %s", name)
+			return cty.StringVal("")
 		}
 		v, diags := a.Expr.Value(evalContext(a.Expr, vars))
 		if diags.HasErrors() {
@@ -239,35 +245,103 @@ func TestInfrastructureMatchesMakeLambda(t *testing.T) {
 		return v
 	}
 	if got := attr("handler").AsString(); got != "bootstrap" {
-		t.Errorf("handler = %q, want bootstrap (the only file in the zip)", got)
+		bad("handler = %q, want bootstrap (the only file in the zip)", got)
 	}
 	if got := attr("runtime").AsString(); got != "provided.al2023" {
-		t.Errorf("runtime = %q, want provided.al2023", got)
-	}
-
-	makefile, err := os.ReadFile("../../Makefile")
-	if err != nil {
-		t.Fatal(err)
+		bad("runtime = %q, want provided.al2023", got)
 	}
 	archMatch := regexp.MustCompile(`(?m)^LAMBDA_ARCH \?= (\S+)$`).FindSubmatch(makefile)
 	zipMatch := regexp.MustCompile(`(?m)^LAMBDA_ZIP := (\S+)$`).FindSubmatch(makefile)
 	if archMatch == nil || zipMatch == nil {
-		t.Fatal("Makefile lacks LAMBDA_ARCH ?= or LAMBDA_ZIP :=")
+		return append(problems, "the Makefile lacks LAMBDA_ARCH ?= or LAMBDA_ZIP :=")
 	}
 	lambdaArch := map[string]string{"arm64": "arm64", "amd64": "x86_64"}[string(archMatch[1])]
 	var archs []string
-	for _, v := range attr("architectures").AsValueSlice() {
-		archs = append(archs, v.AsString())
+	if v := attr("architectures"); v.CanIterateElements() {
+		for _, e := range v.AsValueSlice() {
+			archs = append(archs, e.AsString())
+		}
 	}
 	if !slices.Equal(archs, []string{lambdaArch}) {
-		t.Errorf("architectures = %v, but make lambda builds %s by default", archs, archMatch[1])
+		bad("architectures = %v, but make lambda builds %s by default", archs, archMatch[1])
 	}
 	if got, want := filepath.Clean(filepath.Join("infrastructure", attr("filename").AsString())), string(zipMatch[1]); got != want {
-		t.Errorf("filename resolves to %s, but make lambda writes %s", got, want)
+		bad("filename resolves to %s, but make lambda writes %s", got, want)
 	}
 	for _, want := range []string{"CGO_ENABLED=0", "GOOS=linux", "-tags lambda.norpc", "-o dist/lambda-$(LAMBDA_ARCH)/bootstrap"} {
-		if !strings.Contains(string(makefile), want) {
-			t.Errorf("the lambda target no longer has %q", want)
+		if !bytes.Contains(makefile, []byte(want)) {
+			bad("the lambda target no longer has %q", want)
 		}
+	}
+	return problems
+}
+
+func readMakefile(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestInfrastructureMatchesTheBinary(t *testing.T) {
+	tf := parseTerraform(t, infraDir)
+	for _, p := range checkFunctionEnvironment(t, tf) {
+		t.Error(p)
+	}
+	for _, p := range checkMakeLambda(t, tf, readMakefile(t)) {
+		t.Error(p)
+	}
+}
+
+// The checks above fire on the mistakes they exist for: each case edits a
+// copy of the Terraform and expects its problem to be reported.
+func TestInfrastructureChecksFire(t *testing.T) {
+	orig, err := os.ReadFile(filepath.Join(infraDir, "function.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, old, new, want string
+	}{
+		{"a variable the binary does not read", `LOG_FORMAT            = "json"`, `LOG_FORMAT = "json"
+      QUEUE_URL = "x"`, "sets QUEUE_URL, which the binary does not read"},
+		{"a plain-text password", `LOG_FORMAT            = "json"`, `LOG_FORMAT = "json"
+      BASIC_AUTH_PASSWORD = "hunter2"`, "BASIC_AUTH_PASSWORD, a credential in plain text"},
+		{"a required variable missing", `BASIC_AUTH_SECRET_ARN = aws_secretsmanager_secret.basic_auth.arn`, ``, "no API account"},
+		{"prepared statements through the proxy", `DB_QUERY_EXEC_MODE = "exec"`, `DB_QUERY_EXEC_MODE = "cache_statement"`, "would pin sessions"},
+		{"a wrong handler", `handler          = "bootstrap"`, `handler = "main"`, `handler = "main"`},
+		{"a wrong runtime", `runtime          = "provided.al2023"`, `runtime = "provided.al2"`, `runtime = "provided.al2"`},
+		{"a wrong architecture", `architectures    = [var.lambda_architecture]`, `architectures = ["x86_64"]`, "architectures = [x86_64]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !bytes.Contains(orig, []byte(tt.old)) {
+				t.Fatalf("function.tf no longer contains %q: update this case", tt.old)
+			}
+			dir := t.TempDir()
+			files, _ := filepath.Glob(filepath.Join(infraDir, "*.tf"))
+			for _, f := range files {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if filepath.Base(f) == "function.tf" {
+					b = bytes.Replace(b, []byte(tt.old), []byte(tt.new), 1)
+				}
+				if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tf := parseTerraform(t, dir)
+			problems := append(checkFunctionEnvironment(t, tf), checkMakeLambda(t, tf, readMakefile(t))...)
+			for _, p := range problems {
+				if strings.Contains(p, tt.want) {
+					return
+				}
+			}
+			t.Fatalf("no problem mentions %q; got %q", tt.want, problems)
+		})
 	}
 }
