@@ -1,8 +1,9 @@
 // Package awscred fetches the credentials the service needs in AWS: the
 // database password from a Secrets Manager secret (the JSON secret RDS
 // keeps for a managed master password) or an RDS IAM auth token, and the
-// API's Basic-auth account from a secret of the same shape. Nothing here is
-// logged, and errors never include a secret's value.
+// API's Basic-auth account from a secret of the same shape; and it holds the
+// certificate authorities of RDS, for verified TLS. Nothing here is logged,
+// and errors never include a secret's value.
 package awscred
 
 import (

@@ -2,6 +2,8 @@ package awscred
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"net/url"
 	"strings"
@@ -198,5 +200,41 @@ func TestIAMTokenNeedsItsInputs(t *testing.T) {
 	}
 	if _, _, err := src(context.Background(), false); err == nil {
 		t.Fatal("an endpoint without a port signed a token")
+	}
+}
+
+func TestRDSCABundle(t *testing.T) {
+	if _, err := RDSRootCAs(); err != nil {
+		t.Fatal(err)
+	}
+	subjects := map[string]bool{}
+	rest := rdsCABundle
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			t.Fatalf("a certificate does not parse: %v", err)
+		}
+		if time.Now().After(c.NotAfter) {
+			t.Errorf("%s expired on %s: run scripts/update-rds-ca.sh", c.Subject.CommonName, c.NotAfter)
+		}
+		if !c.IsCA {
+			t.Errorf("%s is not a certificate authority", c.Subject.CommonName)
+		}
+		subjects[c.Subject.CommonName] = true
+	}
+	// The regions this deployment is most likely in, both key types, and the
+	// root RDS Proxy's certificates chain to.
+	for _, want := range []string{
+		"Amazon RDS us-east-1 Root CA RSA2048 G1", "Amazon RDS eu-west-1 Root CA RSA2048 G1",
+		"Amazon RDS eu-central-1 Root CA ECC384 G1", "Amazon Root CA 1",
+	} {
+		if !subjects[want] {
+			t.Errorf("the bundle lacks %q", want)
+		}
 	}
 }

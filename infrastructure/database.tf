@@ -290,7 +290,7 @@ locals {
 
   # No password here: the function adds it from DATABASE_SECRET_ARN, or signs
   # an IAM token when DATABASE_IAM_AUTH is true.
-  database_url = "postgres://${var.db_master_username}@${local.db_endpoint_host}:5432/${var.db_name}?sslmode=require"
+  database_url = "postgres://${var.db_master_username}@${local.db_endpoint_host}:5432/${var.db_name}?sslmode=verify-full"
 
   # rds-db:connect is granted on the proxy's resource id (prx-...) when the
   # function connects through the proxy, on the instance's (db-...) otherwise.

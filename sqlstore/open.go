@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/x509"
 	"database/sql"
 	"fmt"
 	"net/url"
@@ -41,6 +42,11 @@ type Options struct {
 	// attempt failed, which is when a cached secret may have been rotated
 	// and should be read again.
 	Credentials func(ctx context.Context, retry bool) (user, password string, err error)
+	// RootCAs, when set, are the authorities a server's certificate must
+	// chain to under sslmode=verify-ca or verify-full, unless the URL names
+	// its own sslrootcert. The Lambda mode passes the RDS authorities, which
+	// are in no system trust store.
+	RootCAs *x509.CertPool
 	// PingTimeout bounds the liveness ping of a connection that has been
 	// idle for over a second before it is reused; 0 means no separate bound.
 	// In Lambda the process may have been frozen for minutes and a dead
@@ -138,6 +144,18 @@ func openPostgres(ctx context.Context, connString string, o Options) (*Store, er
 		cfg.ConnConfig.DefaultQueryExecMode = mode
 	}
 	cfg.PingTimeout = o.PingTimeout
+	if o.RootCAs != nil && !hasQueryParam(connString, "sslrootcert") {
+		// pgx verifies through these tls.Configs (verify-ca reads RootCAs
+		// when it verifies), so setting the pool here is enough.
+		if tc := cfg.ConnConfig.TLSConfig; tc != nil {
+			tc.RootCAs = o.RootCAs
+		}
+		for _, fb := range cfg.ConnConfig.Fallbacks {
+			if fb.TLSConfig != nil {
+				fb.TLSConfig.RootCAs = o.RootCAs
+			}
+		}
+	}
 	if creds := o.Credentials; creds != nil {
 		// An attempt that never reaches AfterConnect failed. pgx does not
 		// say why, so any failure (not only a refused password) makes the
@@ -180,6 +198,12 @@ func openPostgres(ctx context.Context, connString string, o Options) (*Store, er
 		now:         o.Now,
 		migrations:  func() *sql.DB { return stdlib.OpenDBFromPool(pool) },
 	}, nil
+}
+
+// hasQueryParam reports whether the URL connString sets param.
+func hasQueryParam(connString, param string) bool {
+	u, err := url.Parse(connString)
+	return err == nil && u.Query().Has(param)
 }
 
 // sqliteParams: foreign keys on (SQLite leaves them off), WAL so readers

@@ -2,9 +2,11 @@ package sqlstore_test
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -195,5 +197,80 @@ func TestPostgresCredentialsRetryAfterRefusal(t *testing.T) {
 	}
 	if retries.Load() != 1 {
 		t.Errorf("%d retries, want 1", retries.Load())
+	}
+}
+
+// Under sslmode=verify-ca the server's certificate must chain to
+// Options.RootCAs: the server's own (self-signed) certificate is accepted,
+// the RDS authorities are not, and an sslrootcert in the URL wins over the
+// option. This is how the Lambda mode verifies RDS with its embedded CAs.
+func TestPostgresRootCAs(t *testing.T) {
+	dbURL := testdb.Postgres(t)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ssl, certFile string
+	if err := admin.QueryRow(ctx, "SELECT current_setting('ssl'), current_setting('ssl_cert_file')").Scan(&ssl, &certFile); err != nil {
+		t.Fatal(err)
+	}
+	admin.Close(ctx)
+	if ssl != "on" {
+		if os.Getenv("ICY_REQUIRE_POSTGRES") != "" {
+			t.Fatal("the test PostgreSQL has ssl off: the certificate checks cannot run")
+		}
+		t.Skip("SKIPPED: the test PostgreSQL has ssl off")
+	}
+	serverCert, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatalf("reading the server's certificate: %v", err)
+	}
+	own := x509.NewCertPool()
+	if !own.AppendCertsFromPEM(serverCert) {
+		t.Fatal("the server's certificate does not parse")
+	}
+	// The RDS authorities alone: this machine's system pool trusts the
+	// server's snakeoil certificate (it sits in /etc/ssl/certs).
+	bundle, err := os.ReadFile("../awscred/rds-ca-bundle.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rds := x509.NewCertPool()
+	if !rds.AppendCertsFromPEM(bundle) {
+		t.Fatal("the RDS bundle does not parse")
+	}
+	verifyCA := strings.Replace(dbURL, "sslmode=disable", "sslmode=verify-ca", 1)
+	if verifyCA == dbURL {
+		t.Fatalf("TEST_DATABASE_URL has no sslmode=disable to replace: %s", dbURL)
+	}
+	tests := []struct {
+		name    string
+		url     string
+		pool    *x509.CertPool
+		wantErr string
+	}{
+		{"the server's own authority", verifyCA, own, ""},
+		{"RDS authorities refuse another server", verifyCA, rds, "certificate signed by unknown authority"},
+		{"sslrootcert in the URL wins", verifyCA + "&sslrootcert=" + url.QueryEscape(certFile), rds, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := sqlstore.Open(ctx, tt.url, sqlstore.Options{RootCAs: tt.pool, MaxConns: 1})
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.Close()
+				return
+			}
+			if err == nil {
+				s.Close()
+				t.Fatal("connected: the certificate was not checked")
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
 	}
 }

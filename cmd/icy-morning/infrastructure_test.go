@@ -32,6 +32,7 @@ var infraDir = cmp.Or(os.Getenv("ICY_INFRA_DIR"), "../../infrastructure")
 
 // terraform is the parsed configuration.
 type terraform struct {
+	files     map[string][]byte
 	locals    map[string]hcl.Expression
 	variables map[string]*hclsyntax.Block
 	resources map[string]*hclsyntax.Block // "type.name"
@@ -43,13 +44,14 @@ func parseTerraform(t *testing.T, dir string) terraform {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no Terraform files in %s (%v)", dir, err)
 	}
-	tf := terraform{locals: map[string]hcl.Expression{}, variables: map[string]*hclsyntax.Block{}, resources: map[string]*hclsyntax.Block{}}
+	tf := terraform{files: map[string][]byte{}, locals: map[string]hcl.Expression{}, variables: map[string]*hclsyntax.Block{}, resources: map[string]*hclsyntax.Block{}}
 	p := hclparse.NewParser()
 	for _, name := range files {
 		f, diags := p.ParseHCLFile(name)
 		if diags.HasErrors() {
 			t.Fatalf("%s: %v", name, diags)
 		}
+		tf.files[name] = f.Bytes
 		for _, b := range f.Body.(*hclsyntax.Body).Blocks {
 			switch b.Type {
 			case "locals":
@@ -160,6 +162,12 @@ func placeholder(name string) string {
 	return "unknown"
 }
 
+// source is an expression's text as written.
+func (tf terraform) source(expr hcl.Expression) string {
+	r := expr.Range()
+	return string(tf.files[r.Filename][r.Start.Byte:r.End.Byte])
+}
+
 // checkFunctionEnvironment evaluates the function's environment for each
 // combination of the variables that shape it and returns what is wrong.
 func checkFunctionEnvironment(t *testing.T, tf terraform) []string {
@@ -177,6 +185,11 @@ func checkFunctionEnvironment(t *testing.T, tf terraform) []string {
 
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	// The URL is only known after apply; its text must ask for a verified
+	// server (the binary carries the RDS authorities for it).
+	if u, ok := tf.locals["database_url"]; !ok || !strings.Contains(tf.source(u), "sslmode=verify-full") {
+		bad("local.database_url does not ask for sslmode=verify-full")
+	}
 	for _, sc := range []struct {
 		name       string
 		iam, proxy bool
@@ -298,27 +311,28 @@ func TestInfrastructureMatchesTheBinary(t *testing.T) {
 // The checks above fire on the mistakes they exist for: each case edits a
 // copy of the Terraform and expects its problem to be reported.
 func TestInfrastructureChecksFire(t *testing.T) {
-	orig, err := os.ReadFile(filepath.Join(infraDir, "function.tf"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
-		name, old, new, want string
+		name, file, old, new, want string
 	}{
-		{"a variable the binary does not read", `LOG_FORMAT            = "json"`, `LOG_FORMAT = "json"
+		{"an unverified database server", "database.tf", `sslmode=verify-full`, `sslmode=require`, "sslmode=verify-full"},
+		{"a variable the binary does not read", "function.tf", `LOG_FORMAT            = "json"`, `LOG_FORMAT = "json"
       QUEUE_URL = "x"`, "sets QUEUE_URL, which the binary does not read"},
-		{"a plain-text password", `LOG_FORMAT            = "json"`, `LOG_FORMAT = "json"
+		{"a plain-text password", "function.tf", `LOG_FORMAT            = "json"`, `LOG_FORMAT = "json"
       BASIC_AUTH_PASSWORD = "hunter2"`, "BASIC_AUTH_PASSWORD, a credential in plain text"},
-		{"a required variable missing", `BASIC_AUTH_SECRET_ARN = aws_secretsmanager_secret.basic_auth.arn`, ``, "no API account"},
-		{"prepared statements through the proxy", `DB_QUERY_EXEC_MODE = "exec"`, `DB_QUERY_EXEC_MODE = "cache_statement"`, "would pin sessions"},
-		{"a wrong handler", `handler          = "bootstrap"`, `handler = "main"`, `handler = "main"`},
-		{"a wrong runtime", `runtime          = "provided.al2023"`, `runtime = "provided.al2"`, `runtime = "provided.al2"`},
-		{"a wrong architecture", `architectures    = [var.lambda_architecture]`, `architectures = ["x86_64"]`, "architectures = [x86_64]"},
+		{"a required variable missing", "function.tf", `BASIC_AUTH_SECRET_ARN = aws_secretsmanager_secret.basic_auth.arn`, ``, "no API account"},
+		{"prepared statements through the proxy", "function.tf", `DB_QUERY_EXEC_MODE = "exec"`, `DB_QUERY_EXEC_MODE = "cache_statement"`, "would pin sessions"},
+		{"a wrong handler", "function.tf", `handler          = "bootstrap"`, `handler = "main"`, `handler = "main"`},
+		{"a wrong runtime", "function.tf", `runtime          = "provided.al2023"`, `runtime = "provided.al2"`, `runtime = "provided.al2"`},
+		{"a wrong architecture", "function.tf", `architectures    = [var.lambda_architecture]`, `architectures = ["x86_64"]`, "architectures = [x86_64]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			orig, err := os.ReadFile(filepath.Join(infraDir, tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
 			if !bytes.Contains(orig, []byte(tt.old)) {
-				t.Fatalf("function.tf no longer contains %q: update this case", tt.old)
+				t.Fatalf("%s no longer contains %q: update this case", tt.file, tt.old)
 			}
 			dir := t.TempDir()
 			files, _ := filepath.Glob(filepath.Join(infraDir, "*.tf"))
@@ -327,7 +341,7 @@ func TestInfrastructureChecksFire(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if filepath.Base(f) == "function.tf" {
+				if filepath.Base(f) == tt.file {
 					b = bytes.Replace(b, []byte(tt.old), []byte(tt.new), 1)
 				}
 				if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {

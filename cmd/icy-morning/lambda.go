@@ -176,6 +176,16 @@ func lambdaInit(ctx context.Context, c lambdaConfig, getenv func(string) string)
 	ictx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	opts := sqlstore.Options{MaxConns: c.maxConns, QueryExecMode: c.queryExecMode, PingTimeout: 2 * time.Second}
+	// With sslmode=verify-full (as the Terraform sets it) the server must
+	// prove it is the RDS instance or proxy: trust RDS's authorities too.
+	// Loading them takes about 2 ms, so only when the URL verifies.
+	if verifiesServer(c.databaseURL) {
+		roots, err := awscred.RDSRootCAs()
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.RootCAs = roots
+	}
 
 	// The AWS SDK's configuration is loaded only when a secret or IAM auth
 	// needs it: it costs init time a local or test run should not pay.
@@ -236,6 +246,17 @@ func lambdaInit(ctx context.Context, c lambdaConfig, getenv func(string) string)
 		return nil, nil, err
 	}
 	return store, authn, nil
+}
+
+// verifiesServer reports whether a database URL asks for the server's
+// certificate to be checked.
+func verifiesServer(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	mode := u.Query().Get("sslmode")
+	return mode == "verify-ca" || mode == "verify-full"
 }
 
 // postgresEndpoint returns "host:port" and the user of a PostgreSQL URL,

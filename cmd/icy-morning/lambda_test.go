@@ -189,3 +189,18 @@ func TestLambdaProcs(t *testing.T) {
 		}
 	}
 }
+
+func TestVerifiesServer(t *testing.T) {
+	tests := map[string]bool{
+		"postgres://u@h:5432/d?sslmode=verify-full": true,
+		"postgres://u@h:5432/d?sslmode=verify-ca":   true,
+		"postgres://u@h:5432/d?sslmode=require":     false,
+		"postgres://u@h:5432/d":                     false,
+		"sqlite:///x.db":                            false,
+	}
+	for u, want := range tests {
+		if got := verifiesServer(u); got != want {
+			t.Errorf("verifiesServer(%q) = %v, want %v", u, got, want)
+		}
+	}
+}

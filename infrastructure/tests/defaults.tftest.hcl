@@ -149,7 +149,7 @@ run "function_follows_the_binary_contract" {
   }
   assert {
     condition = (
-      aws_lambda_function.api.environment[0].variables.DATABASE_URL == "postgres://icy_admin@icy-morning-dev.mock.eu-west-1.rds.amazonaws.com:5432/icy_morning?sslmode=require" &&
+      aws_lambda_function.api.environment[0].variables.DATABASE_URL == "postgres://icy_admin@icy-morning-dev.mock.eu-west-1.rds.amazonaws.com:5432/icy_morning?sslmode=verify-full" &&
       aws_lambda_function.api.environment[0].variables.DATABASE_SECRET_ARN == "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-mock-AbCdEf" &&
       aws_lambda_function.api.environment[0].variables.BASIC_AUTH_SECRET_ARN == aws_secretsmanager_secret.basic_auth.arn &&
       aws_lambda_function.api.environment[0].variables.DB_MAX_CONNS == "2" &&

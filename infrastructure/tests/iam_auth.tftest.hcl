@@ -35,7 +35,7 @@ run "iam_auth_on" {
     error_message = "With IAM auth the function reads only the Basic auth secret."
   }
   assert {
-    condition     = aws_lambda_function.api.environment[0].variables.DATABASE_URL == "postgres://icy_admin@icy-morning-dev.mock.eu-west-1.rds.amazonaws.com:5432/icy_morning?sslmode=require"
+    condition     = aws_lambda_function.api.environment[0].variables.DATABASE_URL == "postgres://icy_admin@icy-morning-dev.mock.eu-west-1.rds.amazonaws.com:5432/icy_morning?sslmode=verify-full"
     error_message = "DATABASE_URL names the user and the instance, without a password, in IAM mode too."
   }
 }

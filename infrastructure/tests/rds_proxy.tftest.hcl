@@ -31,7 +31,7 @@ run "proxy_in_between" {
     error_message = "The proxy must target the instance."
   }
   assert {
-    condition     = aws_lambda_function.api.environment[0].variables.DATABASE_URL == "postgres://icy_admin@icy-morning-dev.proxy-mock.eu-west-1.rds.amazonaws.com:5432/icy_morning?sslmode=require"
+    condition     = aws_lambda_function.api.environment[0].variables.DATABASE_URL == "postgres://icy_admin@icy-morning-dev.proxy-mock.eu-west-1.rds.amazonaws.com:5432/icy_morning?sslmode=verify-full"
     error_message = "DATABASE_URL must point at the proxy."
   }
   assert {
