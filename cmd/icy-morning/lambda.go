@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"runtime"
 	"strconv"
 	"time"
@@ -140,7 +141,14 @@ func runLambda(ctx context.Context, args []string, getenv func(string) string, s
 		},
 		"migrate_status": func(ctx context.Context) (any, error) { return store.MigrationStatus(ctx) },
 	})
-	lambda.StartWithOptions(h, lambda.WithContext(ctx), lambda.WithEnableSIGTERM(func() { store.Close() }))
+	// At shutdown Lambda sends SIGTERM, then SIGKILL 500 ms later: close the
+	// pool so the database sees clean disconnections, and exit, because the
+	// runtime loop would otherwise wait for the SIGKILL.
+	lambda.StartWithOptions(h, lambda.WithContext(ctx), lambda.WithEnableSIGTERM(func() {
+		store.Close()
+		logger.Info("shutdown")
+		os.Exit(0)
+	}))
 	return nil
 }
 

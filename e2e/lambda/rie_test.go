@@ -98,6 +98,14 @@ func run(t *testing.T, databaseURL string) {
 		if err := emu.Close(); err != nil {
 			t.Error(err)
 		}
+		// At shutdown the function closes its pool and exits on SIGTERM,
+		// instead of waiting to be killed.
+		if strings.Contains(emu.EmulatorLog(), "did not exit after deadline") {
+			t.Error("the function did not exit on SIGTERM: the emulator had to kill it")
+		}
+		if !strings.Contains(emu.Output(), `"msg":"shutdown"`) {
+			t.Error(`no "shutdown" log line: the SIGTERM handler did not run`)
+		}
 		if t.Failed() {
 			t.Logf("function output (through the emulator):\n%s", emu.Output())
 			t.Logf("emulator log:\n%s", emu.EmulatorLog())
@@ -299,7 +307,16 @@ func (f *fn) fields(m map[string]any, want map[string]any) {
 // package awslambda.
 func (f *fn) expectLogLine(r result) {
 	f.t.Helper()
-	for _, line := range rie.Lines(f.emu.Output()) {
+	// The emulator relays the function's output on its own schedule: the
+	// line may arrive after the invoke's answer, so wait for it a little.
+	var output string
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		output = f.emu.Output()
+		if strings.Contains(output, `"request_id":"`+r.apiID+`"`) || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, line := range rie.Lines(output) {
 		if !strings.HasPrefix(line, "{") || !strings.Contains(line, r.apiID) {
 			continue
 		}
