@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	icymorning "github.com/icy-morning/icy-morning"
 )
@@ -206,13 +207,34 @@ func hasQueryParam(connString, param string) bool {
 	return err == nil && u.Query().Has(param)
 }
 
-// sqliteParams: foreign keys on (SQLite leaves them off), WAL so readers
-// never wait for the writer, a busy timeout instead of instant SQLITE_BUSY,
+// sqliteParams: a busy timeout instead of instant SQLITE_BUSY (first: the
+// pragmas run in order, and switching a new file to WAL needs a lock that
+// another process opening it at the same moment may hold), foreign keys on
+// (SQLite leaves them off), WAL so readers never wait for the writer,
 // synchronous FULL so a committed write survives power loss, time values
 // written in SQLite's own text format, and BEGIN IMMEDIATE so a transaction
 // takes the write lock up front instead of failing when it upgrades.
-const sqliteParams = "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
 	"&_pragma=synchronous(FULL)&_time_format=sqlite&_txlock=immediate"
+
+// pingSQLite opens the first connection, which runs the pragmas. When
+// several processes open a new file at once, switching it to WAL can fail
+// with SQLITE_BUSY without SQLite calling the busy handler (the busy
+// timeout does not cover it), so that error is retried for a while.
+func pingSQLite(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := db.PingContext(ctx)
+		if err == nil || sqliteCode(err)&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
 
 func openSQLite(ctx context.Context, path string, o Options) (*Store, error) {
 	writer, err := sql.Open("sqlite", path+"?"+sqliteParams)
@@ -226,7 +248,7 @@ func openSQLite(ctx context.Context, path string, o Options) (*Store, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	if err := writer.PingContext(ctx); err != nil {
+	if err := pingSQLite(ctx, writer); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlstore: open SQLite %s: %w", path, err)
 	}
