@@ -40,6 +40,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/icy-morning/icy-morning/internal/lambdazip"
 	"github.com/icy-morning/icy-morning/internal/rie"
 )
 
@@ -428,8 +429,8 @@ func (b *bench) measureZip(ctx context.Context) error {
 			return err
 		}
 		z.path = filepath.Join(b.tmp, "icy-morning-lambda.zip")
-		z.source = "arm64 bootstrap built with the release flags, zipped (deflate) by the benchmark"
-		if err := zipFile(z.path, bootstrap); err != nil {
+		z.source = "arm64 bootstrap built with the release flags, zipped as make lambda does"
+		if err := lambdazip.Write(z.path, bootstrap); err != nil {
 			return err
 		}
 	}
@@ -448,33 +449,6 @@ func (b *bench) measureZip(ctx context.Context) error {
 	}
 	b.zip = z
 	return nil
-}
-
-// zipFile writes a zip holding src as an executable named bootstrap.
-func zipFile(dst, src string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	zw := zip.NewWriter(out)
-	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
-	h.SetMode(0o755)
-	w, err := zw.CreateHeader(h)
-	if err == nil {
-		_, err = io.Copy(w, in)
-	}
-	if err == nil {
-		err = zw.Close()
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // pgSchema makes a schema of its own in the loopback database at base and
