@@ -20,15 +20,14 @@ import (
 
 // secretsServer returns a real SDK client talking to a local Secrets
 // Manager stand-in.
-func secretsServer(t *testing.T, secrets map[string]string, calls **atomic.Int32) *secretsmanager.Client {
+func secretsServer(t *testing.T, secrets map[string]string) (*secretsmanager.Client, *atomic.Int32) {
 	t.Helper()
-	url, n := awstest.SecretsManager(t, secrets)
-	*calls = n
+	url, calls := awstest.SecretsManager(t, secrets)
 	return secretsmanager.New(secretsmanager.Options{
 		Region:       "eu-west-1",
 		BaseEndpoint: aws.String(url),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "SECRET", ""),
-	})
+	}), calls
 }
 
 func TestReadAccount(t *testing.T) {
@@ -46,8 +45,7 @@ func TestReadAccount(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var calls *atomic.Int32
-			sm := secretsServer(t, map[string]string{arn: tt.value}, &calls)
+			sm, _ := secretsServer(t, map[string]string{arn: tt.value})
 			got, err := ReadAccount(context.Background(), sm, tt.arn)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -67,8 +65,7 @@ func TestReadAccount(t *testing.T) {
 
 func TestDatabaseSecretIsCached(t *testing.T) {
 	const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db"
-	var calls *atomic.Int32
-	sm := secretsServer(t, map[string]string{arn: `{"username":"icy","password":"pw"}`}, &calls)
+	sm, calls := secretsServer(t, map[string]string{arn: `{"username":"icy","password":"pw"}`})
 	src := DatabaseSecret(sm, arn)
 	for range 5 {
 		user, pw, err := src(context.Background(), false)

@@ -141,11 +141,9 @@ func (s *Server) problemFromDomain(ctx context.Context, err error) error {
 
 // writeProblem writes a problem outside Huma (mux errors, panics).
 // WriteProblem writes an RFC 9457 problem response. The Lambda adapter
-// uses it for events it cannot turn into a request, so that those answers
-// look like every other error.
-func WriteProblem(w http.ResponseWriter, status int, detail string) { writeProblem(w, status, detail) }
-
-func writeProblem(w http.ResponseWriter, status int, detail string) {
+// uses it too, for events it cannot turn into a request, so that those
+// answers look like every other error.
+func WriteProblem(w http.ResponseWriter, status int, detail string) {
 	p := newProblem(status, detail)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")

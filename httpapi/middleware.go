@@ -113,7 +113,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				s.logger.LogAttrs(r.Context(), slog.LevelError, "panic",
 					slog.String("request_id", id), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 				if rec.status == 0 {
-					writeProblem(rec, http.StatusInternalServerError, "internal error (request id "+id+")")
+					WriteProblem(rec, http.StatusInternalServerError, "internal error (request id "+id+")")
 				}
 			}
 			s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
@@ -148,13 +148,13 @@ func notRouted(mux *http.ServeMux) http.HandlerFunc {
 			return
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		writeProblem(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here; allowed: "+strings.Join(allow, ", "))
+		WriteProblem(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here; allowed: "+strings.Join(allow, ", "))
 	}
 }
 
 // notFound is the 404 problem for a path with nothing behind it.
 func notFound(w http.ResponseWriter, r *http.Request) {
-	writeProblem(w, http.StatusNotFound, "no resource at "+r.URL.Path)
+	WriteProblem(w, http.StatusNotFound, "no resource at "+r.URL.Path)
 }
 
 // catchAll is the pattern of notRouted.

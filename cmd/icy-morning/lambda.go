@@ -122,7 +122,7 @@ func runLambda(ctx context.Context, args []string, getenv func(string) string, s
 	tuneLambdaCPU(getenv)
 
 	start := time.Now()
-	store, authn, err := lambdaInit(ctx, c, getenv)
+	store, authn, err := lambdaInit(ctx, c)
 	if err != nil {
 		logger.Error("init failed", "error", err.Error())
 		return err
@@ -180,7 +180,7 @@ func lambdaProcs(memoryMB, cpus int) int {
 }
 
 // lambdaInit reads the credentials and opens the store.
-func lambdaInit(ctx context.Context, c lambdaConfig, getenv func(string) string) (*sqlstore.Store, icymorning.Authenticator, error) {
+func lambdaInit(ctx context.Context, c lambdaConfig) (*sqlstore.Store, icymorning.Authenticator, error) {
 	ictx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	opts := sqlstore.Options{MaxConns: c.maxConns, QueryExecMode: c.queryExecMode, PingTimeout: 2 * time.Second}
@@ -197,35 +197,27 @@ func lambdaInit(ctx context.Context, c lambdaConfig, getenv func(string) string)
 
 	// The AWS SDK's configuration is loaded only when a secret or IAM auth
 	// needs it: it costs init time a local or test run should not pay.
-	var awsCfg *aws.Config
-	loadAWS := func() (aws.Config, error) {
-		if awsCfg == nil {
-			cfg, err := awsconfig.LoadDefaultConfig(ictx)
-			if err != nil {
-				return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
-			}
-			awsCfg = &cfg
+	var (
+		awsCfg aws.Config
+		sm     *secretsmanager.Client
+	)
+	if c.secretARN != "" || c.iamAuth || c.authSecretARN != "" {
+		var err error
+		if awsCfg, err = awsconfig.LoadDefaultConfig(ictx); err != nil {
+			return nil, nil, fmt.Errorf("AWS configuration: %w", err)
 		}
-		return *awsCfg, nil
+		sm = secretsmanager.NewFromConfig(awsCfg)
 	}
 
 	switch {
 	case c.secretARN != "":
-		cfg, err := loadAWS()
-		if err != nil {
-			return nil, nil, err
-		}
-		opts.Credentials = awscred.DatabaseSecret(secretsmanager.NewFromConfig(cfg), c.secretARN)
+		opts.Credentials = awscred.DatabaseSecret(sm, c.secretARN)
 	case c.iamAuth:
-		cfg, err := loadAWS()
-		if err != nil {
-			return nil, nil, err
-		}
 		endpoint, user, err := postgresEndpoint(c.databaseURL)
 		if err != nil {
 			return nil, nil, err
 		}
-		src, err := awscred.IAMToken(cfg.Credentials, cfg.Region, endpoint, user)
+		src, err := awscred.IAMToken(awsCfg.Credentials, awsCfg.Region, endpoint, user)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -234,11 +226,7 @@ func lambdaInit(ctx context.Context, c lambdaConfig, getenv func(string) string)
 
 	user, pass := c.authUser, c.authPass
 	if c.authSecretARN != "" {
-		cfg, err := loadAWS()
-		if err != nil {
-			return nil, nil, err
-		}
-		a, err := awscred.ReadAccount(ictx, secretsmanager.NewFromConfig(cfg), c.authSecretARN)
+		a, err := awscred.ReadAccount(ictx, sm, c.authSecretARN)
 		if err != nil {
 			return nil, nil, fmt.Errorf("API account: %w", err)
 		}

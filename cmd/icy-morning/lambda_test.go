@@ -157,7 +157,7 @@ func TestLambdaInitReadsSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, authn, err := lambdaInit(context.Background(), c, getenv)
+	store, authn, err := lambdaInit(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestLambdaInitReadsSecrets(t *testing.T) {
 
 	env["BASIC_AUTH_SECRET_ARN"] = "arn:missing"
 	c, _ = readLambdaConfig(getenv)
-	if _, _, err := lambdaInit(context.Background(), c, getenv); err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
+	if _, _, err := lambdaInit(context.Background(), c); err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
 		t.Fatalf("a missing secret: err = %v", err)
 	}
 }
