@@ -139,10 +139,9 @@ func (s *Server) problemFromDomain(ctx context.Context, err error) error {
 	return newProblem(http.StatusInternalServerError, "internal error (request id "+RequestID(ctx)+")")
 }
 
-// writeProblem writes a problem outside Huma (mux errors, panics).
-// WriteProblem writes an RFC 9457 problem response. The Lambda adapter
-// uses it too, for events it cannot turn into a request, so that those
-// answers look like every other error.
+// WriteProblem writes an RFC 9457 problem response outside Huma: mux
+// errors, panics, and events the Lambda adapter cannot turn into a
+// request, so that those answers look like every other error.
 func WriteProblem(w http.ResponseWriter, status int, detail string) {
 	p := newProblem(status, detail)
 	w.Header().Set("Content-Type", "application/problem+json")
