@@ -307,15 +307,7 @@ func (f *fn) fields(m map[string]any, want map[string]any) {
 // package awslambda.
 func (f *fn) expectLogLine(r result) {
 	f.t.Helper()
-	// The emulator relays the function's output on its own schedule: the
-	// line may arrive after the invoke's answer, so wait for it a little.
-	var output string
-	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		output = f.emu.Output()
-		if strings.Contains(output, `"request_id":"`+r.apiID+`"`) || time.Now().After(deadline) {
-			break
-		}
-	}
+	output := f.emu.WaitOutput(`"request_id":"`+r.apiID+`"`, 3*time.Second)
 	for _, line := range rie.Lines(output) {
 		if !strings.HasPrefix(line, "{") || !strings.Contains(line, r.apiID) {
 			continue

@@ -454,6 +454,19 @@ func parseFunctionError(status int, body []byte) *FunctionError {
 // 8 MiB of it).
 func (e *Emulator) Output() string { return e.stdout.String() }
 
+// WaitOutput waits up to timeout for s to appear in Output and returns
+// Output. The emulator relays the function's output on its own schedule,
+// so a line the function wrote during an invoke may arrive after the
+// invoke's answer.
+func (e *Emulator) WaitOutput(s string, timeout time.Duration) string {
+	for deadline := time.Now().Add(timeout); ; time.Sleep(10 * time.Millisecond) {
+		out := e.Output()
+		if strings.Contains(out, s) || time.Now().After(deadline) {
+			return out
+		}
+	}
+}
+
 // EmulatorLog is what the emulator logged so far (the last 8 MiB).
 func (e *Emulator) EmulatorLog() string { return e.stderr.String() }
 
