@@ -28,11 +28,7 @@ func (h *Handler) serveV2(ctx context.Context, ev *events.APIGatewayV2HTTPReques
 	var acc core.RequestAccessorV2
 	req, err := acc.EventToRequestWithContext(ctx, *ev)
 	h.serve(ctx, w, req, err, ev.RequestContext.RequestID)
-	resp, err := w.GetProxyResponse()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(resp)
+	return encode(w.GetProxyResponse())
 }
 
 // serveV1 serves a REST API (payload 1.0) event. Its path never holds the
@@ -46,7 +42,11 @@ func (h *Handler) serveV1(ctx context.Context, payload []byte) ([]byte, error) {
 	var acc core.RequestAccessor
 	req, err := acc.EventToRequestWithContext(ctx, ev)
 	h.serve(ctx, w, req, err, ev.RequestContext.RequestID)
-	resp, err := w.GetProxyResponse()
+	return encode(w.GetProxyResponse())
+}
+
+// encode is the invocation's output: the response as JSON.
+func encode[R any](resp R, err error) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -41,14 +41,12 @@ func New(h http.Handler, logger *slog.Logger, commands map[string]Command) *Hand
 	return &Handler{http: h, commands: commands, logger: logger}
 }
 
-// probe holds just enough of an event to tell its kind.
+// probe tells the kinds that fast does not hold apart: a REST API (payload
+// 1.0) event from an ALB one.
 type probe struct {
-	Command        *string `json:"icy_morning"`
-	Version        string  `json:"version"`
-	HTTPMethod     string  `json:"httpMethod"`
+	HTTPMethod     string `json:"httpMethod"`
 	RequestContext struct {
-		ELB  json.RawMessage `json:"elb"`
-		HTTP json.RawMessage `json:"http"`
+		ELB json.RawMessage `json:"elb"`
 	} `json:"requestContext"`
 }
 
@@ -68,33 +66,27 @@ type fast struct {
 // Invoke implements lambda.Handler.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	var f fast
-	if err := json.Unmarshal(payload, &f); err == nil {
+	fastErr := json.Unmarshal(payload, &f)
+	if fastErr == nil {
 		switch {
 		case f.Command != nil:
 			return h.command(ctx, *f.Command)
-		case f.Version == "2.0":
+		case f.Version == "2.0": // HTTP API payload 2.0; Function URLs send the same shape
 			return h.serveV2(ctx, &f.APIGatewayV2HTTPRequest)
 		}
 	}
-	// Other kinds, or a shape the fast decode could not take: probe.
+	// The other kinds, which fast may also fail to hold: probe them.
 	var p probe
 	if err := json.Unmarshal(payload, &p); err != nil {
 		return nil, fmt.Errorf("%w (the event is not a JSON object: %v)", ErrUnsupportedEvent, err)
 	}
 	switch {
-	case p.Command != nil:
-		return h.command(ctx, *p.Command)
 	case len(p.RequestContext.ELB) > 0:
 		return h.serveALB(ctx, payload)
-	case p.Version == "2.0" || len(p.RequestContext.HTTP) > 0:
-		// HTTP API payload 2.0; Function URLs send the same shape.
-		var ev events.APIGatewayV2HTTPRequest
-		if err := json.Unmarshal(payload, &ev); err != nil {
-			return nil, fmt.Errorf("awslambda: HTTP API event: %w", err)
-		}
-		return h.serveV2(ctx, &ev)
 	case p.HTTPMethod != "":
 		return h.serveV1(ctx, payload)
+	case fastErr != nil:
+		return nil, fmt.Errorf("%w (%v)", ErrUnsupportedEvent, fastErr)
 	}
 	return nil, ErrUnsupportedEvent
 }
