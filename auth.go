@@ -16,4 +16,32 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, authorization string) (*Principal, error)
 	// Challenge is the WWW-Authenticate value sent with a 401.
 	Challenge() string
+	// Scheme describes the credentials for the API document, so that the
+	// document always names the authenticator in use.
+	Scheme() SecurityScheme
+}
+
+// SecurityScheme describes how credentials travel, in the terms of an
+// OpenAPI security scheme (type "http" with scheme "basic" or "bearer").
+type SecurityScheme struct {
+	// Name is the scheme's key in the document, such as "basicAuth".
+	Name         string
+	Type         string
+	Scheme       string
+	BearerFormat string
+	Description  string
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying the principal a request acts for.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal ctx carries, if any: the one place
+// that reads what WithPrincipal stored.
+func PrincipalFrom(ctx context.Context) (*Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(*Principal)
+	return p, ok && p != nil
 }

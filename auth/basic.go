@@ -7,7 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"strings"
+	"net/http"
 
 	icymorning "github.com/icy-morning/icy-morning"
 )
@@ -44,15 +44,10 @@ var errBadCredentials = icymorning.Errorf(icymorning.EUNAUTHORIZED, "valid Basic
 // the same time whatever the input: both values are hashed to a fixed length
 // and both are always compared, so timing tells nothing about either.
 func (b *Basic) Authenticate(_ context.Context, authorization string) (*icymorning.Principal, error) {
-	scheme, encoded, ok := strings.Cut(authorization, " ")
-	if !ok || !strings.EqualFold(scheme, "Basic") {
-		return nil, errBadCredentials
-	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(encoded))
-	if err != nil {
-		return nil, errBadCredentials
-	}
-	user, pass, ok := strings.Cut(string(raw), ":")
+	// net/http's parser (RFC 7617: scheme case-insensitive, base64,
+	// user and password split at the first colon) on a request that
+	// carries only this header.
+	user, pass, ok := (&http.Request{Header: http.Header{"Authorization": {authorization}}}).BasicAuth()
 	if !ok {
 		return nil, errBadCredentials
 	}
@@ -67,4 +62,10 @@ func (b *Basic) Authenticate(_ context.Context, authorization string) (*icymorni
 // Challenge implements icymorning.Authenticator.
 func (b *Basic) Challenge() string {
 	return `Basic realm="` + b.realm + `", charset="UTF-8"`
+}
+
+// Scheme implements icymorning.Authenticator.
+func (b *Basic) Scheme() icymorning.SecurityScheme {
+	return icymorning.SecurityScheme{Name: "basicAuth", Type: "http", Scheme: "basic",
+		Description: "The account set by BASIC_AUTH_USERNAME and BASIC_AUTH_PASSWORD."}
 }

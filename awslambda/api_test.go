@@ -3,6 +3,7 @@ package awslambda
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -158,5 +159,34 @@ func BenchmarkInvokeGetByID(b *testing.B) {
 		if err != nil || !bytes.Contains(out, []byte(`"statusCode":200`)) {
 			b.Fatalf("%v %s", err, out)
 		}
+	}
+}
+
+// TestFailedLoginsThrottledBySourceIP: in Lambda the client address the
+// API throttles by is the event's source IP, so one caller's wrong
+// passwords do not lock out another's.
+func TestFailedLoginsThrottledBySourceIP(t *testing.T) {
+	h, _ := newAPI(t)
+	const admin, wrong = "Basic YWRtaW46czNjcmV0", "Basic YWRtaW46d3Jvbmc="
+	from := func(ip, authz string) events.APIGatewayV2HTTPResponse {
+		ev := v2(t, "POST", "/api/v1/analysts", `{"name":"N","company":"C"}`, authz)
+		var m map[string]any
+		mustUnmarshal(t, ev, &m)
+		m["requestContext"].(map[string]any)["http"].(map[string]any)["sourceIp"] = ip
+		ev, _ = json.Marshal(m)
+		var r events.APIGatewayV2HTTPResponse
+		mustUnmarshal(t, invoke(t, h, ev), &r)
+		return r
+	}
+	for i := range 20 {
+		if r := from("203.0.113.9", wrong); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, r.StatusCode)
+		}
+	}
+	if r := from("203.0.113.9", admin); r.StatusCode != http.StatusTooManyRequests || r.Headers["Retry-After"] == "" {
+		t.Fatalf("after 20 failures: %d %v; want 429 with Retry-After", r.StatusCode, r.Headers)
+	}
+	if r := from("198.51.100.1", admin); r.StatusCode != http.StatusCreated {
+		t.Fatalf("another source IP: %d %s", r.StatusCode, r.Body)
 	}
 }

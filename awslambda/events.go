@@ -92,6 +92,7 @@ func (h *Handler) serveALB(ctx context.Context, payload []byte) ([]byte, error) 
 	if err == nil {
 		req.URL.RawQuery = rawQuery
 		req.RequestURI = req.URL.RequestURI()
+		req.RemoteAddr = albClientAddr(req.Header)
 	}
 	// An ALB request has no id of its own; the Lambda request id stands in.
 	h.serve(ctx, w, req, err, lambdaRequestID(ctx))
@@ -115,6 +116,17 @@ func (h *Handler) serveALB(ctx context.Context, payload []byte) ([]byte, error) 
 		}
 	}
 	return json.Marshal(resp)
+}
+
+// albClientAddr is the client's address in an ALB event, which carries no
+// source IP of its own: the last X-Forwarded-For entry, the one the load
+// balancer appended (earlier entries are the client's to forge). The API
+// throttles failed logins by this address, as it does API Gateway's
+// sourceIp.
+func albClientAddr(h http.Header) string {
+	all := strings.Join(h.Values("X-Forwarded-For"), ",")
+	last := all[strings.LastIndexByte(all, ',')+1:]
+	return strings.TrimSpace(last)
 }
 
 // albRawQuery rebuilds the query string as the client sent it: the load

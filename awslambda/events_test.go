@@ -230,7 +230,11 @@ func TestRequestTranslation(t *testing.T) {
 					t.Errorf("query = %v (raw %q)", s.Params, s.Query)
 				}
 				want("host", s.Host, "lambda-test-alb-1234567.us-east-1.elb.amazonaws.com")(t)
+				want("remote", s.Remote, "72.21.198.67")(t)
 			}},
+		{"ALB client address: the entry the load balancer appended", "alb-multi-value.json",
+			map[string]any{"multiValueHeaders.x-forwarded-for": []string{"10.9.9.9, 203.0.113.7", "198.51.100.4"}},
+			func(t *testing.T, s seen) { want("remote", s.Remote, "198.51.100.4")(t) }},
 		{"ALB single-value", "alb-single-value.json",
 			map[string]any{"queryStringParameters": map[string]string{"name": "Z%C3%BCrich"}, "body": b64(nonASCII), "isBase64Encoded": true, "httpMethod": "PUT"},
 			func(t *testing.T, s seen) {

@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -43,5 +45,25 @@ func TestEveryWriteRouteNeedsAuth(t *testing.T) {
 	// Nothing was written by any refused request.
 	if as, _ := e.store.Analysts(t.Context(), pageAll); len(as) != 0 {
 		t.Fatalf("a refused request wrote %d analysts", len(as))
+	}
+}
+
+// TestAccessLogNamesTheSubject: the principal authenticate found is
+// readable downstream, and the access log records who each write acted
+// for (and nobody for an anonymous read).
+func TestAccessLogNamesTheSubject(t *testing.T) {
+	var logs bytes.Buffer
+	e := newEnvWithLog(t, "sqlite://:memory:", &logs)
+	e.do(req{method: "POST", path: "/api/v1/analysts", body: `{"name":"A","company":"C"}`})
+	e.do(req{method: "GET", path: "/api/v1/analysts", auth: "none"})
+	var subjects []any
+	for l := range strings.Lines(logs.String()) {
+		var rec map[string]any
+		if json.Unmarshal([]byte(l), &rec) == nil && rec["msg"] == "request" {
+			subjects = append(subjects, rec["subject"])
+		}
+	}
+	if len(subjects) != 2 || subjects[0] != user || subjects[1] != nil {
+		t.Fatalf("subjects logged %v, want [%s <nil>]", subjects, user)
 	}
 }

@@ -15,11 +15,14 @@ import (
 	icymorning "github.com/icy-morning/icy-morning"
 )
 
-// Every error this service sends is an RFC 9457 problem document. Huma
-// builds one for its own failures (validation, bad JSON, body too large)
-// through huma.NewError; domain errors become one in problemFromDomain; the
-// mux's 404/405 and panics in problemWriter and recoverer. All of them go
-// through newProblem, so the shape is the same everywhere.
+// Every error this service sends is an RFC 9457 problem document, built by
+// newProblem: domain errors in problemFromDomain, the request checks in
+// admit, the mux's 404/405 and panics through WriteProblem, and net/http's
+// own refusals in listener.go. Huma builds its own errors (validation, bad
+// JSON) with its default constructor; reshapeProblem, a transformer of
+// this API's alone, passes them through newProblem before they are
+// written, so the shape is the same everywhere and no process-wide hook of
+// Huma's is changed.
 
 // problemType is the problem "type" of every response: RFC 9457 §4.2.1 says
 // "about:blank" means the HTTP status says it all, which is the case here.
@@ -29,17 +32,35 @@ const problemType = "about:blank"
 // look for these words.
 const msgFieldRequired = "field required"
 
-func init() {
-	// Huma's message for a missing member names it in the text but points
-	// at the enclosing object; this format lets newProblem move the name into
-	// the location, where clients look for it.
-	validation.MsgExpectedRequiredProperty = "%s\x00" + msgFieldRequired
-	huma.NewError = newProblem
+const (
+	msgNotJSON        = "the request body must be JSON (Content-Type: application/json, or application/merge-patch+json for PATCH)"
+	msgBodyUnreadable = "the request body could not be read: its chunked encoding is malformed, or the connection ended before the declared length arrived"
+)
+
+// Huma's message for a missing member names the member inside its text
+// ("expected required property name to be present") and points at the
+// enclosing object; newProblem moves the name into the location, where
+// clients look for it, and says what FastAPI said.
+var requiredBefore, requiredAfter, _ = strings.Cut(validation.MsgExpectedRequiredProperty, "%s")
+
+// reshapeProblem is the API's Huma transformer for errors Huma built
+// itself, which have no type yet (newProblem always sets one).
+func reshapeProblem(_ huma.Context, _ string, v any) (any, error) {
+	m, ok := v.(*huma.ErrorModel)
+	if !ok || m.Type != "" {
+		return v, nil
+	}
+	errs := make([]error, 0, len(m.Errors))
+	for _, d := range m.Errors {
+		if d != nil {
+			errs = append(errs, d)
+		}
+	}
+	return newProblem(m.Status, m.Detail, errs...), nil
 }
 
-// newProblem replaces huma.NewError. It turns Huma's error details into
-// problem members that name each failing field, and recasts a missing body
-// as the 422 the contract promises.
+// newProblem builds a problem document whose details name each failing
+// field and never echo the input.
 func newProblem(status int, msg string, errs ...error) huma.StatusError {
 	details := make([]*huma.ErrorDetail, 0, len(errs))
 	for _, err := range errs {
@@ -55,20 +76,17 @@ func newProblem(status int, msg string, errs ...error) huma.StatusError {
 		// Never echo input back: a value may be a password, personal data
 		// or a megabyte of garbage.
 		d = &huma.ErrorDetail{Message: d.Message, Location: d.Location}
-		if name, m, ok := strings.Cut(d.Message, "\x00"); ok {
+		if name, ok := strings.CutPrefix(d.Message, requiredBefore); ok && strings.HasSuffix(name, requiredAfter) {
+			name = strings.TrimSuffix(name, requiredAfter)
+			d.Location, d.Message = joinLocation(d.Location, name), msgFieldRequired
+		} else if name, m, ok := strings.Cut(d.Message, "\x00"); ok {
+			// jsonbody.go's errors put the member's name before a NUL.
 			d.Location, d.Message = joinLocation(d.Location, name), m
 		}
 		details = append(details, d)
 	}
-	switch {
-	case status == http.StatusBadRequest && msg == "request body is required":
-		status = http.StatusUnprocessableEntity
-		details = []*huma.ErrorDetail{{Location: "body", Message: msgFieldRequired}}
-		msg = "validation failed"
-	case status == http.StatusBadRequest && len(details) > 0 && details[0].Location == "body":
+	if status == http.StatusBadRequest && len(details) > 0 && details[0].Location == "body" {
 		msg = "request body is not valid JSON"
-	case status == http.StatusUnsupportedMediaType:
-		msg = "the request body must be JSON (Content-Type: application/json, or application/merge-patch+json for PATCH)"
 	}
 	return &huma.ErrorModel{
 		Type:   problemType,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -59,6 +60,13 @@ func forEachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 // ends) and builds the API over it, with the test account.
 func newAPI(tb testing.TB, url string) (*httpapi.Server, *sqlstore.Store) {
 	tb.Helper()
+	return newAPIWith(tb, url, httpapi.Config{})
+}
+
+// newAPIWith is newAPI with settings of the test's own (a logger, say);
+// the store and the account are always the test's.
+func newAPIWith(tb testing.TB, url string, c httpapi.Config) (*httpapi.Server, *sqlstore.Store) {
+	tb.Helper()
 	ctx := context.Background()
 	store, err := sqlstore.Open(ctx, url, sqlstore.Options{})
 	if err != nil {
@@ -72,12 +80,24 @@ func newAPI(tb testing.TB, url string) (*httpapi.Server, *sqlstore.Store) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return httpapi.NewServer(httpapi.Config{Store: store, Auth: basic, Version: "test"}), store
+	c.Store, c.Auth, c.Version = store, basic, "test"
+	return httpapi.NewServer(c), store
 }
 
 func newEnv(t *testing.T, url string) *env {
 	t.Helper()
-	api, store := newAPI(t, url)
+	return newEnvWith(t, url, httpapi.Config{})
+}
+
+// newEnvWithLog is newEnv with the server's JSON log written to w.
+func newEnvWithLog(t *testing.T, url string, w io.Writer) *env {
+	t.Helper()
+	return newEnvWith(t, url, httpapi.Config{Logger: slog.New(slog.NewJSONHandler(w, nil))})
+}
+
+func newEnvWith(t *testing.T, url string, c httpapi.Config) *env {
+	t.Helper()
+	api, store := newAPIWith(t, url, c)
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	documented := http.NewServeMux()
@@ -201,7 +221,7 @@ func (e *env) checkDocumented(hr *http.Request, res *http.Response, b []byte) {
 	t := e.t
 	t.Helper()
 	ct := res.Header.Get("Content-Type")
-	if res.StatusCode >= 400 {
+	if res.StatusCode >= 400 && hr.Method != http.MethodHead {
 		if ct != "application/problem+json" {
 			t.Errorf("%s %s: error with Content-Type %q", hr.Method, hr.URL.Path, ct)
 		}
@@ -215,8 +235,10 @@ func (e *env) checkDocumented(hr *http.Request, res *http.Response, b []byte) {
 			t.Errorf("%s %s: not an RFC 9457 problem: %s", hr.Method, hr.URL.Path, b)
 		}
 	}
-	if _, pattern := e.documented.Handler(hr); pattern == "" {
-		return // not a documented operation
+	if _, pattern := e.documented.Handler(hr); pattern == "" || res.StatusCode == http.StatusMethodNotAllowed {
+		// Not a documented operation: GET /api/v1/assets/subscription
+		// matches the pattern of GET /api/v1/assets/{id}, but answers 405.
+		return
 	}
 	res.Body = io.NopCloser(bytes.NewReader(b))
 	if ok, errs := e.checks.ValidateHttpResponse(hr, res); !ok {

@@ -11,16 +11,18 @@ import (
 // routes is the whole API surface. Reads are open; every write (and the
 // list of subscriptions, which holds personal data) goes through secured,
 // which declares Basic auth in the document and so makes authenticate
-// enforce it.
+// enforce it (and throttle failures with 429).
 func (s *Server) routes() {
 	api := s.api
 	op := func(id, method, path, summary, tag string, status int) huma.Operation {
+		// Huma refuses a body that reaches its limit, so a limit one byte
+		// over ours lets a body of exactly MaxBodyBytes through.
 		o := huma.Operation{OperationID: id, Method: method, Path: path, Summary: summary,
-			Tags: []string{tag}, DefaultStatus: status, MaxBodyBytes: MaxBodyBytes}
+			Tags: []string{tag}, DefaultStatus: status, MaxBodyBytes: MaxBodyBytes + 1}
 		// Every status an operation can answer is documented, so that
 		// clients (and the tests, which check every response against this
-		// document) know each one.
-		o.Errors = []int{http.StatusInternalServerError, http.StatusServiceUnavailable}
+		// document) know each one. 400 is a malformed query string.
+		o.Errors = []int{http.StatusBadRequest, http.StatusInternalServerError, http.StatusServiceUnavailable}
 		if strings.HasPrefix(path, "/api/") {
 			o.Errors = append(o.Errors, http.StatusUnprocessableEntity)
 		}
@@ -28,7 +30,7 @@ func (s *Server) routes() {
 			o.Errors = append(o.Errors, http.StatusNotFound)
 		}
 		if method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch {
-			o.Errors = append(o.Errors, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
+			o.Errors = append(o.Errors, http.StatusRequestTimeout, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
 		}
 		return o
 	}
@@ -37,8 +39,8 @@ func (s *Server) routes() {
 		return o
 	}
 	secured := func(o huma.Operation) huma.Operation {
-		o.Security = []map[string][]string{{securityScheme: {}}}
-		o.Errors = append(o.Errors, http.StatusUnauthorized)
+		o.Security = []map[string][]string{{s.scheme: {}}}
+		o.Errors = append(o.Errors, http.StatusUnauthorized, http.StatusTooManyRequests)
 		return o
 	}
 
@@ -66,6 +68,7 @@ func (s *Server) routes() {
 	huma.Register(api, legacy, s.handleSubscriptionCreate)
 	alsoAnswers(api, "/api/v1/subscriptions", http.StatusCreated, http.StatusOK, "Already subscribed: the existing subscription.")
 	alsoAnswers(api, "/api/v1/assets/subscription", http.StatusCreated, http.StatusOK, "Already subscribed: the existing subscription.")
+	s.onlyMethods("/api/v1/assets/subscription") // not GET /api/v1/assets/{id}
 	huma.Register(api, secured(op("delete-subscription", http.MethodDelete, "/api/v1/subscriptions/{id}", "Unsubscribe", "subscriptions", 200)), s.handleSubscriptionDelete)
 }
 

@@ -4,11 +4,9 @@
 package httpapi
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
-	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -28,6 +26,8 @@ type Config struct {
 	// included, so that a stuck database cannot pile up requests; past it
 	// the client gets a 503. Zero means DefaultRequestTimeout.
 	RequestTimeout time.Duration
+	// AuthThrottle limits failed authentications per client address.
+	AuthThrottle AuthThrottle
 }
 
 // DefaultRequestTimeout is the default Config.RequestTimeout: shorter than
@@ -41,14 +41,19 @@ type Server struct {
 	auth    icymorning.Authenticator
 	logger  *slog.Logger
 	api     huma.API
+	mux     *http.ServeMux
 	handler http.Handler
+	// refused are the mux patterns that exist only to answer 405 (see
+	// onlyMethods), which notRouted must not count as allowed methods.
+	refused  map[string]bool
+	throttle *authThrottle
+	// scheme is the name of the authenticator's security scheme in the
+	// document; operations that declare it need credentials.
+	scheme string
 }
 
 // MaxBodyBytes bounds request bodies; larger ones get 413.
 const MaxBodyBytes = 1 << 20
-
-// securityScheme is the name of Basic auth in the OpenAPI document.
-const securityScheme = "basicAuth"
 
 // NewServer builds the API and its routes.
 func NewServer(c Config) *Server {
@@ -58,11 +63,12 @@ func NewServer(c Config) *Server {
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = DefaultRequestTimeout
 	}
-	s := &Server{store: c.Store, auth: c.Auth, logger: c.Logger, timeout: c.RequestTimeout}
+	s := &Server{store: c.Store, auth: c.Auth, logger: c.Logger, timeout: c.RequestTimeout,
+		refused: map[string]bool{}, throttle: newAuthThrottle(c.AuthThrottle)}
 
 	cfg := huma.DefaultConfig("Icy Morning API", c.Version)
 	cfg.Info.Description = "Tracks investment assets and the analysts who cover them, " +
-		"and e-mails subscribers when assets change. Reads are open; writes need HTTP Basic credentials."
+		"and e-mails subscribers when assets change. Reads are open; writes need credentials."
 	// No $schema member or describedby links: clients of the Python service
 	// compare whole bodies, which must hold the contract's members only.
 	cfg.CreateHooks = nil
@@ -72,15 +78,23 @@ func NewServer(c Config) *Server {
 	// A relative server keeps "Try it out" working under a path prefix
 	// such as an API Gateway stage.
 	cfg.Servers = []*huma.Server{{URL: ".", Description: "this server"}}
+	// The authenticator names its own scheme, so the document always
+	// describes the credentials the server actually takes.
+	sc := c.Auth.Scheme()
+	s.scheme = sc.Name
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
-		securityScheme: {Type: "http", Scheme: "basic", Description: "The account set by BASIC_AUTH_USERNAME and BASIC_AUTH_PASSWORD."},
+		sc.Name: {Type: sc.Type, Scheme: sc.Scheme, BearerFormat: sc.BearerFormat, Description: sc.Description},
 	}
 
 	cfg.Formats = map[string]huma.Format{"application/json": strictJSON, "json": strictJSON}
+	cfg.Transformers = append(cfg.Transformers, reshapeProblem)
 
 	mux := http.NewServeMux()
+	s.mux = mux
 	s.api = humago.New(mux, cfg)
-	s.api.UseMiddleware(s.authenticate)
+	// Credentials first, so an anonymous client learns nothing else; then
+	// the checks that need no parsing of the body.
+	s.api.UseMiddleware(s.authenticate, s.admit)
 	s.routes()
 	docs := swaggerui.Handler("openapi.json", http.HandlerFunc(notFound))
 	mux.Handle("GET /docs", docs)
@@ -91,7 +105,7 @@ func NewServer(c Config) *Server {
 		w.Header().Set("Location", "docs")
 		w.WriteHeader(http.StatusFound)
 	})
-	mux.Handle(catchAll, notRouted(mux))
+	mux.Handle(catchAll, s.notRouted())
 
 	s.handler = s.observe(mux)
 	return s
@@ -102,51 +116,3 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 // OpenAPI returns the API's OpenAPI document.
 func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
-
-// requiresAuth reports whether an operation needs credentials: exactly
-// those that declare the security scheme, so the document and the check
-// cannot disagree.
-func requiresAuth(op *huma.Operation) bool {
-	for _, req := range op.Security {
-		if _, ok := req[securityScheme]; ok {
-			return true
-		}
-	}
-	return false
-}
-
-// authenticate is the Huma middleware that guards operations declaring
-// the security scheme. It runs before the body is read, so an anonymous
-// client cannot make the server parse anything.
-func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
-	if !requiresAuth(ctx.Operation()) {
-		next(ctx)
-		return
-	}
-	p, err := s.auth.Authenticate(ctx.Context(), ctx.Header("Authorization"))
-	if err != nil {
-		ctx.SetHeader("WWW-Authenticate", s.auth.Challenge())
-		msg := "valid credentials are required"
-		if icymorning.ErrorCode(err) == icymorning.EUNAUTHORIZED {
-			msg = icymorning.ErrorMessage(err)
-		}
-		_ = huma.WriteErr(s.api, ctx, http.StatusUnauthorized, msg)
-		return
-	}
-	next(huma.WithValue(ctx, principalKey, p))
-}
-
-const principalKey ctxKey = iota + 100
-
-// strictJSON is Huma's JSON format, but refusing bodies that are not UTF-8
-// (RFC 8259 §8.1) instead of letting encoding/json replace the bad bytes
-// with U+FFFD and store text the client never sent.
-var strictJSON = huma.Format{
-	Marshal: huma.DefaultJSONFormat.Marshal,
-	Unmarshal: func(data []byte, v any) error {
-		if !utf8.Valid(data) {
-			return errors.New("body is not valid UTF-8")
-		}
-		return huma.DefaultJSONFormat.Unmarshal(data, v)
-	},
-}

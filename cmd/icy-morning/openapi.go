@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/icy-morning/icy-morning/auth"
 	"github.com/icy-morning/icy-morning/httpapi"
 )
 
@@ -16,8 +17,14 @@ func runOpenAPI(args []string, _ func(string) string, stdout, stderr io.Writer) 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	// The document depends on the routes only, not on a database.
-	doc := httpapi.NewServer(httpapi.Config{Version: version()}).OpenAPI()
+	// The document depends on the routes and on the authenticator's scheme
+	// only, not on a database or on real credentials: this account, with a
+	// password nobody sees, never serves a request.
+	authn, err := auth.NewBasic("openapi", auth.GeneratePassword())
+	if err != nil {
+		return err
+	}
+	doc := httpapi.NewServer(httpapi.Config{Auth: authn, Version: version()}).OpenAPI()
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)

@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"syscall"
 	"time"
 
 	icymorning "github.com/icy-morning/icy-morning"
@@ -24,12 +27,19 @@ const shutdownGrace = 20 * time.Second
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c config
+	var maxOpenConns int
 	fs := newFlags("serve", "serve [flags]", getenv, stderr, &c)
 	fs.StringVar(&c.addr, "addr", envOr(getenv, "ADDR", "127.0.0.1:8000"), "address to listen on (env ADDR)")
 	fs.BoolVar(&c.migrate, "migrate", true, "apply pending migrations at start-up")
-	fs.IntVar(&c.maxConns, "max-conns", envInt(getenv, "DB_MAX_CONNS"), "database connection pool size; 0 for the default (env DB_MAX_CONNS)")
+	dbConns := countVar(fs, &c.maxConns, "max-conns", "DB_MAX_CONNS", getenv,
+		"database connection pool `size`; 0 for the default")
+	httpConns := countVar(fs, &maxOpenConns, "max-open-conns", "HTTP_MAX_CONNS", getenv,
+		fmt.Sprintf("most client `connections` open at once; 0 for the default, %d or what the open-file limit leaves room for", defaultMaxOpenConns))
 	c.authUser, c.authPass = getenv("BASIC_AUTH_USERNAME"), getenv("BASIC_AUTH_PASSWORD")
 	if err := parseConfig(fs, args, &c, getenv); err != nil {
+		return err
+	}
+	if err := errors.Join(dbConns.envErr, httpConns.envErr); err != nil {
 		return err
 	}
 	logger, err := newLogger(&c, stderr)
@@ -57,15 +67,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", c.addr)
+	maxOpenConns = openConnsCap(maxOpenConns, c.maxConns, logger)
+	tcp, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
+	ln := httpapi.NewListener(tcp, maxOpenConns)
 	logger.Info("listening", "addr", ln.Addr().String(), "docs", "http://"+ln.Addr().String()+"/docs",
-		"database", string(store.Dialect()), "version", version())
+		"database", string(store.Dialect()), "version", version(), "max_open_conns", maxOpenConns)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- ln.Serve(srv) }()
 	select {
 	case err := <-errc:
 		return err
@@ -122,9 +134,76 @@ func openStore(ctx context.Context, c *config, logger *slog.Logger) (*sqlstore.S
 	return store, nil
 }
 
-func envInt(getenv func(string) string, key string) int {
-	n, _ := strconv.Atoi(getenv(key))
-	return n
+// countValue is a flag for a count, 0 meaning the default, whose default
+// comes from an environment variable. A value that is not a whole number,
+// 0 or more, is refused naming where it came from, never read as 0.
+type countValue struct {
+	n *int
+	// envErr is the environment variable's error; the flag, when given,
+	// overrides the variable and so clears it.
+	envErr error
+}
+
+func countVar(fs *flag.FlagSet, p *int, name, key string, getenv func(string) string, usage string) *countValue {
+	v := &countValue{n: p}
+	if s := getenv(key); s != "" {
+		if err := v.Set(s); err != nil {
+			v.envErr = fmt.Errorf("%s %q: %w", key, s, err)
+		}
+	}
+	fs.Var(v, name, usage+" (env "+key+")")
+	return v
+}
+
+func (v *countValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return errors.New("want a whole number, 0 or more")
+	}
+	*v.n, v.envErr = n, nil
+	return nil
+}
+
+func (v *countValue) String() string {
+	if v == nil || v.n == nil {
+		return "0"
+	}
+	return strconv.Itoa(*v.n)
+}
+
+// defaultMaxOpenConns is the default cap on open client connections. It is
+// some 30 times what keeps an instance busy (32 connections saturate two
+// cores in docs/performance.md), so clients past it would only queue, and
+// at about 16 KiB each (a goroutine and its read and write buffers) they
+// fit well within the 48 MiB memory limit tuneGC sets.
+const defaultMaxOpenConns = 1024
+
+// fdReserve is how many file descriptors beyond the database pool are kept
+// for the rest of the process: the listener, the standard streams,
+// SQLite's database, WAL and lock files, and the default pool (4
+// connections, or one per CPU) when DB_MAX_CONNS is 0.
+const fdReserve = 64
+
+// openConnsCap returns the cap on open client connections: the one set, or
+// the default lowered to what the open-file limit leaves room for, so that
+// the cap is met before accept(2) fails with EMFILE and takes the database
+// down with it. (Go raises the soft limit to the hard one at start-up, so
+// this bites only where the hard limit itself is low.) A cap set above that
+// room is kept, with a warning: the operator may know better.
+func openConnsCap(set, dbConns int, logger *slog.Logger) int {
+	room := math.MaxInt
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < math.MaxInt32 {
+		room = max(int(lim.Cur)-fdReserve-dbConns, 1)
+	}
+	if set == 0 {
+		return min(defaultMaxOpenConns, room)
+	}
+	if set > room {
+		logger.Warn("HTTP_MAX_CONNS is more than the open-file limit leaves room for",
+			"max_open_conns", set, "room", room, "open_file_limit", lim.Cur)
+	}
+	return set
 }
 
 // tuneGC trades some memory for CPU unless GOGC or GOMEMLIMIT is set. The

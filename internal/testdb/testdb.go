@@ -12,6 +12,14 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// Wanted reports whether the PostgreSQL tests run here: TEST_DATABASE_URL
+// is set, or ICY_REQUIRE_POSTGRES=1 demands them (then Postgres fails the
+// test if it cannot give a database). A test that runs on several stores
+// uses it to add PostgreSQL without skipping the others when it is absent.
+func Wanted() bool {
+	return os.Getenv("TEST_DATABASE_URL") != "" || os.Getenv("ICY_REQUIRE_POSTGRES") == "1"
+}
+
 // Postgres returns the URL of a new, empty schema in the PostgreSQL
 // database named by TEST_DATABASE_URL, dropped when the test ends. Without
 // TEST_DATABASE_URL the test is skipped loudly, or fails when
