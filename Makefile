@@ -31,7 +31,7 @@ lambda:
 	mkdir -p dist/lambda-$(LAMBDA_ARCH)
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_ARCH) $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' \
 	  -o dist/lambda-$(LAMBDA_ARCH)/bootstrap ./cmd/icy-morning
-	$(GO) run ./internal/zipbootstrap -o $(LAMBDA_ZIP) dist/lambda-$(LAMBDA_ARCH)/bootstrap
+	$(GO) run ./cmd/zipbootstrap -o $(LAMBDA_ZIP) dist/lambda-$(LAMBDA_ARCH)/bootstrap
 	@z=$$(stat -c %s $(LAMBDA_ZIP)); b=$$(stat -c %s dist/lambda-$(LAMBDA_ARCH)/bootstrap); \
 	  awk -v z=$$z -v b=$$b 'BEGIN { printf "$(LAMBDA_ZIP): %d bytes (%.1f MB); $(LAMBDA_ARCH) bootstrap %.1f MB unpacked\n", z, z/1e6, b/1e6 }'
 	@[ $$(stat -c %s $(LAMBDA_ZIP)) -lt 15000000 ] || { echo "the zip is over the 15 MB budget" >&2; exit 1; }

@@ -2,17 +2,24 @@ package icymorning
 
 import "context"
 
-// Store is everything Icy Morning keeps. Implementations must be safe for
-// concurrent use.
-type Store interface {
+// Tx is the data Icy Morning keeps: what a function run by Store.InTx may
+// read and change, every call part of one transaction. It has nothing that
+// manages the database, so such a function cannot close or ping it.
+type Tx interface {
 	AnalystStore
 	AssetStore
 	SubscriptionStore
+}
 
-	// InTx runs fn with a Store whose every call is part of one
-	// transaction: committed when fn returns nil, rolled back otherwise. It is
-	// how later work (the notification outbox) joins a change atomically.
-	InTx(ctx context.Context, fn func(tx Store) error) error
+// Store is the data (each call its own transaction) and the database that
+// keeps it. Implementations must be safe for concurrent use.
+type Store interface {
+	Tx
+
+	// InTx runs fn with a Tx whose every call is part of one transaction:
+	// committed when fn returns nil, rolled back otherwise. It is how later
+	// work (the notification outbox) joins a change atomically.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's connections.
@@ -26,7 +33,8 @@ type Page struct {
 	Limit int
 }
 
-// Limits of lists.
+// Limits of lists: the page size a client gets when it names none, and the
+// most it may ask for.
 const (
 	DefaultPageLimit = 100
 	MaxPageLimit     = 1000

@@ -62,11 +62,12 @@ func (s *Server) handleAnalystGet(ctx context.Context, in *PathID) (*analystOutp
 	return analystOut(a), nil
 }
 
-type AnalystWriteInput struct {
+// analystWriteInput is the input of POST /analysts.
+type analystWriteInput struct {
 	Body AnalystWrite
 }
 
-func (s *Server) handleAnalystCreate(ctx context.Context, in *AnalystWriteInput) (*analystOutput, error) {
+func (s *Server) handleAnalystCreate(ctx context.Context, in *analystWriteInput) (*analystOutput, error) {
 	a := &icymorning.Analyst{Name: in.Body.Name, Company: in.Body.Company}
 	if err := s.store.CreateAnalyst(ctx, a); err != nil {
 		return nil, s.problemFromDomain(ctx, err)

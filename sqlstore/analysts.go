@@ -87,7 +87,7 @@ func (s *Store) DeleteAnalyst(ctx context.Context, id int64) (*icymorning.Analys
 		switch {
 		case isNoRows(err):
 			return nil, notFound("analyst", id)
-		case s.isForeignKy(err):
+		case s.isForeignKey(err):
 			return nil, icymorning.Errorf(icymorning.ECONFLICT,
 				"analyst %d still covers assets: delete or reassign them first", id)
 		}

@@ -51,7 +51,7 @@ func (s *Store) CreateAsset(ctx context.Context, a *icymorning.Asset) error {
 	err := scanAsset(s.w.queryRow(ctx, sqlAssetInsert,
 		a.Name, a.Description, s.dateArg(a.InceptionDate), a.IsActive, a.AnalystID, s.timestamp()), a)
 	if err != nil {
-		if s.isForeignKy(err) {
+		if s.isForeignKey(err) {
 			return analystMissing(a.AnalystID)
 		}
 		return s.internal("insert asset", err)
@@ -126,7 +126,7 @@ func (s *Store) UpdateAsset(ctx context.Context, id int64, u icymorning.AssetUpd
 		switch {
 		case isNoRows(err):
 			return nil, notFound("asset", id)
-		case s.isForeignKy(err):
+		case s.isForeignKey(err):
 			return nil, analystMissing(u.AnalystID.Value)
 		}
 		return nil, s.internal("update asset", err)

@@ -32,8 +32,8 @@ type Store struct {
 	ping    func(context.Context) error
 	close   func() error
 	// dialect hooks
-	dateArg     func(icymorning.Date) any
-	isForeignKy func(error) bool
+	dateArg      func(icymorning.Date) any
+	isForeignKey func(error) bool
 	// now is the clock of created_at/updated_at, truncated to microseconds:
 	// PostgreSQL keeps no more, and both stores must give the same values.
 	now func() time.Time
@@ -54,11 +54,8 @@ func (s *Store) Ping(ctx context.Context) error { return s.ping(ctx) }
 // Close implements icymorning.Store.
 func (s *Store) Close() error { return s.close() }
 
-// InTx implements icymorning.Store. Nested calls join the outer transaction.
-func (s *Store) InTx(ctx context.Context, fn func(tx icymorning.Store) error) (err error) {
-	if s.db == nil {
-		return fn(s)
-	}
+// InTx implements icymorning.Store.
+func (s *Store) InTx(ctx context.Context, fn func(tx icymorning.Tx) error) (err error) {
 	tx, err := s.db.begin(ctx)
 	if err != nil {
 		return s.internal("begin transaction", err)
@@ -74,7 +71,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx icymorning.Store) error) (e
 	}()
 	txs := *s
 	txs.r, txs.w, txs.db = tx, tx, nil
-	if err := fn(&txs); err != nil {
+	if err := fn(txHandle{&txs}); err != nil {
 		return err
 	}
 	if err := tx.commit(ctx); err != nil {
@@ -82,6 +79,11 @@ func (s *Store) InTx(ctx context.Context, fn func(tx icymorning.Store) error) (e
 	}
 	return nil
 }
+
+// txHandle is what InTx hands its function: the store's data methods on the
+// transaction, and only those, so that not even a type assertion reaches
+// the pool's Close, Ping or another InTx.
+type txHandle struct{ icymorning.Tx }
 
 func (s *Store) timestamp() time.Time {
 	return s.now().UTC().Truncate(time.Microsecond)

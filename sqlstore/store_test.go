@@ -21,12 +21,8 @@ import (
 	"github.com/icy-morning/icy-morning/storetest"
 )
 
-func openMigrated(t *testing.T, url string) *sqlstore.Store {
-	t.Helper()
-	return openMigratedWith(t, url, sqlstore.Options{})
-}
-
-func openMigratedWith(t *testing.T, url string, o sqlstore.Options) *sqlstore.Store {
+// openMigrated opens the store at url and migrates it; the test closes it.
+func openMigrated(t *testing.T, url string, o sqlstore.Options) *sqlstore.Store {
 	t.Helper()
 	s, err := sqlstore.Open(context.Background(), url, o)
 	if err != nil {
@@ -39,61 +35,125 @@ func openMigratedWith(t *testing.T, url string, o sqlstore.Options) *sqlstore.St
 	return s
 }
 
-func TestConformanceSQLiteFile(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) icymorning.Store {
-		return openMigrated(t, "sqlite:///"+filepath.Join(t.TempDir(), "test.db"))
+// conformance runs the store suite on stores opened at the URLs that url
+// gives, with options o and the suite's clock.
+func conformance(t *testing.T, url func(t *testing.T) string, o sqlstore.Options) {
+	storetest.Run(t, func(t *testing.T, now func() time.Time) icymorning.Store {
+		o := o
+		o.Now = now
+		return openMigrated(t, url(t), o)
 	})
+}
+
+func TestConformanceSQLiteFile(t *testing.T) {
+	conformance(t, func(t *testing.T) string {
+		return "sqlite:///" + filepath.Join(t.TempDir(), "test.db")
+	}, sqlstore.Options{})
 }
 
 func TestConformanceSQLiteMemory(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) icymorning.Store {
-		return openMigrated(t, "sqlite://:memory:")
-	})
+	conformance(t, func(*testing.T) string { return "sqlite://:memory:" }, sqlstore.Options{})
 }
 
 func TestConformancePostgres(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) icymorning.Store {
-		return openMigrated(t, testdb.Postgres(t))
-	})
+	conformance(t, func(t *testing.T) string { return testdb.Postgres(t) }, sqlstore.Options{})
 }
 
 // The modes that work through RDS Proxy without pinning (no named prepared
-// statements) must behave exactly like the default.
+// statements) must behave exactly like the default. The mode is set in the
+// URL, as the Lambda mode sets it.
 func TestConformancePostgresQueryExecModes(t *testing.T) {
 	for _, mode := range []string{"exec", "describe_exec", "simple_protocol"} {
 		t.Run(mode, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) icymorning.Store {
-				return openMigratedWith(t, testdb.Postgres(t), sqlstore.Options{QueryExecMode: mode, MaxConns: 2})
-			})
+			conformance(t, func(t *testing.T) string {
+				return withParam(t, testdb.Postgres(t), "default_query_exec_mode", mode)
+			}, sqlstore.Options{MaxConns: 2})
 		})
 	}
 }
 
-func TestUnknownQueryExecMode(t *testing.T) {
-	_, err := sqlstore.Open(context.Background(), "postgres://u@127.0.0.1:1/db", sqlstore.Options{QueryExecMode: "prepared"})
-	if err == nil || !strings.Contains(err.Error(), "unknown query exec mode") {
-		t.Fatalf("err = %v, want unknown query exec mode", err)
+// withParam is url with the connection-string parameter key set to value.
+func withParam(t *testing.T, url, key, value string) string {
+	t.Helper()
+	loc, err := sqlstore.ParseURL(url)
+	if err == nil {
+		loc, err = loc.WithParam(key, value)
 	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc.URL
+}
+
+// wantOpen opens the store at url and closes it, and fails the test unless
+// Open's error contains wantErr ("" for no error).
+func wantOpen(t *testing.T, url string, o sqlstore.Options, wantErr string) {
+	t.Helper()
+	s, err := sqlstore.Open(context.Background(), url, o)
+	if err == nil {
+		s.Close()
+	}
+	switch {
+	case wantErr == "" && err != nil:
+		t.Fatal(err)
+	case wantErr != "" && err == nil:
+		t.Fatalf("opened, want an error with %q", wantErr)
+	case wantErr != "" && !strings.Contains(err.Error(), wantErr):
+		t.Fatalf("err = %v, want %q", err, wantErr)
+	}
+}
+
+// terminate ends the server side of every connection named app, waiting
+// until each has gone, and reports how many there were.
+func terminate(t *testing.T, dbURL, app string) int {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	rows, err := admin.Query(ctx, `SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE application_name = $1`, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, err := pgx.CollectRows(rows, pgx.RowTo[bool])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range gone {
+		if !g {
+			t.Fatal("a connection outlived pg_terminate_backend's wait")
+		}
+	}
+	return len(gone)
+}
+
+// splitPassword returns the URL raw without its password, and the user and
+// password it held.
+func splitPassword(t *testing.T, raw string) (bare, user, password string) {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user = u.User.Username()
+	password, _ = u.User.Password()
+	u.User = url.User(user)
+	return u.String(), user, password
 }
 
 // Credentials supplies the password of every new connection; the URL holds
 // none. A failing source fails the connection without leaking the URL.
 func TestPostgresCredentials(t *testing.T) {
-	full, err := url.Parse(testdb.Postgres(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	user := full.User.Username()
-	password, _ := full.User.Password()
-	bare := *full
-	bare.User = url.User(user)
+	bare, user, password := splitPassword(t, testdb.Postgres(t))
 
 	var calls atomic.Int32
 	creds := func(ctx context.Context, retry bool) (string, string, error) {
 		calls.Add(1)
 		return user, password, nil
 	}
-	s := openMigratedWith(t, bare.String(), sqlstore.Options{Credentials: creds, MaxConns: 2, PingTimeout: 2 * time.Second})
+	s := openMigrated(t, bare, sqlstore.Options{Credentials: creds, MaxConns: 2, PingTimeout: 2 * time.Second})
 	if _, err := s.Analysts(context.Background(), icymorning.Page{}); err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +162,7 @@ func TestPostgresCredentials(t *testing.T) {
 	}
 
 	wrong := func(ctx context.Context, retry bool) (string, string, error) { return user, "not-the-password", nil }
-	if _, err := sqlstore.Open(context.Background(), bare.String(), sqlstore.Options{Credentials: wrong}); err == nil {
+	if _, err := sqlstore.Open(context.Background(), bare, sqlstore.Options{Credentials: wrong}); err == nil {
 		t.Fatal("a wrong password connected")
 	} else if strings.Contains(err.Error(), "not-the-password") {
 		t.Fatalf("error leaks the password: %v", err)
@@ -111,7 +171,7 @@ func TestPostgresCredentials(t *testing.T) {
 	broken := func(ctx context.Context, retry bool) (string, string, error) {
 		return "", "", errors.New("secret unavailable")
 	}
-	if _, err := sqlstore.Open(context.Background(), bare.String(), sqlstore.Options{Credentials: broken}); err == nil ||
+	if _, err := sqlstore.Open(context.Background(), bare, sqlstore.Options{Credentials: broken}); err == nil ||
 		!strings.Contains(err.Error(), "secret unavailable") {
 		t.Fatalf("err = %v, want the credential source's error", err)
 	}
@@ -119,32 +179,25 @@ func TestPostgresCredentials(t *testing.T) {
 
 // A Lambda environment can be frozen for minutes, during which the server
 // or a proxy drops its connections. After the thaw, the first query must
-// get a live connection, not the error of a dead one: connections idle for
-// over a second are pinged and replaced. Here the server kills the only
-// pooled connection while it is idle.
+// get a live connection, not the error of a dead one: pgx pings a
+// connection idle for over a second before reusing it, and the store
+// replaces one that does not answer. Here the server kills the only pooled
+// connection while it is idle, and the pool pings on every reuse, so the
+// test need not wait out the second.
 func TestPostgresReplacesConnectionsKilledWhileIdle(t *testing.T) {
 	dbURL := testdb.Postgres(t)
 	// Name the pool's connections so that only they are killed: other
 	// packages' tests share this server.
 	app := fmt.Sprintf("icy-freeze-test-%d", time.Now().UnixNano())
-	s := openMigratedWith(t, dbURL+"&application_name="+app, sqlstore.Options{MaxConns: 1, PingTimeout: 2 * time.Second})
+	s := openMigrated(t, withParam(t, dbURL, "application_name", app),
+		sqlstore.PingOnEveryReuse(sqlstore.Options{MaxConns: 1, PingTimeout: 2 * time.Second}))
 	ctx := context.Background()
 	if _, err := s.Analysts(ctx, icymorning.Page{}); err != nil {
 		t.Fatal(err)
 	}
-	admin, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
+	if n := terminate(t, dbURL, app); n != 1 {
+		t.Fatalf("%d connections terminated, want the pool's one", n)
 	}
-	defer admin.Close(ctx)
-	tag, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tag.RowsAffected() != 1 {
-		t.Fatalf("%d connections terminated, want the pool's one", tag.RowsAffected())
-	}
-	time.Sleep(1100 * time.Millisecond) // idle for over a second, as after a freeze
 	if _, err := s.Analysts(ctx, icymorning.Page{}); err != nil {
 		t.Fatalf("first query after the connection died: %v", err)
 	}
@@ -155,14 +208,7 @@ func TestPostgresReplacesConnectionsKilledWhileIdle(t *testing.T) {
 // a retry, so the source can read the new password, and it connects.
 func TestPostgresCredentialsRetryAfterRefusal(t *testing.T) {
 	dbURL := testdb.Postgres(t)
-	full, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	user := full.User.Username()
-	password, _ := full.User.Password()
-	bare := *full
-	bare.User = url.User(user)
+	bare, user, password := splitPassword(t, dbURL)
 	app := fmt.Sprintf("icy-rotation-test-%d", time.Now().UnixNano())
 
 	var rotated atomic.Bool
@@ -176,19 +222,12 @@ func TestPostgresCredentialsRetryAfterRefusal(t *testing.T) {
 		}
 		return user, password, nil
 	}
-	s := openMigratedWith(t, bare.String()+"&application_name="+app, sqlstore.Options{Credentials: creds, MaxConns: 1, PingTimeout: 2 * time.Second})
+	s := openMigrated(t, withParam(t, bare, "application_name", app),
+		sqlstore.PingOnEveryReuse(sqlstore.Options{Credentials: creds, MaxConns: 1, PingTimeout: 2 * time.Second}))
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
 
 	rotated.Store(true)
-	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, app); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(1100 * time.Millisecond)
+	terminate(t, dbURL, app)
 	if _, err := s.Analysts(ctx, icymorning.Page{}); err == nil {
 		t.Fatal("a stale password connected: the test proves nothing")
 	}
@@ -240,10 +279,7 @@ func TestPostgresRootCAs(t *testing.T) {
 	if !rds.AppendCertsFromPEM(bundle) {
 		t.Fatal("the RDS bundle does not parse")
 	}
-	verifyCA := strings.Replace(dbURL, "sslmode=disable", "sslmode=verify-ca", 1)
-	if verifyCA == dbURL {
-		t.Fatalf("TEST_DATABASE_URL has no sslmode=disable to replace: %s", dbURL)
-	}
+	verifyCA := withParam(t, dbURL, "sslmode", "verify-ca")
 	tests := []struct {
 		name    string
 		url     string
@@ -252,25 +288,11 @@ func TestPostgresRootCAs(t *testing.T) {
 	}{
 		{"the server's own authority", verifyCA, own, ""},
 		{"RDS authorities refuse another server", verifyCA, rds, "certificate signed by unknown authority"},
-		{"sslrootcert in the URL wins", verifyCA + "&sslrootcert=" + url.QueryEscape(certFile), rds, ""},
+		{"sslrootcert in the URL wins", withParam(t, verifyCA, "sslrootcert", certFile), rds, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := sqlstore.Open(ctx, tt.url, sqlstore.Options{RootCAs: tt.pool, MaxConns: 1})
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				s.Close()
-				return
-			}
-			if err == nil {
-				s.Close()
-				t.Fatal("connected: the certificate was not checked")
-			}
-			if !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("err = %v, want %q", err, tt.wantErr)
-			}
+			wantOpen(t, tt.url, sqlstore.Options{RootCAs: tt.pool, MaxConns: 1}, tt.wantErr)
 		})
 	}
 }

@@ -7,18 +7,20 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	icymorning "github.com/icy-morning/icy-morning"
 )
 
-// Run runs the suite. open must return a new empty store for each call and
-// arrange its cleanup with t.Cleanup.
-func Run(t *testing.T, open func(t *testing.T) icymorning.Store) {
+// Run runs the suite. open must return a new empty store for each call,
+// whose clock (of created_at and updated_at) is now, and arrange its
+// cleanup with t.Cleanup.
+func Run(t *testing.T, open func(t *testing.T, now func() time.Time) icymorning.Store) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s icymorning.Store)
+		fn   func(t *testing.T, s icymorning.Store, clock *clock)
 	}{
 		{"AnalystLifecycle", testAnalystLifecycle},
 		{"AnalystValidation", testAnalystValidation},
@@ -32,9 +34,40 @@ func Run(t *testing.T, open func(t *testing.T) icymorning.Store) {
 		{"ConcurrentPartialUpdates", testConcurrentPartialUpdates},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
+		t.Run(tt.name, func(t *testing.T) {
+			c := &clock{now: clockStart}
+			tt.fn(t, open(t, c.Now), c)
+		})
 	}
 }
+
+// clockStart is where each test's clock starts: east of UTC and between
+// microseconds, so that a store which neither converts to UTC nor
+// truncates to microseconds (as it must, to give the same times on both
+// databases) gives itself away.
+var clockStart = time.Date(2024, 2, 29, 8, 30, 0, 123456789, time.FixedZone("UTC+10", 10*60*60))
+
+// clock is a store's clock in the suite: it stands still until a test
+// moves it, so a test knows every timestamp and never sleeps.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// stamp is the time a store records when its clock reads now.
+func stamp(now time.Time) time.Time { return now.UTC().Truncate(time.Microsecond) }
 
 var ctx = context.Background()
 
@@ -52,28 +85,28 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func newAnalyst(t *testing.T, s icymorning.Store, name string) *icymorning.Analyst {
+func newAnalyst(t *testing.T, s icymorning.Tx, name string) *icymorning.Analyst {
 	t.Helper()
 	a := &icymorning.Analyst{Name: name, Company: "Acme Research"}
 	must(t, s.CreateAnalyst(ctx, a))
 	return a
 }
 
-func newAsset(t *testing.T, s icymorning.Store, name string, analyst int64, active bool) *icymorning.Asset {
+func newAsset(t *testing.T, s icymorning.Tx, name string, analyst int64, active bool) *icymorning.Asset {
 	t.Helper()
 	a := &icymorning.Asset{Name: name, InceptionDate: icymorning.Date{Year: 2020, Month: 2, Day: 29}, IsActive: active, AnalystID: analyst}
 	must(t, s.CreateAsset(ctx, a))
 	return a
 }
 
-func testAnalystLifecycle(t *testing.T, s icymorning.Store) {
-	before := time.Now().Add(-time.Second)
+func testAnalystLifecycle(t *testing.T, s icymorning.Store, clock *clock) {
+	created := stamp(clock.Now())
 	a := newAnalyst(t, s, "Ada")
 	b := newAnalyst(t, s, "Grace")
 	if a.ID != 1 || b.ID != 2 {
 		t.Fatalf("ids = %d, %d; want 1, 2 on a fresh store", a.ID, b.ID)
 	}
-	if a.CreatedAt.Before(before) || !a.CreatedAt.Equal(a.UpdatedAt) {
+	if !a.CreatedAt.Equal(created) || !a.UpdatedAt.Equal(created) {
 		t.Fatalf("timestamps = %v / %v", a.CreatedAt, a.UpdatedAt)
 	}
 	got, err := s.Analyst(ctx, a.ID)
@@ -91,10 +124,10 @@ func testAnalystLifecycle(t *testing.T, s icymorning.Store) {
 	if len(page) != 1 || page[0].ID != b.ID {
 		t.Fatalf("second page = %+v", page)
 	}
-	time.Sleep(2 * time.Millisecond)
+	clock.Advance(time.Minute)
 	up, err := s.UpdateAnalyst(ctx, a.ID, icymorning.AnalystUpdate{Company: icymorning.Set("Initech")})
 	must(t, err)
-	if up.Name != "Ada" || up.Company != "Initech" || !up.UpdatedAt.After(a.UpdatedAt) || !up.CreatedAt.Equal(a.CreatedAt) {
+	if up.Name != "Ada" || up.Company != "Initech" || !up.UpdatedAt.Equal(stamp(clock.Now())) || !up.CreatedAt.Equal(created) {
 		t.Fatalf("after update: %+v (was %+v)", up, a)
 	}
 	_, err = s.UpdateAnalyst(ctx, 999, icymorning.AnalystUpdate{Name: icymorning.Set("x")})
@@ -115,7 +148,7 @@ func testAnalystLifecycle(t *testing.T, s icymorning.Store) {
 	}
 }
 
-func testAnalystValidation(t *testing.T, s icymorning.Store) {
+func testAnalystValidation(t *testing.T, s icymorning.Store, _ *clock) {
 	for _, a := range []icymorning.Analyst{
 		{Name: "", Company: "x"},
 		{Name: "x", Company: "   "},
@@ -132,7 +165,7 @@ func testAnalystValidation(t *testing.T, s icymorning.Store) {
 	}
 }
 
-func testAssetLifecycle(t *testing.T, s icymorning.Store) {
+func testAssetLifecycle(t *testing.T, s icymorning.Store, _ *clock) {
 	an := newAnalyst(t, s, "Ada")
 	other := newAnalyst(t, s, "Grace")
 	desc := "A fund"
@@ -173,7 +206,7 @@ func testAssetLifecycle(t *testing.T, s icymorning.Store) {
 	wantCode(t, err, icymorning.ENOTFOUND)
 }
 
-func testAssetUnknownAnalyst(t *testing.T, s icymorning.Store) {
+func testAssetUnknownAnalyst(t *testing.T, s icymorning.Store, _ *clock) {
 	a := &icymorning.Asset{Name: "Orphan", InceptionDate: icymorning.Date{Year: 2020, Month: 1, Day: 1}, AnalystID: 77}
 	err := s.CreateAsset(ctx, a)
 	wantCode(t, err, icymorning.EINVALID)
@@ -192,7 +225,7 @@ func testAssetUnknownAnalyst(t *testing.T, s icymorning.Store) {
 	}
 }
 
-func testAssetFiltersAndPages(t *testing.T, s icymorning.Store) {
+func testAssetFiltersAndPages(t *testing.T, s icymorning.Store, _ *clock) {
 	a1 := newAnalyst(t, s, "Ada")
 	a2 := newAnalyst(t, s, "Grace")
 	for i := range 10 {
@@ -246,7 +279,7 @@ func equal(a, b []int64) bool {
 	return true
 }
 
-func testDeleteAnalystWithAssets(t *testing.T, s icymorning.Store) {
+func testDeleteAnalystWithAssets(t *testing.T, s icymorning.Store, _ *clock) {
 	an := newAnalyst(t, s, "Ada")
 	as := newAsset(t, s, "Fund", an.ID, true)
 	_, err := s.DeleteAnalyst(ctx, an.ID)
@@ -263,7 +296,7 @@ func testDeleteAnalystWithAssets(t *testing.T, s icymorning.Store) {
 	must(t, err)
 }
 
-func testSubscriptionLifecycle(t *testing.T, s icymorning.Store) {
+func testSubscriptionLifecycle(t *testing.T, s icymorning.Store, _ *clock) {
 	sub := &icymorning.Subscription{Email: " Someone@Example.COM "}
 	created, err := s.CreateSubscription(ctx, sub)
 	must(t, err)
@@ -299,9 +332,12 @@ func testSubscriptionLifecycle(t *testing.T, s icymorning.Store) {
 	wantCode(t, err, icymorning.ENOTFOUND)
 }
 
-func testTransactionRollback(t *testing.T, s icymorning.Store) {
+func testTransactionRollback(t *testing.T, s icymorning.Store, _ *clock) {
 	boom := errors.New("boom")
-	err := s.InTx(ctx, func(tx icymorning.Store) error {
+	err := s.InTx(ctx, func(tx icymorning.Tx) error {
+		if _, ok := tx.(interface{ Close() error }); ok {
+			t.Error("the transaction's handle has Close: fn could close the whole store")
+		}
 		an := newAnalyst(t, tx, "Ada")
 		newAsset(t, tx, "Fund", an.ID, true)
 		if _, err := tx.Asset(ctx, 1); err != nil {
@@ -317,7 +353,7 @@ func testTransactionRollback(t *testing.T, s icymorning.Store) {
 	if len(page) != 0 {
 		t.Fatalf("rolled-back analyst is visible: %+v", page)
 	}
-	must(t, s.InTx(ctx, func(tx icymorning.Store) error {
+	must(t, s.InTx(ctx, func(tx icymorning.Tx) error {
 		newAnalyst(t, tx, "Grace")
 		return nil
 	}))
@@ -328,7 +364,7 @@ func testTransactionRollback(t *testing.T, s icymorning.Store) {
 	}
 }
 
-func testTextRoundTrip(t *testing.T, s icymorning.Store) {
+func testTextRoundTrip(t *testing.T, s icymorning.Store, _ *clock) {
 	name := "Zoë 株式会社 🚀 'quote\" \\ %_"
 	an := newAnalyst(t, s, name)
 	got, err := s.Analyst(ctx, an.ID)
@@ -353,7 +389,7 @@ func testTextRoundTrip(t *testing.T, s icymorning.Store) {
 }
 
 // Partial updates of different members at once must not undo each other.
-func testConcurrentPartialUpdates(t *testing.T, s icymorning.Store) {
+func testConcurrentPartialUpdates(t *testing.T, s icymorning.Store, _ *clock) {
 	an := newAnalyst(t, s, "Ada")
 	a := newAsset(t, s, "Fund", an.ID, false)
 	const n = 20

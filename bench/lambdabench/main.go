@@ -40,8 +40,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/icy-morning/icy-morning/internal/benchreport"
+	"github.com/icy-morning/icy-morning/internal/gotool"
 	"github.com/icy-morning/icy-morning/internal/lambdazip"
+	"github.com/icy-morning/icy-morning/internal/netaddr"
+	"github.com/icy-morning/icy-morning/internal/pgschema"
 	"github.com/icy-morning/icy-morning/internal/rie"
+	"github.com/icy-morning/icy-morning/internal/tempdir"
 )
 
 const (
@@ -147,7 +152,7 @@ func run(ctx context.Context, o options) error {
 	defer cancel()
 	started := time.Now()
 
-	root, err := rie.ModuleRoot(ctx)
+	root, err := gotool.ModuleRoot(ctx)
 	if err != nil {
 		return err
 	}
@@ -155,15 +160,11 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp("", "lambdabench-")
+	tmp, removeTmp, err := tempdir.Make("lambdabench-", o.keep, logf)
 	if err != nil {
 		return err
 	}
-	if o.keep {
-		logf("keeping %s", tmp)
-	} else {
-		defer os.RemoveAll(tmp)
-	}
+	defer removeTmp()
 	b := &bench{o: o, root: root, tmp: tmp, user: "bench", password: "pw-" + randomHex(8), rieVer: moduleVersion(rieBin)}
 
 	// Builds: the bootstrap and the reference for this machine, as the
@@ -190,13 +191,11 @@ func run(ctx context.Context, o options) error {
 		env: append([]string{"DATABASE_URL=sqlite:///" + sqlitePath}, common...)})
 
 	if o.pgURL != "none" {
-		pgURL, drop, version, err := pgSchema(ctx, o.pgURL)
+		pgURL, drop, err := b.postgres(ctx)
 		if err != nil {
 			return err
 		}
 		defer drop()
-		b.pgVersion = version
-		b.pgWhere = pgWhere(o.pgURL)
 		b.fns = append(b.fns, &fn{name: "icy-morning", database: "PostgreSQL", bootstrap: icy, quiet: true,
 			env: append([]string{"DATABASE_URL=" + pgURL}, common...)})
 	}
@@ -314,7 +313,7 @@ func (b *bench) measureCold(ctx context.Context) error {
 	logf("cold starts: other processes used %.2f cores", b.coldOther)
 	for _, f := range b.fns {
 		s := summarize(totals(f.cold))
-		logf("%s: %d cold starts, median %s, p90 %s", f.label(), len(f.cold), fmtMs(s.p50), fmtMs(s.p90))
+		logf("%s: %d cold starts, median %s, p90 %s", f.label(), len(f.cold), benchreport.Ms(s.p50), benchreport.Ms(s.p90))
 	}
 	return nil
 }
@@ -413,7 +412,7 @@ func (b *bench) measureWarm(ctx context.Context) error {
 		}
 		s := summarize(f.warm)
 		_, _, _, other := f.cpu.cores()
-		logf("%s: %d warm invokes, p50 %s, p99 %s (other processes: %.2f cores)", f.label(), len(f.warm), fmtMs(s.p50), fmtMs(s.p99), other)
+		logf("%s: %d warm invokes, p50 %s, p99 %s (other processes: %.2f cores)", f.label(), len(f.warm), benchreport.Ms(s.p50), benchreport.Ms(s.p99), other)
 	}
 	return nil
 }
@@ -451,52 +450,30 @@ func (b *bench) measureZip(ctx context.Context) error {
 	return nil
 }
 
-// pgSchema makes a schema of its own in the loopback database at base and
-// returns a URL that uses it, a function that drops it, and the server's
-// version.
-func pgSchema(ctx context.Context, base string) (string, func(), string, error) {
-	cfg, err := pgx.ParseConfig(base)
+// postgres makes the run a schema of its own in the loopback database at
+// -pg-url, and returns a URL that uses it and the function that drops it.
+// It notes the server's version and where it is, for the report.
+func (b *bench) postgres(ctx context.Context) (string, func(), error) {
+	cfg, err := pgx.ParseConfig(b.o.pgURL)
 	if err != nil {
-		return "", nil, "", fmt.Errorf("-pg-url: %w", err)
+		return "", nil, fmt.Errorf("-pg-url: %w", err)
 	}
-	switch {
-	case cfg.Host == "127.0.0.1", cfg.Host == "::1", cfg.Host == "localhost", strings.HasPrefix(cfg.Host, "/"):
-	default:
-		return "", nil, "", fmt.Errorf("-pg-url: host %q is not loopback; the benchmark runs on 127.0.0.1 only", cfg.Host)
+	if !netaddr.IsLocalHost(cfg.Host) {
+		return "", nil, fmt.Errorf("-pg-url: host %q is not loopback; the benchmark runs on 127.0.0.1 only", cfg.Host)
 	}
-	conn, err := pgx.Connect(ctx, base)
+	if b.pgVersion, err = benchreport.PostgresVersion(ctx, cfg); err != nil {
+		return "", nil, fmt.Errorf("connect to %s@%s/%s (set -pg-url or TEST_DATABASE_URL, or -pg-url none): %w", cfg.User, cfg.Host, cfg.Database, err)
+	}
+	b.pgWhere = pgWhere(b.o.pgURL)
+	schemaURL, drop, err := pgschema.Create(ctx, b.o.pgURL, "lambdabench_")
 	if err != nil {
-		return "", nil, "", fmt.Errorf("connect to %s@%s/%s (set -pg-url or TEST_DATABASE_URL, or -pg-url none): %w", cfg.User, cfg.Host, cfg.Database, err)
+		return "", nil, err
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	var version string
-	_ = conn.QueryRow(ctx, "SHOW server_version").Scan(&version)
-	schema := "lambdabench_" + randomHex(6)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return "", nil, "", fmt.Errorf("create schema: %w", err)
-	}
-	drop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			logf("drop schema %s: %v", schema, err)
-			return
+	return schemaURL, func() {
+		if err := drop(); err != nil {
+			logf("%v", err)
 		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			logf("drop schema %s: %v", schema, err)
-		}
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		drop()
-		return "", nil, "", err
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), drop, version, nil
+	}, nil
 }
 
 // pgWhere names the database and its TLS setting, without credentials.

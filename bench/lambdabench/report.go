@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/base64"
 	"fmt"
-	"os"
 	"os/exec"
 	"runtime"
 	"slices"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/icy-morning/icy-morning/bench/procstat"
+	"github.com/icy-morning/icy-morning/internal/benchreport"
 )
 
 // The targets of issue 3. Megabytes are decimal (10^6 bytes), the
@@ -89,14 +88,12 @@ func (b *bench) report(took time.Duration) string {
 	now := time.Now().UTC()
 	p("# Lambda under the Runtime Interface Emulator\n\n")
 	p("- Date: %s (run took %s)\n", now.Format("Mon Jan 2 15:04 MST 2006"), took.Round(time.Second))
-	for _, m := range machineInfo() {
-		p("- %s\n", m)
-	}
+	p("- %s\n", benchreport.Machine())
 	p("- Software: %s, aws-lambda-rie %s", runtime.Version(), b.rieVer)
 	if b.pgVersion != "" {
 		p(", PostgreSQL %s (%s, a schema of the run's own)", b.pgVersion, b.pgWhere)
 	}
-	p("\n- Command: `%s`\n", commandLine())
+	p("\n- Command: `%s`\n", benchreport.CommandLine("./bench/lambdabench"))
 	p("- Functions: bootstraps built with `CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags '-s -w'` for %s; "+
 		"icy-morning with its defaults (JSON access log on), %d assets seeded through the API; "+
 		"the reference (`bench/lambdaref`) answers every event with a constant HTTP API response\n\n", runtime.GOARCH, b.o.assets)
@@ -117,9 +114,9 @@ func (b *bench) report(took time.Duration) string {
 		ir := summarize(initReports(f.cold))
 		minus := "-"
 		if f != ref {
-			minus = fmtMs(s.p50 - refCold.p50)
+			minus = benchreport.Ms(s.p50 - refCold.p50)
 		}
-		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", f.label(), fmtMs(l.p50), fmtMs(s.p50), fmtMs(s.p90), fmtMs(s.max), minus, fmtMs(ir.p50), fmtMs(ir.p90))
+		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", f.label(), benchreport.Ms(l.p50), benchreport.Ms(s.p50), benchreport.Ms(s.p90), benchreport.Ms(s.max), minus, benchreport.Ms(ir.p50), benchreport.Ms(ir.p90))
 	}
 
 	p("\n## Warm invokes: GET /api/v1/assets/{id} (%d sequential invokes after %d warm-up)\n\n", b.o.invokes, b.o.warmup)
@@ -135,7 +132,7 @@ func (b *bench) report(took time.Duration) string {
 			non = "-"
 		}
 		cf, cs, cp, co := f.cpu.cores()
-		p("| %s | %s | %s | %s | %s | %s | %s | %.2f/%.2f/%.2f/%.2f |\n", f.label(), fmtInt(int64(rate+0.5)), fmtMs(s.p50), fmtMs(s.p90), fmtMs(s.p99), fmtMs(s.max), non, cf, cs, cp, co)
+		p("| %s | %s | %s | %s | %s | %s | %s | %.2f/%.2f/%.2f/%.2f |\n", f.label(), benchreport.Thousands(int64(rate+0.5)), benchreport.Ms(s.p50), benchreport.Ms(s.p90), benchreport.Ms(s.p99), benchreport.Ms(s.max), non, cf, cs, cp, co)
 	}
 
 	refWarm := summarize(ref.warm)
@@ -153,7 +150,7 @@ func (b *bench) report(took time.Duration) string {
 		r50 := float64(s.p50) / float64(refWarm.p50)
 		r99 := float64(s.p99) / float64(refWarm.p99)
 		p("- Warm GET by id, %s / reference: p50 %s / %s = **%.2fx**, p99 %s / %s = **%.2fx**\n",
-			f.label(), fmtMs(s.p50), fmtMs(refWarm.p50), r50, fmtMs(s.p99), fmtMs(refWarm.p99), r99)
+			f.label(), benchreport.Ms(s.p50), benchreport.Ms(refWarm.p50), r50, benchreport.Ms(s.p99), benchreport.Ms(refWarm.p99), r99)
 		verdicts = append(verdicts, verdict{
 			target:   fmt.Sprintf("Warm GET by id within %.1fx of the reference at p50 and p99 (%s)", targetWarm, f.database),
 			measured: fmt.Sprintf("%.2fx / %.2fx", r50, r99),
@@ -165,7 +162,7 @@ func (b *bench) report(took time.Duration) string {
 			continue
 		}
 		s := summarize(totals(f.cold))
-		p("- Cold start, %s minus reference: median %s (%s vs %s)\n", f.label(), fmtMs(s.p50-refCold.p50), fmtMs(s.p50), fmtMs(refCold.p50))
+		p("- Cold start, %s minus reference: median %s (%s vs %s)\n", f.label(), benchreport.Ms(s.p50-refCold.p50), benchreport.Ms(s.p50), benchreport.Ms(refCold.p50))
 	}
 	if pg := b.find("PostgreSQL"); pg != nil {
 		s := summarize(totals(pg.cold))
@@ -173,7 +170,7 @@ func (b *bench) report(took time.Duration) string {
 		verdicts = append(verdicts, verdict{
 			target: fmt.Sprintf("Init < %d ms with PostgreSQL on loopback (emulator start to first answer, p90)", targetInit.Milliseconds()),
 			measured: fmt.Sprintf("p90 %s, median %s (reference: median %s; emulator's init report: median %s)",
-				fmtMs(s.p90), fmtMs(s.p50), fmtMs(refCold.p50), fmtMs(ir.p50)),
+				benchreport.Ms(s.p90), benchreport.Ms(s.p50), benchreport.Ms(refCold.p50), benchreport.Ms(ir.p50)),
 			pass: s.p90 < targetInit,
 		})
 	} else {
@@ -182,7 +179,7 @@ func (b *bench) report(took time.Duration) string {
 	verdicts = append(verdicts, verdict{
 		target: "Deployment zip < 15 MB",
 		measured: fmt.Sprintf("%s bytes (%.1f MB; bootstrap %.1f MB unzipped): %s",
-			fmtInt(b.zip.zipBytes), float64(b.zip.zipBytes)/1e6, float64(b.zip.innerBytes)/1e6, b.zip.source),
+			benchreport.Thousands(b.zip.zipBytes), float64(b.zip.zipBytes)/1e6, float64(b.zip.innerBytes)/1e6, b.zip.source),
 		pass: b.zip.zipBytes < targetZipBytes,
 	})
 
@@ -232,39 +229,6 @@ func (b *bench) waitQuiet(ctx context.Context) bool {
 	return quiet
 }
 
-// machineInfo describes the machine as docs/performance.md does.
-func machineInfo() []string {
-	model := "unknown CPU"
-	if out, err := exec.Command("lscpu").Output(); err == nil {
-		for _, l := range strings.Split(string(out), "\n") {
-			if v, ok := strings.CutPrefix(l, "Model name:"); ok {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	nproc := strconv.Itoa(runtime.NumCPU())
-	if out, err := exec.Command("nproc").Output(); err == nil {
-		nproc = strings.TrimSpace(string(out))
-	}
-	mem := ""
-	if f, err := os.Open("/proc/meminfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-				mem = fmt.Sprintf(", %.1f GiB memory", float64(kb)/(1<<20))
-			}
-		}
-		f.Close()
-	}
-	kernel := ""
-	if out, err := exec.Command("uname", "-r").Output(); err == nil {
-		kernel = ", Linux " + strings.TrimSpace(string(out))
-	}
-	return []string{fmt.Sprintf("Machine: %d CPUs (`nproc` %s; %s)%s%s", runtime.NumCPU(), nproc, model, mem, kernel)}
-}
-
 // moduleVersion is the main module version a Go binary was built from.
 func moduleVersion(bin string) string {
 	out, err := exec.Command("go", "version", "-m", bin).Output()
@@ -280,10 +244,6 @@ func moduleVersion(bin string) string {
 	return "(version unknown)"
 }
 
-func commandLine() string {
-	return strings.Join(append([]string{"go run ./bench/lambdabench"}, os.Args[1:]...), " ")
-}
-
 func base64Std(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
 func yesNo(b bool) string {
@@ -291,27 +251,4 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// fmtMs prints a duration in milliseconds with two decimals.
-func fmtMs(d time.Duration) string {
-	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
-}
-
-// fmtInt prints n with thousands separators.
-func fmtInt(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var out []byte
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
 }

@@ -21,6 +21,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/icy-morning/icy-morning/internal/benchreport"
+	"github.com/icy-morning/icy-morning/internal/gotool"
+	"github.com/icy-morning/icy-morning/internal/tempdir"
 )
 
 const defaultOut = "bench/results/latest.md"
@@ -83,37 +87,39 @@ func run(ctx context.Context, o options) error {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 
-	root, err := moduleRoot(ctx)
+	root, err := gotool.ModuleRoot(ctx)
 	if err != nil {
 		return err
 	}
 	if err := checkLoopbackPG(o.pgURL); err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp("", "loadbench-")
+	tmp, removeTmp, err := tempdir.Make("loadbench-", o.keep, logf)
 	if err != nil {
 		return err
 	}
-	if o.keep {
-		logf("keeping %s", tmp)
-	} else {
-		defer os.RemoveAll(tmp)
-	}
+	defer removeTmp()
 
 	// Every process started from here on is registered, so that whatever
 	// way run returns (error, ctrl-C, timeout), none outlives it.
 	procs := newRegistry()
 	defer procs.stopAll()
 
-	if o.bin == "" {
-		o.bin = filepath.Join(root, "bin", "icy-morning")
-		if err := goBuild(ctx, root, o.bin, "./cmd/icy-morning"); err != nil {
-			return err
+	// The binaries not given are built into bin/, as make build does
+	// (without its release flags).
+	for _, bl := range []struct {
+		bin       *string
+		pkg, name string
+	}{{&o.bin, "./cmd/icy-morning", "icy-morning"}, {&o.ceilingBin, "./bench/ceiling", "icy-morning-ceiling"}} {
+		if *bl.bin != "" {
+			continue
 		}
-	}
-	if o.ceilingBin == "" {
-		o.ceilingBin = filepath.Join(root, "bin", "icy-morning-ceiling")
-		if err := goBuild(ctx, root, o.ceilingBin, "./bench/ceiling"); err != nil {
+		*bl.bin = filepath.Join(root, "bin", bl.name)
+		logf("building %s", bl.pkg)
+		bctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		err := gotool.Build(bctx, root, bl.pkg, *bl.bin, nil)
+		cancel()
+		if err != nil {
 			return err
 		}
 	}
@@ -136,7 +142,7 @@ func run(ctx context.Context, o options) error {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(out, []byte(rep.markdown(commandLine())), 0o644); err != nil {
+	if err := os.WriteFile(out, []byte(rep.markdown(benchreport.CommandLine("./bench/loadbench"))), 0o644); err != nil {
 		return err
 	}
 	logf("wrote %s", out)
@@ -144,12 +150,6 @@ func run(ctx context.Context, o options) error {
 		return fmt.Errorf("run failed: %s", strings.Join(failures, "; "))
 	}
 	return nil
-}
-
-// commandLine is how this run was invoked, as a reader would retype it
-// (os.Args[0] is a temporary path under go run).
-func commandLine() string {
-	return strings.Join(append([]string{"go run ./bench/loadbench"}, os.Args[1:]...), " ")
 }
 
 // logf reports progress on stderr, so stdout holds only the report.

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"os/exec"
 	"runtime"
 	"slices"
@@ -11,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/icy-morning/icy-morning/internal/benchreport"
 )
 
 // The issue's targets. Megabytes are decimal (10^6 bytes), the stricter
@@ -76,7 +76,7 @@ func (b *bench) report() *report {
 	for _, r := range b.results {
 		if !r.quiet || r.cpu.other > 0.1 {
 			rep.warnings = append(rep.warnings, fmt.Sprintf("%s on %s (%s, %s rows): other processes used %.2f cores during the run",
-				r.scenario, r.server, r.database, fmtInt(int64(r.rows)), r.cpu.other))
+				r.scenario, r.server, r.database, benchreport.Thousands(int64(r.rows)), r.cpu.other))
 		}
 	}
 
@@ -109,7 +109,7 @@ func (b *bench) report() *report {
 			slowdown := small.rps / large.rps
 			rep.ratios = append(rep.ratios, [2]string{
 				fmt.Sprintf("%s on %s, 1,000,000 vs 1,000 rows", sc, db),
-				fmt.Sprintf("%.2fx slower (%.0f vs %.0f req/s; p50 %s vs %s)", slowdown, large.rps, small.rps, fmtMs(large.p50), fmtMs(small.p50))})
+				fmt.Sprintf("%.2fx slower (%.0f vs %.0f req/s; p50 %s vs %s)", slowdown, large.rps, small.rps, benchreport.Ms(large.p50), benchreport.Ms(small.p50))})
 			if db == dbPostgres && sc == scPageDeep {
 				rep.verdicts = append(rep.verdicts, verdict{
 					target:   fmt.Sprintf("PostgreSQL 100-row page (deep) at 1,000,000 rows <= %.1fx slower than at 1,000", targetPageSlowdown),
@@ -125,8 +125,8 @@ func (b *bench) report() *report {
 			continue
 		}
 		rep.verdicts = append(rep.verdicts, verdict{
-			target:   fmt.Sprintf("PostgreSQL p99 < %s at %d connections: %s, %s rows", fmtMs(targetP99), b.o.connections, r.scenario, fmtInt(int64(r.rows))),
-			measured: fmtMs(r.p99),
+			target:   fmt.Sprintf("PostgreSQL p99 < %s at %d connections: %s, %s rows", benchreport.Ms(targetP99), b.o.connections, r.scenario, benchreport.Thousands(int64(r.rows))),
+			measured: benchreport.Ms(r.p99),
 			pass:     r.p99 < targetP99,
 		})
 	}
@@ -135,10 +135,10 @@ func (b *bench) report() *report {
 		med, worst := median(b.startup), slices.Max(b.startup)
 		rep.ratios = append(rep.ratios, [2]string{
 			fmt.Sprintf("start-up to first 200, new SQLite file (%d runs)", len(b.startup)),
-			fmt.Sprintf("median %s, max %s", fmtMs(med), fmtMs(worst))})
+			fmt.Sprintf("median %s, max %s", benchreport.Ms(med), benchreport.Ms(worst))})
 		rep.verdicts = append(rep.verdicts, verdict{
-			target:   fmt.Sprintf("SQLite start-up to first 200 < %s (median of %d)", fmtMs(targetStartup), len(b.startup)),
-			measured: fmt.Sprintf("median %s, max %s", fmtMs(med), fmtMs(worst)),
+			target:   fmt.Sprintf("SQLite start-up to first 200 < %s (median of %d)", benchreport.Ms(targetStartup), len(b.startup)),
+			measured: fmt.Sprintf("median %s, max %s", benchreport.Ms(med), benchreport.Ms(worst)),
 			pass:     med < targetStartup,
 		})
 	}
@@ -153,7 +153,7 @@ func (b *bench) report() *report {
 		if peak.peakRSS > 0 {
 			rep.verdicts = append(rep.verdicts, verdict{
 				target:   fmt.Sprintf("%s peak RSS under load < %s (largest of its scenarios)", db, fmtMB(targetPeakRSS)),
-				measured: fmt.Sprintf("%s (%s, %s rows)", fmtMB(peak.peakRSS), peak.scenario, fmtInt(int64(peak.rows))),
+				measured: fmt.Sprintf("%s (%s, %s rows)", fmtMB(peak.peakRSS), peak.scenario, benchreport.Thousands(int64(peak.rows))),
 				pass:     peak.peakRSS < targetPeakRSS,
 			})
 		}
@@ -169,8 +169,8 @@ var tableHeader = []string{"Scenario", "Database", "Server", "Rows", "req/s", "p
 func (r *report) tableRows() [][]string {
 	var rows [][]string
 	for _, x := range r.results {
-		rows = append(rows, []string{x.scenario, x.database, x.server, fmtInt(int64(x.rows)), fmtInt(int64(x.rps + 0.5)),
-			fmtMs(x.p50), fmtMs(x.p99), fmtMB(x.peakRSS), fmtInt(x.non2xx), fmtInt(x.socketErrors), fmtCPU(x.cpu)})
+		rows = append(rows, []string{x.scenario, x.database, x.server, benchreport.Thousands(int64(x.rows)), benchreport.Thousands(int64(x.rps + 0.5)),
+			benchreport.Ms(x.p50), benchreport.Ms(x.p99), fmtMB(x.peakRSS), benchreport.Thousands(x.non2xx), benchreport.Thousands(x.socketErrors), fmtCPU(x.cpu)})
 	}
 	return rows
 }
@@ -261,14 +261,9 @@ func (r *report) markdown(command string) string {
 }
 
 // machineInfo describes where the run happened, so that figures from
-// different machines are not compared by mistake.
+// different machines are not compared by mistake: the machine, and the
+// software under and beside the service.
 func machineInfo(pgVersion string) []string {
-	cpu := firstField("/proc/cpuinfo", "model name")
-	mem := firstField("/proc/meminfo", "MemTotal")
-	if kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(mem, "kB")), 10, 64); err == nil {
-		mem = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
-	}
-	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
 	wrkVersion := "unknown"
 	// wrk -v prints its version and exits with status 1.
 	if out, _ := exec.Command("wrk", "-v").CombinedOutput(); len(out) > 0 {
@@ -277,27 +272,9 @@ func machineInfo(pgVersion string) []string {
 		wrkVersion = strings.TrimSpace(line)
 	}
 	return []string{
-		fmt.Sprintf("Machine: %d CPUs (%s), %s memory, Linux %s", runtime.NumCPU(), cpu, mem, strings.TrimSpace(string(kernel))),
+		benchreport.Machine(),
 		fmt.Sprintf("Software: %s, %s, PostgreSQL %s on 127.0.0.1", runtime.Version(), wrkVersion, pgVersion),
 	}
-}
-
-// firstField returns the value of the first "key : value" line in a /proc
-// file, or "unknown".
-func firstField(path, key string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return "unknown"
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(k) == key {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
 }
 
 func median(ds []time.Duration) time.Duration {
@@ -309,29 +286,9 @@ func median(ds []time.Duration) time.Duration {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-func fmtMs(d time.Duration) string {
-	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + " ms"
-}
-
 // fmtCPU shows the cores each party used, in the table's column order.
 func fmtCPU(u cpuUse) string {
 	return fmt.Sprintf("%.2f/%.2f/%.2f/%.2f", u.server, u.wrk, u.db, u.other)
 }
 
 func fmtMB(b int64) string { return strconv.FormatFloat(float64(b)/1e6, 'f', 1, 64) + " MB" }
-
-// fmtInt writes n with thousands separators.
-func fmtInt(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	if n < 0 {
-		return "-" + fmtInt(-n)
-	}
-	var sb strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			sb.WriteByte(',')
-		}
-		sb.WriteRune(c)
-	}
-	return sb.String()
-}

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/icy-morning/icy-morning/bench/procstat"
+	"github.com/icy-morning/icy-morning/internal/benchreport"
 )
 
 const (
@@ -278,7 +279,7 @@ func (b *bench) measure(ctx context.Context, t target, sc scenario, rows int) er
 			return err
 		}
 		logf("%-62s %6.0f req/s  p50 %s  p99 %s  RSS %s  non-2xx %d  socket errors %d  CPU %s",
-			name, r.rps, fmtMs(r.p50), fmtMs(r.p99), fmtMB(r.peakRSS), r.non2xx, r.socketErrors, fmtCPU(r.cpu))
+			name, r.rps, benchreport.Ms(r.p50), benchreport.Ms(r.p99), fmtMB(r.peakRSS), r.non2xx, r.socketErrors, fmtCPU(r.cpu))
 		if best == nil || r.cpu.other < best.cpu.other {
 			best = r
 		}
@@ -339,13 +340,10 @@ func (b *bench) postgresVersion(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The benchmark database may not exist yet.
 	cfg.Database = "postgres"
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
+	if b.pgVersion, err = benchreport.PostgresVersion(ctx, cfg); err != nil {
 		return fmt.Errorf("PostgreSQL at %s:%d: %w (start it with: pg_ctlcluster 15 main start)", cfg.Host, cfg.Port, err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	return conn.QueryRow(ctx, "SHOW server_version").Scan(&b.pgVersion)
+	return nil
 }

@@ -5,11 +5,17 @@ import (
 	"database/sql"
 	"fmt"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+
+	icymorning "github.com/icy-morning/icy-morning"
+	"github.com/icy-morning/icy-morning/internal/netaddr"
+	"github.com/icy-morning/icy-morning/sqlstore"
 )
 
 // Seed sizes. The analysts are few and fixed; the assets are 1,000 for the
@@ -21,42 +27,119 @@ const (
 	seedAssetsLarge = 1_000_000
 )
 
-// The seed runs in the database as one INSERT ... SELECT per table, which
-// writes a million rows in seconds where row-by-row inserts from Go would
-// take minutes. Rows vary in what the API shows (a fifth have no
-// description, a tenth are inactive, the dates spread over 25 years), and
-// ids come out as 1..n because the tables are new.
-const (
-	pgSeedAnalysts = `INSERT INTO analysts (name, company, created_at, updated_at)
-SELECT 'Analyst ' || g, 'Company ' || (g % 100), now(), now()
-FROM generate_series(1, $1::int) AS g`
-	pgSeedAssets = `INSERT INTO assets (name, description, inception_date, is_active, analyst_id, created_at, updated_at)
-SELECT 'Asset ' || g,
-       CASE WHEN g % 5 = 0 THEN NULL ELSE 'Benchmark asset number ' || g END,
-       DATE '2000-01-01' + (g % 9000),
-       g % 10 <> 0,
-       1 + (g % $2::int),
-       now(), now()
-FROM generate_series(1, $1::int) AS g`
+// The seed has no SQL of its own to keep in step with the migrations: the
+// service's own store (package sqlstore) writes the analysts and the first
+// seedAssetsSmall assets, as the service writes rows, and the rest are
+// copies of those assets made in the database: every column as the store
+// wrote it but the id, which counts on (the columns are read from the
+// schema). Row by row through the store, a million rows would take minutes;
+// copied in the database, seconds. Rows vary in what the API shows (a fifth
+// have no description, a tenth are inactive, each analyst has its share),
+// and ids come out as 1..n because the tables are new.
 
-	// SQLite has no generate_series built in; a recursive CTE counts
-	// instead. Timestamps are written as the service writes them (text,
-	// SQLite's format with a zone) and dates as YYYY-MM-DD text, so that
-	// the service scans seeded rows exactly as it scans its own.
-	sqliteNow          = `strftime('%Y-%m-%d %H:%M:%S+00:00', 'now')`
-	sqliteSeedAnalysts = `WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < $1)
-INSERT INTO analysts (name, company, created_at, updated_at)
-SELECT 'Analyst ' || n, 'Company ' || (n % 100), ` + sqliteNow + `, ` + sqliteNow + ` FROM g`
-	sqliteSeedAssets = `WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < $1)
-INSERT INTO assets (name, description, inception_date, is_active, analyst_id, created_at, updated_at)
-SELECT 'Asset ' || n,
-       CASE WHEN n % 5 = 0 THEN NULL ELSE 'Benchmark asset number ' || n END,
-       date('2000-01-01', '+' || (n % 9000) || ' days'),
-       n % 10 <> 0,
-       1 + (n % $2),
-       ` + sqliteNow + `, ` + sqliteNow + `
-FROM g`
+// seed writes the seed into the migrated, empty database at dbURL (as the
+// service names it): seedAnalysts analysts and assets assets.
+func seed(ctx context.Context, dbURL string, assets int) error {
+	st, err := sqlstore.Open(ctx, dbURL, sqlstore.Options{})
+	if err != nil {
+		return err
+	}
+	err = st.InTx(ctx, func(tx icymorning.Tx) error {
+		for g := 1; g <= seedAnalysts; g++ {
+			a := icymorning.Analyst{Name: "Analyst " + strconv.Itoa(g), Company: "Company " + strconv.Itoa(g%100)}
+			if err := tx.CreateAnalyst(ctx, &a); err != nil {
+				return fmt.Errorf("seed analyst %d: %w", g, err)
+			}
+		}
+		for g := 1; g <= min(assets, seedAssetsSmall); g++ {
+			a := seedAsset(g)
+			if err := tx.CreateAsset(ctx, &a); err != nil {
+				return fmt.Errorf("seed asset %d: %w", g, err)
+			}
+		}
+		return nil
+	})
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || assets <= seedAssetsSmall {
+		return err
+	}
+	return copyAssets(ctx, dbURL, seedAssetsSmall, assets)
+}
+
+// seedAsset is the g-th asset the store writes.
+func seedAsset(g int) icymorning.Asset {
+	a := icymorning.Asset{
+		Name:          "Asset " + strconv.Itoa(g),
+		InceptionDate: icymorning.DateOf(time.Date(2000, 1, 1+g%9000, 0, 0, 0, 0, time.UTC)),
+		IsActive:      g%10 != 0,
+		AnalystID:     int64(1 + g%seedAnalysts),
+	}
+	if g%5 != 0 {
+		d := "Benchmark asset number " + strconv.Itoa(g)
+		a.Description = &d
+	}
+	return a
+}
+
+// The columns a copy of an asset takes: all but the id (and any generated
+// column), in the table's order.
+const (
+	pgAssetColumns = `SELECT column_name FROM information_schema.columns
+WHERE table_schema = current_schema() AND table_name = 'assets' AND is_identity = 'NO' AND is_generated = 'NEVER'
+ORDER BY ordinal_position`
+	sqliteAssetColumns = `SELECT name FROM pragma_table_info('assets') WHERE pk = 0 ORDER BY cid`
 )
+
+// copyAssets grows the assets table from have rows to want by copying its
+// first rows after the last, doubling it each time. The rows the store
+// wrote repeat in id order, so the variation of seedAsset holds through.
+func copyAssets(ctx context.Context, dbURL string, have, want int) error {
+	loc, err := sqlstore.ParseURL(dbURL)
+	if err != nil {
+		return err
+	}
+	driver, dsn, columnsSQL := "pgx", loc.URL, pgAssetColumns
+	if loc.Dialect == sqlstore.SQLite {
+		driver, dsn, columnsSQL = "sqlite", loc.URL+"?_pragma=busy_timeout(10000)", sqliteAssetColumns
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var columns []string
+	rows, err := db.QueryContext(ctx, columnsSQL)
+	if err != nil {
+		return fmt.Errorf("asset columns: %w", err)
+	}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return err
+		}
+		columns = append(columns, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("asset columns: %w", err)
+	}
+	if len(columns) == 0 {
+		return fmt.Errorf("asset columns: none found (is the database migrated?)")
+	}
+	list := strings.Join(columns, ", ")
+	copySQL := "INSERT INTO assets (" + list + ") SELECT " + list + " FROM assets ORDER BY id LIMIT $1"
+	for have < want {
+		n := min(have, want-have)
+		if _, err := db.ExecContext(ctx, copySQL, n); err != nil {
+			return fmt.Errorf("copy %d assets: %w", n, err)
+		}
+		have += n
+	}
+	return nil
+}
 
 // checkLoopbackPG refuses a PostgreSQL URL that is not on this machine:
 // the benchmark sends traffic only to 127.0.0.1 (or a local socket), and it
@@ -66,9 +149,7 @@ func checkLoopbackPG(url string) error {
 	if err != nil {
 		return fmt.Errorf("-pg-url: %w", err)
 	}
-	switch {
-	case cfg.Host == "127.0.0.1", cfg.Host == "::1", cfg.Host == "localhost", strings.HasPrefix(cfg.Host, "/"):
-	default:
+	if !netaddr.IsLocalHost(cfg.Host) {
 		return fmt.Errorf("-pg-url: host %q is not loopback; the benchmark runs on 127.0.0.1 only", cfg.Host)
 	}
 	if !strings.Contains(strings.ToLower(cfg.Database), "bench") {
@@ -129,17 +210,14 @@ func preparePostgres(ctx context.Context, bin, url string, assets int) error {
 	if err := migrateUp(ctx, bin, url); err != nil {
 		return err
 	}
+	if err := seed(ctx, url, assets); err != nil {
+		return err
+	}
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, pgSeedAnalysts, seedAnalysts); err != nil {
-		return fmt.Errorf("seed analysts: %w", err)
-	}
-	if _, err := conn.Exec(ctx, pgSeedAssets, assets, seedAnalysts); err != nil {
-		return fmt.Errorf("seed assets: %w", err)
-	}
 	// Statistics and the visibility map as autovacuum would leave them a
 	// minute later, so the measurement does not depend on when it runs.
 	if _, err := conn.Exec(ctx, "VACUUM ANALYZE"); err != nil {
@@ -157,16 +235,8 @@ func prepareSQLite(ctx context.Context, bin, path string, assets int) error {
 	if err := migrateUp(ctx, bin, sqliteURL(path)); err != nil {
 		return err
 	}
-	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)")
-	if err != nil {
+	if err := seed(ctx, sqliteURL(path), assets); err != nil {
 		return err
-	}
-	defer db.Close()
-	if _, err := db.ExecContext(ctx, sqliteSeedAnalysts, seedAnalysts); err != nil {
-		return fmt.Errorf("seed analysts: %w", err)
-	}
-	if _, err := db.ExecContext(ctx, sqliteSeedAssets, assets, seedAnalysts); err != nil {
-		return fmt.Errorf("seed assets: %w", err)
 	}
 	logf("SQLite seeded with %d assets in %s", assets, time.Since(start).Round(time.Millisecond))
 	return nil

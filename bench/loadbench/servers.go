@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/icy-morning/icy-morning/internal/netaddr"
 )
 
 // proc is a process the benchmark started.
@@ -138,17 +139,6 @@ func (p *proc) logTail() string {
 	return strings.TrimSpace(string(b))
 }
 
-// freeAddr finds a free port on 127.0.0.1. The port is released before the
-// server binds it; nothing else on a benchmark machine races for it.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
 // waitHealthy polls url until it answers 200, p exits, or timeout passes.
 func waitHealthy(ctx context.Context, p *proc, url string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -182,7 +172,7 @@ type server struct {
 // waits until its /healthz answers. args gets "--addr" (or "-addr") and the
 // address appended by addrFlag.
 func (b *bench) startServer(ctx context.Context, name, path, addrFlag string, args, env []string) (*server, error) {
-	addr, err := freeAddr()
+	addr, err := netaddr.FreeLoopback()
 	if err != nil {
 		return nil, err
 	}
@@ -198,33 +188,4 @@ func (b *bench) startServer(ctx context.Context, name, path, addrFlag string, ar
 		return nil, err
 	}
 	return &server{proc: p, base: base}, nil
-}
-
-// moduleRoot is the directory of the go.mod that holds the current
-// directory: builds and default paths are relative to it.
-func moduleRoot(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("run loadbench inside the icy-morning module")
-	}
-	return filepath.Dir(gomod), nil
-}
-
-// goBuild builds pkg into out, in the module at root.
-func goBuild(ctx context.Context, root, out, pkg string) error {
-	logf("building %s", pkg)
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
-	}
-	return nil
 }

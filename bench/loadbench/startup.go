@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/icy-morning/icy-morning/bench/procstat"
+	"github.com/icy-morning/icy-morning/internal/netaddr"
 )
 
 // measureStartup times, b.o.startupRuns times, how long the service takes
@@ -31,7 +32,7 @@ func (b *bench) measureStartup(ctx context.Context) error {
 }
 
 func (b *bench) startupOnce(ctx context.Context, dbPath string) (time.Duration, error) {
-	addr, err := freeAddr()
+	addr, err := netaddr.FreeLoopback()
 	if err != nil {
 		return 0, err
 	}

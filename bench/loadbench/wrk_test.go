@@ -54,14 +54,6 @@ func TestWrkDuration(t *testing.T) {
 	}
 }
 
-func TestFmtInt(t *testing.T) {
-	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1000000: "1,000,000", -12345: "-12,345"} {
-		if got := fmtInt(n); got != want {
-			t.Errorf("fmtInt(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 func TestMedian(t *testing.T) {
 	if got := median([]time.Duration{5, 1, 3}); got != 3 {
 		t.Errorf("median odd = %v", got)

@@ -1,76 +1,277 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
+
+	"github.com/icy-morning/icy-morning/sqlstore"
 )
+
+// config is everything the commands read from the environment and flags,
+// for every command and the Lambda mode alike: settings (below) is the one
+// table of what is read, and readConfig the one reader.
+type config struct {
+	databaseURL   string
+	database      sqlstore.Location // databaseURL, parsed by its driver
+	sqlalchemyURL string
+	addr          string
+	authUser      string
+	authPass      string
+	authSecretARN string
+	logLevel      slog.Level
+	logFormat     string
+	migrate       bool
+	maxConns      int // the database pool; 0 is the driver's default
+	maxOpenConns  int // client connections; 0 is the default (serve.go)
+	dbSecretARN   string
+	dbIAMAuth     bool
+	queryExecMode string
+}
+
+// mode is a set of the commands a setting applies to.
+type mode uint8
+
+const (
+	modeServe mode = 1 << iota
+	modeMigrate
+	modeLambda
+)
+
+// setting is one thing the binary reads: an environment variable, a flag,
+// or both (a flag overrides its variable).
+type setting struct {
+	env   string // "" for a flag alone
+	flag  string // "" for a variable alone
+	modes mode
+	// def is the default; lambdaDef, when set, is the Lambda mode's own.
+	def, lambdaDef string
+	doc            string
+	// boolean flags may be given bare (--migrate) as well as with a value.
+	boolean bool
+	// parse checks a value and stores it; nil means the Go runtime reads
+	// the variable (the binary only lists it).
+	parse func(c *config, v string) error
+}
 
 // defaultDatabaseURL is the embedded default: a SQLite file in the working
 // directory, created and migrated on first start.
 const defaultDatabaseURL = "sqlite:///icy-morning.db"
 
-// config is everything the commands read from the environment and flags.
-type config struct {
-	databaseURL string
-	addr        string
-	authUser    string
-	authPass    string
-	logLevel    string
-	logFormat   string
-	migrate     bool
-	maxConns    int
+// settings is every setting of every command. The README's configuration
+// tables are checked against it (config_test.go), and so is the Terraform
+// that sets the function's environment (infrastructure_test.go).
+var settings = []setting{
+	{env: "DATABASE_URL", flag: "database-url", modes: modeServe | modeMigrate | modeLambda,
+		doc:   "database URL: postgres://..., sqlite:///relative.db, sqlite:////absolute.db or sqlite://:memory: (default: SQLALCHEMY_DATABASE_CONNECTION_URI, then " + defaultDatabaseURL + ")",
+		parse: func(c *config, v string) error { c.databaseURL = v; return nil }},
+	{env: "SQLALCHEMY_DATABASE_CONNECTION_URI", modes: modeServe | modeMigrate | modeLambda,
+		doc:   "the Python service's database URL, read when DATABASE_URL is unset",
+		parse: func(c *config, v string) error { c.sqlalchemyURL = v; return nil }},
+	{env: "ADDR", flag: "addr", modes: modeServe, def: "127.0.0.1:8000",
+		doc:   "address to listen on",
+		parse: func(c *config, v string) error { c.addr = v; return nil }},
+	{flag: "migrate", modes: modeServe, def: "true", boolean: true,
+		doc:   "apply pending migrations at start-up",
+		parse: func(c *config, v string) error { return parseBool(&c.migrate, v) }},
+	{env: "BASIC_AUTH_USERNAME", modes: modeServe | modeLambda,
+		doc:   "the account allowed to write (with BASIC_AUTH_PASSWORD)",
+		parse: func(c *config, v string) error { c.authUser = v; return nil }},
+	{env: "BASIC_AUTH_PASSWORD", modes: modeServe | modeLambda,
+		doc:   "the password of BASIC_AUTH_USERNAME",
+		parse: func(c *config, v string) error { c.authPass = v; return nil }},
+	{env: "BASIC_AUTH_SECRET_ARN", modes: modeLambda,
+		doc:   `a Secrets Manager secret holding {"username", "password"} for writes`,
+		parse: func(c *config, v string) error { c.authSecretARN = v; return nil }},
+	{env: "LOG_LEVEL", flag: "log-level", modes: modeServe | modeMigrate | modeLambda, def: "info",
+		doc: "debug, info, warn or error",
+		parse: func(c *config, v string) error {
+			if err := c.logLevel.UnmarshalText([]byte(v)); err != nil {
+				return errors.New("want debug, info, warn or error")
+			}
+			return nil
+		}},
+	{env: "LOG_FORMAT", flag: "log-format", modes: modeServe | modeMigrate | modeLambda, def: "json",
+		doc: "json or text",
+		parse: func(c *config, v string) error {
+			if v = strings.ToLower(v); v != "json" && v != "text" {
+				return errors.New("want json or text")
+			}
+			c.logFormat = v
+			return nil
+		}},
+	{env: "DB_MAX_CONNS", flag: "max-conns", modes: modeServe | modeLambda, def: "0", lambdaDef: strconv.Itoa(lambdaDefaultMaxConns),
+		doc:   "database connection pool size; 0 for the driver's default",
+		parse: func(c *config, v string) error { return parseCount(&c.maxConns, v) }},
+	{env: "HTTP_MAX_CONNS", flag: "max-open-conns", modes: modeServe, def: "0",
+		doc:   fmt.Sprintf("most client connections open at once; 0 for the default, %d or what the open-file limit leaves room for", defaultMaxOpenConns),
+		parse: func(c *config, v string) error { return parseCount(&c.maxOpenConns, v) }},
+	{env: "DATABASE_SECRET_ARN", modes: modeLambda,
+		doc:   `a Secrets Manager secret holding the database's {"username", "password"}`,
+		parse: func(c *config, v string) error { c.dbSecretARN = v; return nil }},
+	{env: "DATABASE_IAM_AUTH", modes: modeLambda, def: "false",
+		doc:   "sign an RDS IAM auth token for each new database connection",
+		parse: func(c *config, v string) error { return parseBool(&c.dbIAMAuth, v) }},
+	{env: "DB_QUERY_EXEC_MODE", modes: modeLambda,
+		doc:   "pgx's default_query_exec_mode (exec or describe_exec behind RDS Proxy); pgx checks it",
+		parse: func(c *config, v string) error { c.queryExecMode = v; return nil }},
+	{env: "GOGC", modes: modeServe | modeLambda, doc: "Go's collector target (serve picks 200 unless set)"},
+	{env: "GOMEMLIMIT", modes: modeServe | modeLambda, doc: "Go's soft memory limit (serve picks 48 MiB unless set)"},
+	{env: "GOMAXPROCS", modes: modeLambda, doc: "Go's parallelism (Lambda picks it from the function's memory size unless set)"},
 }
 
-// envDatabaseURL reads DATABASE_URL, or the Python service's variable so
-// that an existing deployment's settings keep working (its SQLAlchemy
-// driver suffixes are understood by sqlstore.ParseURL).
-func envDatabaseURL(getenv func(string) string) string {
-	if v := getenv("DATABASE_URL"); v != "" {
-		return v
+func parseBool(p *bool, v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return errors.New("want true or false")
 	}
-	if v := getenv("SQLALCHEMY_DATABASE_CONNECTION_URI"); v != "" {
-		return v
-	}
-	return defaultDatabaseURL
+	*p = b
+	return nil
 }
 
-// newFlags builds a command's flag set with the flags every command shares.
-func newFlags(name, synopsis string, getenv func(string) string, stderr io.Writer, c *config) *flag.FlagSet {
+// parseCount reads a count, 0 or more, never reading garbage as 0.
+func parseCount(p *int, v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return errors.New("want a whole number, 0 or more")
+	}
+	*p = n
+	return nil
+}
+
+// envNames lists the variables the commands of m read, in table order.
+func envNames(m mode) []string {
+	var out []string
+	for _, s := range settings {
+		if s.env != "" && s.modes&m != 0 {
+			out = append(out, s.env)
+		}
+	}
+	return out
+}
+
+// readConfig reads the settings of command m: defaults, then the
+// environment, then the flags in args (nil for the Lambda mode, which has
+// none). A value that does not parse is refused with an error naming the
+// variable or flag; a flag that is given overrides its variable, even a bad
+// one. fs may be nil when the command takes no flags.
+func readConfig(m mode, fs *flag.FlagSet, args []string, getenv func(string) string) (config, error) {
+	var c config
+	envErrs := map[string]error{}
+	for _, s := range settings {
+		if s.modes&m == 0 || s.parse == nil {
+			continue
+		}
+		def := s.def
+		if m == modeLambda && s.lambdaDef != "" {
+			def = s.lambdaDef
+		}
+		if def != "" {
+			if err := s.parse(&c, def); err != nil {
+				panic("icy-morning: bad default for " + s.env + s.flag + ": " + err.Error())
+			}
+		}
+		if s.env != "" {
+			if v := getenv(s.env); v != "" {
+				if err := s.parse(&c, v); err != nil {
+					envErrs[s.env] = fmt.Errorf("%s %q: %w", s.env, v, err)
+				}
+			}
+		}
+		if fs != nil && s.flag != "" {
+			usage := s.doc
+			if s.env != "" {
+				usage += " (env " + s.env + ")"
+			}
+			if s.def != "" && s.def != "0" {
+				usage += " (default " + s.def + ")"
+			}
+			set := func(v string) error {
+				delete(envErrs, s.env)
+				return s.parse(&c, v)
+			}
+			if s.boolean {
+				fs.BoolFunc(s.flag, usage, set)
+			} else {
+				fs.Func(s.flag, usage, set)
+			}
+		}
+	}
+	if fs != nil {
+		if err := parse(fs, args); err != nil {
+			return c, err
+		}
+	}
+	var errs []error
+	for _, s := range settings { // in table order, so the message is stable
+		errs = append(errs, envErrs[s.env])
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	if c.databaseURL == "" {
+		c.databaseURL = c.sqlalchemyURL
+	}
+	if c.databaseURL == "" {
+		c.databaseURL = defaultDatabaseURL
+	}
+	if err := c.resolveDatabase(); err != nil {
+		return c, err
+	}
+	if m == modeLambda {
+		return c, c.checkLambda()
+	}
+	return c, nil
+}
+
+// resolveDatabase parses the database URL with its driver's parser (pgx
+// for PostgreSQL, through sqlstore) and adds DB_QUERY_EXEC_MODE to it as
+// pgx's own default_query_exec_mode, which pgx then checks. SQLite has no
+// such mode and ignores the setting.
+func (c *config) resolveDatabase() error {
+	loc, err := sqlstore.ParseURL(c.databaseURL)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if c.queryExecMode != "" && loc.Dialect == sqlstore.Postgres {
+		if loc, err = loc.WithParam("default_query_exec_mode", c.queryExecMode); err != nil {
+			return fmt.Errorf("DB_QUERY_EXEC_MODE %q: %w", c.queryExecMode, err)
+		}
+	}
+	c.database = loc
+	return nil
+}
+
+// checkLambda refuses combinations the Lambda mode cannot run with.
+func (c *config) checkLambda() error {
+	switch {
+	case c.maxConns < 1:
+		return fmt.Errorf("DB_MAX_CONNS %d: want a positive number", c.maxConns)
+	case c.dbIAMAuth && c.dbSecretARN != "":
+		return errors.New("set DATABASE_SECRET_ARN or DATABASE_IAM_AUTH=true, not both")
+	case c.authSecretARN != "" && (c.authUser != "" || c.authPass != ""):
+		return errors.New("set BASIC_AUTH_SECRET_ARN or BASIC_AUTH_USERNAME/BASIC_AUTH_PASSWORD, not both")
+	case c.authSecretARN == "" && (c.authUser == "" || c.authPass == ""):
+		// serve makes up a password and prints it; in Lambda that would put
+		// a credential in CloudWatch, so an account must be configured.
+		return errors.New("no API account: set BASIC_AUTH_SECRET_ARN (or BASIC_AUTH_USERNAME and BASIC_AUTH_PASSWORD)")
+	}
+	return nil
+}
+
+// newFlags builds a command's flag set.
+func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: icy-morning %s\n\n", synopsis)
 		fs.PrintDefaults()
 	}
-	// No default from the environment here: --help prints defaults, and a
-	// database URL may hold a password. parseConfig fills it in.
-	fs.StringVar(&c.databaseURL, "database-url", "",
-		"database URL: postgres://..., sqlite:///relative.db, sqlite:////absolute.db or sqlite://:memory:\n"+
-			"(default: env DATABASE_URL, then SQLALCHEMY_DATABASE_CONNECTION_URI, then "+defaultDatabaseURL+")")
-	fs.StringVar(&c.logLevel, "log-level", envOr(getenv, "LOG_LEVEL", "info"), "debug, info, warn or error (env LOG_LEVEL)")
-	fs.StringVar(&c.logFormat, "log-format", envOr(getenv, "LOG_FORMAT", "json"), "json or text (env LOG_FORMAT)")
 	return fs
-}
-
-func envOr(getenv func(string) string, key, def string) string {
-	if v := getenv(key); v != "" {
-		return v
-	}
-	return def
-}
-
-// parseConfig parses a command's flags and fills in what they left unset.
-func parseConfig(fs *flag.FlagSet, args []string, c *config, getenv func(string) string) error {
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if c.databaseURL == "" {
-		c.databaseURL = envDatabaseURL(getenv)
-	}
-	return nil
 }
 
 // parse parses args, printing the usage on error.
@@ -84,17 +285,10 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func newLogger(c *config, w io.Writer) (*slog.Logger, error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
-		return nil, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", c.logLevel)
+func newLogger(c *config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.logLevel}
+	if c.logFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
 	}
-	opts := &slog.HandlerOptions{Level: level}
-	switch strings.ToLower(c.logFormat) {
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	}
-	return nil, fmt.Errorf("LOG_FORMAT %q: want json or text", c.logFormat)
+	return slog.New(slog.NewJSONHandler(w, opts))
 }

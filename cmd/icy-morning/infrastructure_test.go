@@ -177,7 +177,7 @@ func checkFunctionEnvironment(t *testing.T, tf terraform) []string {
 		return []string{"infrastructure has no local function_environment (the function's environment variables)"}
 	}
 	known := map[string]bool{}
-	for _, k := range lambdaEnv {
+	for _, k := range envNames(modeLambda) {
 		known[k] = true
 	}
 	// Terraform must never hand the function a credential in plain text.
@@ -219,13 +219,13 @@ func checkFunctionEnvironment(t *testing.T, tf terraform) []string {
 				env[k] = placeholder(k)
 			}
 		}
-		c, err := readLambdaConfig(func(k string) string { return env[k] })
+		c, err := readConfig(modeLambda, nil, nil, func(k string) string { return env[k] })
 		if err != nil {
 			bad("%s: the binary refuses the environment Terraform gives it: %v", sc.name, err)
 			continue
 		}
-		if c.iamAuth != sc.iam || (c.secretARN != "") == sc.iam {
-			bad("%s: credentials: iamAuth=%v secretARN=%q", sc.name, c.iamAuth, c.secretARN)
+		if c.dbIAMAuth != sc.iam || (c.dbSecretARN != "") == sc.iam {
+			bad("%s: credentials: iamAuth=%v secretARN=%q", sc.name, c.dbIAMAuth, c.dbSecretARN)
 		}
 		if sc.proxy && c.queryExecMode != "exec" && c.queryExecMode != "describe_exec" {
 			bad("%s: behind RDS Proxy DB_QUERY_EXEC_MODE = %q: prepared statements would pin sessions", sc.name, c.queryExecMode)

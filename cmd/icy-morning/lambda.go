@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/url"
 	"os"
 	"runtime"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -26,72 +23,11 @@ import (
 	"github.com/icy-morning/icy-morning/sqlstore"
 )
 
-// lambdaEnv lists every environment variable the lambda command reads
-// beyond those the Lambda runtime sets; the infrastructure test checks
-// Terraform against it.
-var lambdaEnv = []string{
-	"DATABASE_URL", "SQLALCHEMY_DATABASE_CONNECTION_URI", "DATABASE_SECRET_ARN", "DATABASE_IAM_AUTH",
-	"DB_MAX_CONNS", "DB_QUERY_EXEC_MODE", "BASIC_AUTH_SECRET_ARN", "BASIC_AUTH_USERNAME", "BASIC_AUTH_PASSWORD",
-	"LOG_LEVEL", "LOG_FORMAT", "GOGC", "GOMEMLIMIT", "GOMAXPROCS",
-}
-
 // lambdaDefaultMaxConns is the pool size of one execution environment: it
 // serves one request at a time, so two connections cover a request and a
 // migration or health check, and a thousand concurrent environments stay
 // within what RDS (or RDS Proxy) can hold.
 const lambdaDefaultMaxConns = 2
-
-// lambdaConfig is what the lambda command reads, all from the environment.
-type lambdaConfig struct {
-	config
-	secretARN     string
-	iamAuth       bool
-	queryExecMode string
-	authSecretARN string
-}
-
-func readLambdaConfig(getenv func(string) string) (lambdaConfig, error) {
-	c := lambdaConfig{
-		config: config{
-			databaseURL: envDatabaseURL(getenv),
-			authUser:    getenv("BASIC_AUTH_USERNAME"),
-			authPass:    getenv("BASIC_AUTH_PASSWORD"),
-			logLevel:    envOr(getenv, "LOG_LEVEL", "info"),
-			logFormat:   envOr(getenv, "LOG_FORMAT", "json"),
-			maxConns:    lambdaDefaultMaxConns,
-		},
-		secretARN:     getenv("DATABASE_SECRET_ARN"),
-		queryExecMode: getenv("DB_QUERY_EXEC_MODE"),
-		authSecretARN: getenv("BASIC_AUTH_SECRET_ARN"),
-	}
-	if v := getenv("DB_MAX_CONNS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return c, fmt.Errorf("DB_MAX_CONNS %q: want a positive number", v)
-		}
-		c.maxConns = n
-	}
-	if v := getenv("DATABASE_IAM_AUTH"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return c, fmt.Errorf("DATABASE_IAM_AUTH %q: want true or false", v)
-		}
-		c.iamAuth = b
-	}
-	switch {
-	case !sqlstore.ValidQueryExecMode(c.queryExecMode):
-		return c, fmt.Errorf("DB_QUERY_EXEC_MODE %q: want cache_statement, cache_describe, describe_exec, exec or simple_protocol", c.queryExecMode)
-	case c.iamAuth && c.secretARN != "":
-		return c, errors.New("set DATABASE_SECRET_ARN or DATABASE_IAM_AUTH=true, not both")
-	case c.authSecretARN != "" && (c.authUser != "" || c.authPass != ""):
-		return c, errors.New("set BASIC_AUTH_SECRET_ARN or BASIC_AUTH_USERNAME/BASIC_AUTH_PASSWORD, not both")
-	case c.authSecretARN == "" && (c.authUser == "" || c.authPass == ""):
-		// serve makes up a password and prints it; in Lambda that would put
-		// a credential in CloudWatch, so an account must be configured.
-		return c, errors.New("no API account: set BASIC_AUTH_SECRET_ARN (or BASIC_AUTH_USERNAME and BASIC_AUTH_PASSWORD)")
-	}
-	return c, nil
-}
 
 // runLambda serves Lambda invocations until the runtime stops the process.
 // Everything slow happens here, at init, once per execution environment:
@@ -106,20 +42,14 @@ func runLambda(ctx context.Context, args []string, getenv func(string) string, s
 	if getenv("AWS_LAMBDA_RUNTIME_API") == "" {
 		return errors.New("lambda: AWS_LAMBDA_RUNTIME_API is not set: run under the Lambda runtime or its emulator (see the README)")
 	}
-	c, err := readLambdaConfig(getenv)
+	c, err := readConfig(modeLambda, nil, nil, getenv)
 	if err != nil {
 		return err
 	}
-	logger, err := newLogger(&c.config, stdout)
-	if err != nil {
-		return err
-	}
-	logger = slog.New(awslambda.LogHandler(logger.Handler()))
+	logger := slog.New(awslambda.LogHandler(newLogger(&c, stdout).Handler()))
 	// Libraries that use the standard log package (the event adapter does,
 	// on a bad request) then write JSON lines too, not bare text.
 	slog.SetDefault(logger)
-	tuneGC(getenv)
-	tuneLambdaCPU(getenv)
 
 	start := time.Now()
 	store, authn, err := lambdaInit(ctx, c)
@@ -152,42 +82,15 @@ func runLambda(ctx context.Context, args []string, getenv func(string) string, s
 	return nil
 }
 
-// vCPUMemoryMB is the memory size at which a Lambda function gets the
-// CPU time of one whole vCPU (AWS documents 1,769 MB); below it, a share.
-const vCPUMemoryMB = 1769
-
-// tuneLambdaCPU sets GOMAXPROCS to the whole vCPUs the function's memory
-// size buys (at least one), unless GOMAXPROCS is set. Lambda shows the
-// process every core of the host slot but throttles its CPU time to that
-// share, and an environment serves one request at a time; with a second P
-// the runtime spins up and wakes idle threads that only take CPU time from
-// the request. Under the emulator (2 cores, 3008 MB) this cut the warm
-// GET-by-id p50 from 1.04-1.07 to 0.95 ms on PostgreSQL, and on SQLite from
-// 0.93-0.97 to 0.84-0.85 ms (docs/performance.md).
-func tuneLambdaCPU(getenv func(string) string) {
-	if getenv("GOMAXPROCS") != "" {
-		return
-	}
-	mb, err := strconv.Atoi(getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"))
-	if err != nil || mb <= 0 {
-		return
-	}
-	runtime.GOMAXPROCS(lambdaProcs(mb, runtime.NumCPU()))
-}
-
-func lambdaProcs(memoryMB, cpus int) int {
-	return max(1, min(cpus, memoryMB/vCPUMemoryMB))
-}
-
 // lambdaInit reads the credentials and opens the store.
-func lambdaInit(ctx context.Context, c lambdaConfig) (*sqlstore.Store, icymorning.Authenticator, error) {
+func lambdaInit(ctx context.Context, c config) (*sqlstore.Store, icymorning.Authenticator, error) {
 	ictx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	opts := sqlstore.Options{MaxConns: c.maxConns, QueryExecMode: c.queryExecMode, PingTimeout: 2 * time.Second}
+	opts := sqlstore.Options{MaxConns: c.maxConns, PingTimeout: 2 * time.Second}
 	// With sslmode=verify-full (as the Terraform sets it) the server must
 	// prove it is the RDS instance or proxy: trust RDS's authorities too.
 	// Loading them takes about 2 ms, so only when the URL verifies.
-	if verifiesServer(c.databaseURL) {
+	if c.database.VerifiesServer() {
 		roots, err := awscred.RDSRootCAs()
 		if err != nil {
 			return nil, nil, err
@@ -201,7 +104,7 @@ func lambdaInit(ctx context.Context, c lambdaConfig) (*sqlstore.Store, icymornin
 		awsCfg aws.Config
 		sm     *secretsmanager.Client
 	)
-	if c.secretARN != "" || c.iamAuth || c.authSecretARN != "" {
+	if c.dbSecretARN != "" || c.dbIAMAuth || c.authSecretARN != "" {
 		var err error
 		if awsCfg, err = awsconfig.LoadDefaultConfig(ictx); err != nil {
 			return nil, nil, fmt.Errorf("AWS configuration: %w", err)
@@ -210,10 +113,10 @@ func lambdaInit(ctx context.Context, c lambdaConfig) (*sqlstore.Store, icymornin
 	}
 
 	switch {
-	case c.secretARN != "":
-		opts.Credentials = awscred.DatabaseSecret(sm, c.secretARN)
-	case c.iamAuth:
-		endpoint, user, err := postgresEndpoint(c.databaseURL)
+	case c.dbSecretARN != "":
+		opts.Credentials = awscred.DatabaseSecret(sm, c.dbSecretARN)
+	case c.dbIAMAuth:
+		endpoint, user, err := postgresEndpoint(c.database)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -237,44 +140,25 @@ func lambdaInit(ctx context.Context, c lambdaConfig) (*sqlstore.Store, icymornin
 		return nil, nil, err
 	}
 
-	store, err := sqlstore.Open(ictx, c.databaseURL, opts)
+	store, err := sqlstore.OpenLocation(ictx, c.database, opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	return store, authn, nil
 }
 
-// verifiesServer reports whether a database URL asks for the server's
-// certificate to be checked.
-func verifiesServer(raw string) bool {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return false
-	}
-	mode := u.Query().Get("sslmode")
-	return mode == "verify-ca" || mode == "verify-full"
-}
-
-// postgresEndpoint returns "host:port" and the user of a PostgreSQL URL,
-// which an RDS IAM token is signed for.
-func postgresEndpoint(raw string) (endpoint, user string, err error) {
-	loc, err := sqlstore.ParseURL(raw)
-	if err != nil {
-		return "", "", err
-	}
+// postgresEndpoint returns "host:port" and the user of a PostgreSQL
+// location, which an RDS IAM token is signed for.
+func postgresEndpoint(loc sqlstore.Location) (endpoint, user string, err error) {
 	if loc.Dialect != sqlstore.Postgres {
 		return "", "", errors.New("DATABASE_IAM_AUTH needs a PostgreSQL DATABASE_URL")
 	}
-	u, err := url.Parse(loc.URL)
-	if err != nil || u.Hostname() == "" {
-		return "", "", errors.New("DATABASE_URL: want postgres://user@host:port/db for IAM auth")
-	}
-	if _, hasPassword := u.User.Password(); hasPassword {
+	if loc.HasPassword() {
 		return "", "", errors.New("DATABASE_URL must not hold a password when DATABASE_IAM_AUTH=true")
 	}
-	port := u.Port()
-	if port == "" {
-		port = "5432"
+	network, endpoint := loc.Address()
+	if network != "tcp" || loc.Host() == "" {
+		return "", "", errors.New("DATABASE_URL: want postgres://user@host:port/db for IAM auth")
 	}
-	return net.JoinHostPort(u.Hostname(), port), u.User.Username(), nil
+	return endpoint, loc.User(), nil
 }

@@ -12,66 +12,8 @@ import (
 
 	"github.com/icy-morning/icy-morning/internal/awstest"
 	"github.com/icy-morning/icy-morning/internal/testdb"
+	"github.com/icy-morning/icy-morning/sqlstore"
 )
-
-func TestReadLambdaConfig(t *testing.T) {
-	base := map[string]string{"DATABASE_URL": "postgres://icy@db:5432/icy", "BASIC_AUTH_SECRET_ARN": "arn:api"}
-	tests := []struct {
-		name    string
-		env     map[string]string
-		wantErr string
-		check   func(t *testing.T, c lambdaConfig)
-	}{
-		{name: "defaults", env: base, check: func(t *testing.T, c lambdaConfig) {
-			if c.maxConns != 2 || c.logFormat != "json" || c.iamAuth || c.queryExecMode != "" {
-				t.Errorf("%+v", c)
-			}
-		}},
-		{name: "RDS Proxy settings", env: map[string]string{"DB_MAX_CONNS": "4", "DB_QUERY_EXEC_MODE": "exec", "DATABASE_SECRET_ARN": "arn:db"},
-			check: func(t *testing.T, c lambdaConfig) {
-				if c.maxConns != 4 || c.queryExecMode != "exec" || c.secretARN != "arn:db" {
-					t.Errorf("%+v", c)
-				}
-			}},
-		{name: "IAM auth", env: map[string]string{"DATABASE_IAM_AUTH": "true"}, check: func(t *testing.T, c lambdaConfig) {
-			if !c.iamAuth {
-				t.Error("iamAuth false")
-			}
-		}},
-		{name: "plain account", env: map[string]string{"BASIC_AUTH_SECRET_ARN": "", "BASIC_AUTH_USERNAME": "u", "BASIC_AUTH_PASSWORD": "p"}},
-		{name: "bad pool size", env: map[string]string{"DB_MAX_CONNS": "0"}, wantErr: "DB_MAX_CONNS"},
-		{name: "bad exec mode", env: map[string]string{"DB_QUERY_EXEC_MODE": "prepare"}, wantErr: "DB_QUERY_EXEC_MODE"},
-		{name: "bad bool", env: map[string]string{"DATABASE_IAM_AUTH": "yes please"}, wantErr: "DATABASE_IAM_AUTH"},
-		{name: "two database credentials", env: map[string]string{"DATABASE_IAM_AUTH": "true", "DATABASE_SECRET_ARN": "arn:db"}, wantErr: "not both"},
-		{name: "two API accounts", env: map[string]string{"BASIC_AUTH_USERNAME": "u", "BASIC_AUTH_PASSWORD": "p"}, wantErr: "not both"},
-		{name: "no API account", env: map[string]string{"BASIC_AUTH_SECRET_ARN": ""}, wantErr: "no API account"},
-		{name: "half an API account", env: map[string]string{"BASIC_AUTH_SECRET_ARN": "", "BASIC_AUTH_USERNAME": "u"}, wantErr: "no API account"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{}
-			for k, v := range base {
-				env[k] = v
-			}
-			for k, v := range tt.env {
-				env[k] = v
-			}
-			c, err := readLambdaConfig(func(k string) string { return env[k] })
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tt.check != nil {
-				tt.check(t, c)
-			}
-		})
-	}
-}
 
 func TestPostgresEndpoint(t *testing.T) {
 	tests := []struct{ url, endpoint, user, wantErr string }{
@@ -81,7 +23,11 @@ func TestPostgresEndpoint(t *testing.T) {
 		{url: "sqlite:///x.db", wantErr: "PostgreSQL"},
 	}
 	for _, tt := range tests {
-		ep, user, err := postgresEndpoint(tt.url)
+		loc, err := sqlstore.ParseURL(tt.url)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.url, err)
+		}
+		ep, user, err := postgresEndpoint(loc)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("%s: err = %v, want %q", tt.url, err, tt.wantErr)
@@ -104,24 +50,27 @@ func TestLambdaOutsideTheRuntime(t *testing.T) {
 	}
 }
 
-// lambdaEnv, which the infrastructure test checks Terraform against, must
-// name every variable the lambda configuration reads.
+// envNames(modeLambda), which the infrastructure test checks Terraform
+// against, must name every variable the Lambda mode reads.
 func TestLambdaEnvIsComplete(t *testing.T) {
 	known := map[string]bool{}
-	for _, k := range lambdaEnv {
+	for _, k := range envNames(modeLambda) {
 		known[k] = true
 	}
 	read := map[string]bool{}
 	getenv := func(k string) string { read[k] = true; return "" }
-	_, _ = readLambdaConfig(getenv)
-	tuneGC(getenv)
-	tuneLambdaCPU(getenv)
+	_, _ = readConfig(modeLambda, nil, nil, getenv)
+	// The runtime settings are read by tuneRuntime, which a test must not
+	// call (it tunes the whole test binary): the table lists them.
+	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS"} {
+		read[k] = true
+	}
 	for k := range read {
 		if strings.HasPrefix(k, "AWS_LAMBDA_") {
 			continue // set by the Lambda runtime, not by the deployment
 		}
 		if !known[k] {
-			t.Errorf("the lambda command reads %s, which lambdaEnv does not list", k)
+			t.Errorf("the lambda command reads %s, which the settings table does not list for it", k)
 		}
 	}
 	if len(read) < 10 {
@@ -153,7 +102,7 @@ func TestLambdaInitReadsSecrets(t *testing.T) {
 
 	env := map[string]string{"DATABASE_URL": full.String(), "DATABASE_SECRET_ARN": "arn:db", "BASIC_AUTH_SECRET_ARN": "arn:api"}
 	getenv := func(k string) string { return env[k] }
-	c, err := readLambdaConfig(getenv)
+	c, err := readConfig(modeLambda, nil, nil, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +122,7 @@ func TestLambdaInitReadsSecrets(t *testing.T) {
 	}
 
 	env["BASIC_AUTH_SECRET_ARN"] = "arn:missing"
-	c, _ = readLambdaConfig(getenv)
+	c, _ = readConfig(modeLambda, nil, nil, getenv)
 	if _, _, err := lambdaInit(context.Background(), c); err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
 		t.Fatalf("a missing secret: err = %v", err)
 	}
@@ -186,21 +135,6 @@ func TestLambdaProcs(t *testing.T) {
 	for _, tt := range tests {
 		if got := lambdaProcs(tt.memoryMB, tt.cpus); got != tt.want {
 			t.Errorf("lambdaProcs(%d MB, %d CPUs) = %d, want %d", tt.memoryMB, tt.cpus, got, tt.want)
-		}
-	}
-}
-
-func TestVerifiesServer(t *testing.T) {
-	tests := map[string]bool{
-		"postgres://u@h:5432/d?sslmode=verify-full": true,
-		"postgres://u@h:5432/d?sslmode=verify-ca":   true,
-		"postgres://u@h:5432/d?sslmode=require":     false,
-		"postgres://u@h:5432/d":                     false,
-		"sqlite:///x.db":                            false,
-	}
-	for u, want := range tests {
-		if got := verifiesServer(u); got != want {
-			t.Errorf("verifiesServer(%q) = %v, want %v", u, got, want)
 		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 )
 
 func main() {
+	cmd, _ := command(os.Args[1:], os.Getenv)
+	tuneRuntime(cmd, os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()

@@ -11,14 +11,14 @@ import (
 )
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var c config
-	fs := newFlags("migrate", "migrate up|down|status [flags]", getenv, stderr, &c)
+	fs := newFlags("migrate", "migrate up|down|status [flags]", stderr)
 	// The action may come before the flags or after them.
 	action := ""
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		action, args = args[0], args[1:]
 	}
-	if err := parseConfig(fs, args, &c, getenv); err != nil {
+	c, err := readConfig(modeMigrate, fs, args, getenv)
+	if err != nil {
 		return err
 	}
 	if action == "" && fs.NArg() == 1 {
@@ -27,7 +27,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		fs.Usage()
 		return errUsage
 	}
-	store, err := sqlstore.Open(ctx, c.databaseURL, sqlstore.Options{MaxConns: 2})
+	store, err := sqlstore.OpenLocation(ctx, c.database, sqlstore.Options{MaxConns: 2})
 	if err != nil {
 		return err
 	}

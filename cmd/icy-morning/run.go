@@ -37,14 +37,7 @@ environment variables named in their help.
 
 // run is the whole program; main only calls it, and tests call it too.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cmd := "serve"
-	if getenv("AWS_LAMBDA_RUNTIME_API") != "" {
-		// The Lambda runtime starts the bootstrap without arguments.
-		cmd = "lambda"
-	}
-	if len(args) > 0 && (len(args[0]) == 0 || args[0][0] != '-') {
-		cmd, args = args[0], args[1:]
-	}
+	cmd, args := command(args, getenv)
 	switch cmd {
 	case "serve":
 		return runServe(ctx, args, getenv, stdout, stderr)
@@ -63,6 +56,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
 	return errUsage
+}
+
+// command tells which command args ask for, and the arguments left for it.
+func command(args []string, getenv func(string) string) (string, []string) {
+	cmd := "serve"
+	if getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		// The Lambda runtime starts the bootstrap without arguments.
+		cmd = "lambda"
+	}
+	if len(args) > 0 && (len(args[0]) == 0 || args[0][0] != '-') {
+		cmd, args = args[0], args[1:]
+	}
+	return cmd, args
 }
 
 // buildVersion is set at link time (-ldflags "-X main.buildVersion=...").

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/icy-morning/icy-morning/internal/netaddr"
 	"github.com/icy-morning/icy-morning/internal/testdb"
 )
 
@@ -43,12 +45,11 @@ func env(kv map[string]string) func(string) string {
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := netaddr.FreeLoopback()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addr
 }
 
 // startServe runs `serve` in the background until the test ends, and waits
@@ -93,6 +94,16 @@ func startServeStoppable(t *testing.T, args []string, vars map[string]string) (b
 			t.Fatalf("serve did not become healthy: %s", stderr)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after 10 seconds.
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
 	}
 }
 
@@ -279,41 +290,33 @@ func TestGracefulShutdown(t *testing.T) {
 		"DATABASE_URL":        "sqlite:///" + filepath.Join(t.TempDir(), "g.db"),
 		"BASIC_AUTH_USERNAME": "u", "BASIC_AUTH_PASSWORD": "p",
 	})
-	// The body arrives in two halves, with the signal in between.
-	pr, pw := io.Pipe()
-	req, _ := http.NewRequest("POST", base+"/api/v1/analysts", pr)
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth("u", "p")
-	type result struct {
-		status int
-		err    error
-	}
-	got := make(chan result, 1)
-	go func() {
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			got <- result{err: err}
-			return
-		}
-		res.Body.Close()
-		got <- result{status: res.StatusCode}
-	}()
-	if _, err := pw.Write([]byte(`{"name":"in flight",`)); err != nil {
+	// The signal comes while the handler waits for the body. The client
+	// asks for 100 Continue, which the server sends when the handler first
+	// reads the body: the moment to signal, known rather than slept for.
+	body := `{"name":"in flight","company":"c"}`
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond) // the server is now reading the body
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(conn, "POST /api/v1/analysts HTTP/1.1\r\nHost: icy\r\nAuthorization: Basic dTpw\r\n"+
+		"Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n", len(body))
+	br := bufio.NewReader(conn)
+	if line, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 100") {
+		t.Fatalf("waiting for 100 Continue: %q %v", line, err)
+	}
+	_, _ = br.ReadString('\n') // the blank line after the interim response
 	stop()
-	for !strings.Contains(stderr.String(), "shutting down") {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if _, err := pw.Write([]byte(`"company":"c"}`)); err != nil {
+	waitFor(t, func() bool { return strings.Contains(stderr.String(), "shutting down") }, "serve to begin shutting down")
+	if _, err := io.WriteString(conn, body); err != nil {
 		t.Fatal(err)
 	}
-	pw.Close()
-	r := <-got
-	if r.err != nil || r.status != http.StatusCreated {
-		t.Fatalf("in-flight request: status %d, err %v", r.status, r.err)
+	res, err := http.ReadResponse(br, nil)
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("in-flight request: %v %v", res, err)
 	}
+	res.Body.Close()
 	// New connections are refused once shutdown has begun.
 	if res, err := http.Get(base + "/healthz"); err == nil {
 		res.Body.Close()

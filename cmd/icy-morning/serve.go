@@ -3,15 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"math"
 	"net"
 	"net/http"
-	"runtime/debug"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -26,27 +23,11 @@ import (
 const shutdownGrace = 20 * time.Second
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var c config
-	var maxOpenConns int
-	fs := newFlags("serve", "serve [flags]", getenv, stderr, &c)
-	fs.StringVar(&c.addr, "addr", envOr(getenv, "ADDR", "127.0.0.1:8000"), "address to listen on (env ADDR)")
-	fs.BoolVar(&c.migrate, "migrate", true, "apply pending migrations at start-up")
-	dbConns := countVar(fs, &c.maxConns, "max-conns", "DB_MAX_CONNS", getenv,
-		"database connection pool `size`; 0 for the default")
-	httpConns := countVar(fs, &maxOpenConns, "max-open-conns", "HTTP_MAX_CONNS", getenv,
-		fmt.Sprintf("most client `connections` open at once; 0 for the default, %d or what the open-file limit leaves room for", defaultMaxOpenConns))
-	c.authUser, c.authPass = getenv("BASIC_AUTH_USERNAME"), getenv("BASIC_AUTH_PASSWORD")
-	if err := parseConfig(fs, args, &c, getenv); err != nil {
-		return err
-	}
-	if err := errors.Join(dbConns.envErr, httpConns.envErr); err != nil {
-		return err
-	}
-	logger, err := newLogger(&c, stderr)
+	c, err := readConfig(modeServe, newFlags("serve", "serve [flags]", stderr), args, getenv)
 	if err != nil {
 		return err
 	}
-	tuneGC(getenv)
+	logger := newLogger(&c, stderr)
 	authn, err := basicAuth(&c, stderr)
 	if err != nil {
 		return err
@@ -67,7 +48,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	maxOpenConns = openConnsCap(maxOpenConns, c.maxConns, logger)
+	maxOpenConns := openConnsCap(c.maxOpenConns, c.maxConns, logger)
 	tcp, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
@@ -117,7 +98,7 @@ func basicAuth(c *config, stderr io.Writer) (icymorning.Authenticator, error) {
 func openStore(ctx context.Context, c *config, logger *slog.Logger) (*sqlstore.Store, error) {
 	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	store, err := sqlstore.Open(octx, c.databaseURL, sqlstore.Options{MaxConns: c.maxConns})
+	store, err := sqlstore.OpenLocation(octx, c.database, sqlstore.Options{MaxConns: c.maxConns})
 	if err != nil {
 		return nil, err
 	}
@@ -132,43 +113,6 @@ func openStore(ctx context.Context, c *config, logger *slog.Logger) (*sqlstore.S
 		}
 	}
 	return store, nil
-}
-
-// countValue is a flag for a count, 0 meaning the default, whose default
-// comes from an environment variable. A value that is not a whole number,
-// 0 or more, is refused naming where it came from, never read as 0.
-type countValue struct {
-	n *int
-	// envErr is the environment variable's error; the flag, when given,
-	// overrides the variable and so clears it.
-	envErr error
-}
-
-func countVar(fs *flag.FlagSet, p *int, name, key string, getenv func(string) string, usage string) *countValue {
-	v := &countValue{n: p}
-	if s := getenv(key); s != "" {
-		if err := v.Set(s); err != nil {
-			v.envErr = fmt.Errorf("%s %q: %w", key, s, err)
-		}
-	}
-	fs.Var(v, name, usage+" (env "+key+")")
-	return v
-}
-
-func (v *countValue) Set(s string) error {
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return errors.New("want a whole number, 0 or more")
-	}
-	*v.n, v.envErr = n, nil
-	return nil
-}
-
-func (v *countValue) String() string {
-	if v == nil || v.n == nil {
-		return "0"
-	}
-	return strconv.Itoa(*v.n)
 }
 
 // defaultMaxOpenConns is the default cap on open client connections. It is
@@ -204,20 +148,4 @@ func openConnsCap(set, dbConns int, logger *slog.Logger) int {
 			"max_open_conns", set, "room", room, "open_file_limit", lim.Cur)
 	}
 	return set
-}
-
-// tuneGC trades some memory for CPU unless GOGC or GOMEMLIMIT is set. The
-// service's heap is small and mostly short-lived response garbage, so the
-// default GOGC=100 collects often: at GOGC=200 a 100-row page served 11%
-// more requests/s at a 6% lower p99 on 2 cores (docs/performance.md), and
-// peak RSS under 1000-row pages rose from 36 to 43 MB. The soft memory limit
-// makes the collector work harder before the heap passes it, so the trade
-// cannot grow without bound.
-func tuneGC(getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(200)
-	}
-	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(48 << 20)
-	}
 }

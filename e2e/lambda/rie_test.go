@@ -24,19 +24,20 @@ import (
 	"time"
 
 	"github.com/icy-morning/icy-morning/internal/rie"
+	"github.com/icy-morning/icy-morning/internal/rie/rietest"
 	"github.com/icy-morning/icy-morning/internal/testdb"
 )
 
-func TestMain(m *testing.M) { os.Exit(rie.RunTests(m)) }
+func TestMain(m *testing.M) { os.Exit(rietest.RunTests(m)) }
 
 func TestLambdaSQLite(t *testing.T) {
-	rie.Require(t)
+	rietest.Require(t)
 	path := filepath.Join(t.TempDir(), "test.db")
 	run(t, "sqlite:///"+path) // four slashes: an absolute path
 }
 
 func TestLambdaPostgres(t *testing.T) {
-	rie.Require(t)
+	rietest.Require(t)
 	run(t, testdb.Postgres(t))
 }
 
@@ -72,7 +73,7 @@ type result struct {
 }
 
 func run(t *testing.T, databaseURL string) {
-	bootstrap := rie.BuildBootstrap(t, "./cmd/icy-morning")
+	bootstrap := rietest.BuildBootstrap(t, "./cmd/icy-morning")
 	f := &fn{t: t, user: "admin", password: "pw-" + randomHex(8), nonce: randomHex(4)}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -1,116 +1,21 @@
-package rie
+package rie_test
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/icy-morning/icy-morning/internal/rie"
+	"github.com/icy-morning/icy-morning/internal/rie/rietest"
 )
 
-func TestMain(m *testing.M) { os.Exit(RunTests(m)) }
-
-func TestClassify(t *testing.T) {
-	tests := []struct {
-		name     string
-		status   int
-		body     string
-		wantBody string
-		wantType string // FunctionError.Type; "" means no FunctionError
-		wantErr  bool   // a plain (emulator) error
-	}{
-		{name: "answer", status: 200, body: `{"statusCode":200,"body":"{}"}`, wantBody: `{"statusCode":200,"body":"{}"}`},
-		{name: "answer with only errorType is not an error", status: 200, body: `{"errorType":"x"}`, wantBody: `{"errorType":"x"}`},
-		{name: "non-JSON answer", status: 200, body: `hello`, wantBody: `hello`},
-		{name: "empty answer", status: 200, body: ``, wantBody: ``},
-		{name: "returned error", status: 200, body: `{"errorMessage":"boom","errorType":"errorString"}`, wantType: "errorString"},
-		{name: "timeout", status: 200, body: `Task timed out after 1.00 seconds`, wantType: "Timeout"},
-		{name: "panic", status: 502, body: `{"errorMessage":"p","errorType":"string","stackTrace":[]}`, wantType: "string"},
-		{name: "exit", status: 502, body: `{"errorType":"Runtime.ExitError","errorMessage":"RequestId: x Error: Runtime exited with error: exit status 3"}`, wantType: "Runtime.ExitError"},
-		{name: "init failure", status: 502, body: ``, wantType: "Runtime.Unknown"},
-		{name: "overlapping invoke", status: 400, body: ``, wantErr: true},
-		{name: "emulator trouble", status: 500, body: ``, wantErr: true},
-		{name: "reservation timeout", status: 504, body: ``, wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := classify(tt.status, []byte(tt.body))
-			var fe *FunctionError
-			switch {
-			case tt.wantType != "":
-				if !errors.As(err, &fe) {
-					t.Fatalf("got (%q, %v), want a FunctionError of type %s", got, err, tt.wantType)
-				}
-				if fe.Type != tt.wantType || fe.Status != tt.status || string(fe.Body) != tt.body {
-					t.Fatalf("got %+v, want type %s status %d", fe, tt.wantType, tt.status)
-				}
-			case tt.wantErr:
-				if err == nil || errors.As(err, &fe) {
-					t.Fatalf("got (%q, %v), want a plain error", got, err)
-				}
-			default:
-				if err != nil || string(got) != tt.wantBody {
-					t.Fatalf("got (%q, %v), want %q", got, err, tt.wantBody)
-				}
-			}
-		})
-	}
-}
-
-func TestBinFromEnv(t *testing.T) {
-	dir := t.TempDir()
-	exe := filepath.Join(dir, "rie")
-	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	plain := filepath.Join(dir, "plain")
-	if err := os.WriteFile(plain, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		env     string
-		want    string
-		wantErr bool
-	}{
-		{env: exe, want: exe},
-		{env: filepath.Join(dir, "missing"), wantErr: true},
-		{env: plain, wantErr: true},
-		{env: dir, wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(filepath.Base(tt.env), func(t *testing.T) {
-			t.Setenv("RIE_BIN", tt.env)
-			got, err := Bin()
-			if (err != nil) != tt.wantErr || got != tt.want {
-				t.Fatalf("Bin() = %q, %v; want %q, error %v", got, err, tt.want, tt.wantErr)
-			}
-		})
-	}
-}
-
-func TestEnviron(t *testing.T) {
-	t.Setenv("DATABASE_URL", "postgres://from-the-shell")
-	t.Setenv("PATH", "/usr/bin")
-	cfg := Config{Env: []string{"A=1"}, FunctionTimeout: 1500 * time.Millisecond}
-	env := strings.Join(environ(cfg), "\n")
-	for _, want := range []string{"PATH=/usr/bin", "A=1", "AWS_LAMBDA_FUNCTION_TIMEOUT=2"} {
-		if !strings.Contains(env, want) {
-			t.Errorf("environment lacks %s:\n%s", want, env)
-		}
-	}
-	if strings.Contains(env, "DATABASE_URL") {
-		t.Errorf("environment passes on the shell's DATABASE_URL:\n%s", env)
-	}
-	cfg.InheritEnv = true
-	if env := strings.Join(environ(cfg), "\n"); !strings.Contains(env, "DATABASE_URL=postgres://from-the-shell") {
-		t.Errorf("InheritEnv: environment lacks DATABASE_URL:\n%s", env)
-	}
-}
+func TestMain(m *testing.M) { os.Exit(rietest.RunTests(m)) }
 
 // fnAnswer is testdata/fn's answer.
 type fnAnswer struct {
@@ -120,13 +25,13 @@ type fnAnswer struct {
 	PID       int    `json:"pid"`
 }
 
-func startFn(t *testing.T, cfg Config) *Emulator {
+func startFn(t *testing.T, cfg rie.Config) *rie.Emulator {
 	t.Helper()
-	Require(t)
-	cfg.Bootstrap = BuildBootstrap(t, "./internal/rie/testdata/fn")
+	rietest.Require(t)
+	cfg.Bootstrap = rietest.BuildBootstrap(t, "./internal/rie/testdata/fn")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	e, err := Start(ctx, cfg)
+	e, err := rie.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +46,7 @@ func startFn(t *testing.T, cfg Config) *Emulator {
 	return e
 }
 
-func invokeFn(t *testing.T, e *Emulator, requestID, event string) (fnAnswer, error) {
+func invokeFn(t *testing.T, e *rie.Emulator, requestID, event string) (fnAnswer, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -158,7 +63,7 @@ func invokeFn(t *testing.T, e *Emulator, requestID, event string) (fnAnswer, err
 // TestEmulator drives the real emulator: answers, errors, crashes and
 // recovery, the environment, the request id and the logs.
 func TestEmulator(t *testing.T) {
-	e := startFn(t, Config{Env: []string{"FN_GREETING=hello", "AWS_LAMBDA_FUNCTION_NAME=icy-test"}, FunctionTimeout: time.Second})
+	e := startFn(t, rie.Config{Env: []string{"FN_GREETING=hello", "AWS_LAMBDA_FUNCTION_NAME=icy-test"}, FunctionTimeout: time.Second})
 	if n := len(e.InitReports()); n != 0 {
 		t.Fatalf("%d init reports before the first invoke; init should be lazy", n)
 	}
@@ -186,7 +91,7 @@ func TestEmulator(t *testing.T) {
 	for _, s := range steps {
 		a, err := invokeFn(t, e, s.requestID, s.event)
 		if s.wantType != "" {
-			var fe *FunctionError
+			var fe *rie.FunctionError
 			if !errors.As(err, &fe) || fe.Type != s.wantType || fe.Status != s.wantCode {
 				t.Errorf("%s: got %+v, %v; want a FunctionError %s (HTTP %d)", s.name, a, err, s.wantType, s.wantCode)
 			}
@@ -216,9 +121,9 @@ func TestEmulator(t *testing.T) {
 // TestInitFailure: a bootstrap that exits during init gives a 502
 // without a body.
 func TestInitFailure(t *testing.T) {
-	e := startFn(t, Config{Env: []string{"FN_FAIL_INIT=1"}})
+	e := startFn(t, rie.Config{Env: []string{"FN_FAIL_INIT=1"}})
 	_, err := invokeFn(t, e, "", `{}`)
-	var fe *FunctionError
+	var fe *rie.FunctionError
 	if !errors.As(err, &fe) || fe.Status != 502 || fe.Type != "Runtime.Unknown" {
 		t.Fatalf("got %v, want a 502 FunctionError", err)
 	}
@@ -230,7 +135,7 @@ func TestInitFailure(t *testing.T) {
 // TestCloseStopsBootstrap: after Close neither the emulator nor the
 // bootstrap runs.
 func TestCloseStopsBootstrap(t *testing.T) {
-	e := startFn(t, Config{})
+	e := startFn(t, rie.Config{})
 	a, err := invokeFn(t, e, "", `{"echo":"x"}`)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var envName = regexp.MustCompile(`^[A-Z][A-Z0-9_]+$`)
+
+// Every command reads a setting the same way: the same variable, refused
+// the same way when it does not parse, and a flag overrides its variable.
+func TestReadConfig(t *testing.T) {
+	lambdaBase := map[string]string{"DATABASE_URL": "postgres://icy@db:5432/icy", "BASIC_AUTH_SECRET_ARN": "arn:api"}
+	tests := []struct {
+		name    string
+		m       mode
+		env     map[string]string
+		args    []string
+		wantErr string
+		check   func(t *testing.T, c config)
+	}{
+		{name: "serve defaults", m: modeServe, check: func(t *testing.T, c config) {
+			if c.addr != "127.0.0.1:8000" || !c.migrate || c.maxConns != 0 || c.logFormat != "json" || c.databaseURL != defaultDatabaseURL {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{name: "lambda defaults", m: modeLambda, check: func(t *testing.T, c config) {
+			if c.maxConns != lambdaDefaultMaxConns || c.dbIAMAuth || c.queryExecMode != "" {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{name: "lambda: RDS Proxy settings", m: modeLambda, env: map[string]string{"DB_MAX_CONNS": "4", "DB_QUERY_EXEC_MODE": "exec", "DATABASE_SECRET_ARN": "arn:db"},
+			check: func(t *testing.T, c config) {
+				if c.maxConns != 4 || c.queryExecMode != "exec" || c.dbSecretARN != "arn:db" || !strings.Contains(c.database.URL, "default_query_exec_mode=exec") {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "lambda: IAM auth", m: modeLambda, env: map[string]string{"DATABASE_IAM_AUTH": "true"}, check: func(t *testing.T, c config) {
+			if !c.dbIAMAuth {
+				t.Error("IAM auth off")
+			}
+		}},
+		{name: "lambda: plain account", m: modeLambda, env: map[string]string{"BASIC_AUTH_SECRET_ARN": "", "BASIC_AUTH_USERNAME": "u", "BASIC_AUTH_PASSWORD": "p"}},
+		{name: "lambda: bad exec mode, refused by pgx", m: modeLambda, env: map[string]string{"DB_QUERY_EXEC_MODE": "prepare"}, wantErr: `DB_QUERY_EXEC_MODE "prepare"`},
+		{name: "lambda: bad bool", m: modeLambda, env: map[string]string{"DATABASE_IAM_AUTH": "yes please"}, wantErr: "DATABASE_IAM_AUTH"},
+		{name: "lambda: two database credentials", m: modeLambda, env: map[string]string{"DATABASE_IAM_AUTH": "true", "DATABASE_SECRET_ARN": "arn:db"}, wantErr: "not both"},
+		{name: "lambda: two API accounts", m: modeLambda, env: map[string]string{"BASIC_AUTH_USERNAME": "u", "BASIC_AUTH_PASSWORD": "p"}, wantErr: "not both"},
+		{name: "lambda: no API account", m: modeLambda, env: map[string]string{"BASIC_AUTH_SECRET_ARN": ""}, wantErr: "no API account"},
+		{name: "lambda: half an API account", m: modeLambda, env: map[string]string{"BASIC_AUTH_SECRET_ARN": "", "BASIC_AUTH_USERNAME": "u"}, wantErr: "no API account"},
+		{name: "a URL pgx refuses", m: modeMigrate, env: map[string]string{"DATABASE_URL": "postgres://u:hunter2@h/d?sslmode=sometimes"}, wantErr: "DATABASE_URL"},
+		{name: "the Python service's URL", m: modeMigrate, env: map[string]string{"SQLALCHEMY_DATABASE_CONNECTION_URI": "sqlite:///py.db"},
+			check: func(t *testing.T, c config) {
+				if c.databaseURL != "sqlite:///py.db" {
+					t.Error(c.databaseURL)
+				}
+			}},
+		{name: "DATABASE_URL wins", m: modeServe, env: map[string]string{"DATABASE_URL": "sqlite:///a.db", "SQLALCHEMY_DATABASE_CONNECTION_URI": "sqlite:///py.db"},
+			check: func(t *testing.T, c config) {
+				if c.databaseURL != "sqlite:///a.db" {
+					t.Error(c.databaseURL)
+				}
+			}},
+		{name: "flag over variable", m: modeServe, env: map[string]string{"DB_MAX_CONNS": "3", "ADDR": "127.0.0.1:1"}, args: []string{"--max-conns", "5", "--addr", "127.0.0.1:2"},
+			check: func(t *testing.T, c config) {
+				if c.maxConns != 5 || c.addr != "127.0.0.1:2" {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "a flag overrides a bad variable", m: modeServe, env: map[string]string{"DB_MAX_CONNS": "lots"}, args: []string{"--max-conns", "5"},
+			check: func(t *testing.T, c config) {
+				if c.maxConns != 5 {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "--migrate=false", m: modeServe, args: []string{"--migrate=false"}, check: func(t *testing.T, c config) {
+			if c.migrate {
+				t.Error("still migrating")
+			}
+		}},
+		{name: "bare --migrate", m: modeServe, args: []string{"--migrate"}, check: func(t *testing.T, c config) {
+			if !c.migrate {
+				t.Error("not migrating")
+			}
+		}},
+		{name: "log settings", m: modeMigrate, env: map[string]string{"LOG_LEVEL": "debug", "LOG_FORMAT": "TEXT"}, check: func(t *testing.T, c config) {
+			if c.logLevel.String() != "DEBUG" || c.logFormat != "text" {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{name: "serve: bad DB_MAX_CONNS", m: modeServe, env: map[string]string{"DB_MAX_CONNS": "abc"}, wantErr: `DB_MAX_CONNS "abc"`},
+		{name: "lambda: bad DB_MAX_CONNS", m: modeLambda, env: map[string]string{"DB_MAX_CONNS": "abc"}, wantErr: `DB_MAX_CONNS "abc"`},
+		{name: "lambda: DB_MAX_CONNS 0", m: modeLambda, env: map[string]string{"DB_MAX_CONNS": "0"}, wantErr: "DB_MAX_CONNS"},
+		{name: "negative HTTP_MAX_CONNS", m: modeServe, env: map[string]string{"HTTP_MAX_CONNS": "-1"}, wantErr: `HTTP_MAX_CONNS "-1"`},
+		{name: "bad LOG_LEVEL", m: modeMigrate, env: map[string]string{"LOG_LEVEL": "loud"}, wantErr: `LOG_LEVEL "loud"`},
+		{name: "bad LOG_FORMAT", m: modeLambda, env: map[string]string{"LOG_FORMAT": "xml"}, wantErr: `LOG_FORMAT "xml"`},
+		{name: "two bad variables, both named", m: modeServe, env: map[string]string{"LOG_LEVEL": "loud", "HTTP_MAX_CONNS": "x"}, wantErr: "HTTP_MAX_CONNS"},
+		{name: "bad flag", m: modeServe, args: []string{"--max-conns", "x"}, wantErr: "usage"},
+		{name: "a variable of another command is not read", m: modeServe, env: map[string]string{"DATABASE_IAM_AUTH": "maybe"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{}
+			if tt.m == modeLambda {
+				for k, v := range lambdaBase {
+					env[k] = v
+				}
+			}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			var fs = newFlags("test", "test", io.Discard)
+			if tt.m == modeLambda {
+				fs = nil
+			}
+			c, err := readConfig(tt.m, fs, tt.args, func(k string) string { return env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "hunter2") {
+					t.Fatalf("the error shows the database password: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.check != nil {
+				tt.check(t, c)
+			}
+		})
+	}
+}
+
+// The README's configuration tables document every variable of the
+// settings table, with its default, and nothing the binary does not read.
+func TestREADMEConfigurationTables(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for line := range strings.Lines(string(b)) {
+		if strings.HasPrefix(line, "| `") {
+			rows = append(rows, line)
+		}
+	}
+	documented := func(name string) []string {
+		var out []string
+		for _, r := range rows {
+			first, _, _ := strings.Cut(strings.TrimPrefix(r, "| "), " | ")
+			if strings.Contains(first, "`"+name+"`") {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	known := map[string]bool{}
+	for _, s := range settings {
+		if s.env == "" {
+			continue
+		}
+		known[s.env] = true
+		found := documented(s.env)
+		if len(found) == 0 {
+			t.Errorf("README: no configuration row for %s", s.env)
+			continue
+		}
+		for _, def := range []string{s.def, s.lambdaDef} {
+			if def == "" || def == "0" {
+				continue
+			}
+			if !strings.Contains(strings.Join(found, ""), def) {
+				t.Errorf("README: the row of %s does not give its default %q", s.env, def)
+			}
+		}
+	}
+	// The other way: a variable in a configuration table's first column
+	// that the binary does not read (the Lambda runtime's are exempt).
+	for _, r := range rows {
+		first, _, _ := strings.Cut(strings.TrimPrefix(r, "| "), " | ")
+		for _, name := range strings.Split(first, "`") {
+			if !envName.MatchString(name) || strings.HasPrefix(name, "AWS_") {
+				continue
+			}
+			if !known[name] {
+				t.Errorf("README documents %s, which no command reads", name)
+			}
+		}
+	}
+}

@@ -1,0 +1,89 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/tls"
+	"database/sql"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	icymorning "github.com/icy-morning/icy-morning"
+)
+
+// openPostgres parses connString afresh, so the pool's configuration is
+// its own: a copy of one (pgxpool.Config.Copy) would not do, because pgx's
+// verify-ca check reads the root CAs of the tls.Config it was parsed with.
+func openPostgres(ctx context.Context, connString string, o Options) (*Store, error) {
+	cfg, err := parsePostgresConfig(connString)
+	if err != nil {
+		return nil, err
+	}
+	if o.MaxConns > 0 {
+		cfg.MaxConns = int32(o.MaxConns)
+	}
+	cfg.PingTimeout = o.PingTimeout
+	if o.shouldPing != nil {
+		cfg.ShouldPing = o.shouldPing
+	}
+	if o.RootCAs != nil {
+		// pgx verifies through these tls.Configs (verify-ca reads RootCAs
+		// when it verifies), so setting the pool here is enough. pgx sets
+		// RootCAs only for an sslrootcert, which wins.
+		trust := func(tc *tls.Config) {
+			if tc != nil && tc.RootCAs == nil {
+				tc.RootCAs = o.RootCAs
+			}
+		}
+		trust(cfg.ConnConfig.TLSConfig)
+		for _, fb := range cfg.ConnConfig.Fallbacks {
+			trust(fb.TLSConfig)
+		}
+	}
+	if creds := o.Credentials; creds != nil {
+		// An attempt that never reaches AfterConnect failed. pgx does not
+		// say why, so any failure (not only a refused password) makes the
+		// next attempt a retry; a needless re-read of a secret is cheap.
+		var failing atomic.Bool
+		cfg.AfterConnect = func(context.Context, *pgx.Conn) error {
+			failing.Store(false)
+			return nil
+		}
+		cfg.BeforeConnect = func(ctx context.Context, cc *pgx.ConnConfig) error {
+			user, password, err := creds(ctx, failing.Swap(true))
+			if err != nil {
+				return fmt.Errorf("database credentials: %w", err)
+			}
+			if user != "" {
+				cc.User = user
+			}
+			cc.Password = password
+			return nil
+		}
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: connect to PostgreSQL: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("sqlstore: connect to PostgreSQL: %w", err)
+	}
+	p := newPgxPool(pool)
+	return &Store{
+		dialect: Postgres,
+		r:       p, w: p, db: p,
+		ping:  pool.Ping,
+		close: func() error { pool.Close(); return nil },
+		// pgx encodes a time.Time into a date parameter; the store passes
+		// the date at UTC midnight so no zone can shift the day.
+		dateArg:      func(d icymorning.Date) any { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) },
+		isForeignKey: pgIsForeignKey,
+		now:          o.Now,
+		migrations:   func() *sql.DB { return stdlib.OpenDBFromPool(pool) },
+	}, nil
+}
