@@ -14,11 +14,14 @@ LAMBDA_ZIP := dist/icy-morning-lambda.zip
 
 .PHONY: init build lambda serve test e2e lint bench clean
 
-## init: download modules, install the lint tool and the Lambda Runtime Interface Emulator
+## init: download modules, install the lint tool, the Lambda Runtime Interface Emulator and, under .tools/, the mail test servers
 init:
 	$(GO) mod download
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+	GOBIN=$(CURDIR)/.tools/bin $(GO) install github.com/axllent/mailpit@v1.33.1
+	mkdir -p .tools && cp mail/testdata/aws-ses-v2-local/package.json mail/testdata/aws-ses-v2-local/package-lock.json .tools/
+	npm ci --prefix .tools --no-audit --no-fund
 
 ## build: the icy-morning binary, static (no cgo: SQLite is pure Go) and without local paths
 build:

@@ -1,0 +1,376 @@
+package mail
+
+// The real servers the transport tests talk to, on 127.0.0.1: Mailpit (an
+// SMTP server with an HTTP API to read what it received) and
+// aws-ses-v2-local (SES's v2 API, with GET /store). `make init` installs
+// both under .tools/; without them the tests skip, or fail when
+// ICY_REQUIRE_MAIL=1 (as in CI).
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/icy-morning/icy-morning/internal/gotool"
+	"github.com/icy-morning/icy-morning/internal/netaddr"
+)
+
+// peer is a program the tests need, and where to look for it: $Env, then
+// Installed under the module root (where make init puts it), then PATH.
+type peer struct {
+	Name      string
+	Env       string
+	Installed string
+	Runtime   string // a program it runs on, which must be on PATH
+	Install   string // what make init runs to install it
+}
+
+var (
+	mailpitPeer = peer{Name: "mailpit", Env: "MAILPIT_BIN", Installed: ".tools/bin/mailpit",
+		Install: "GOBIN=$PWD/.tools/bin go install github.com/axllent/mailpit@v1.33.1"}
+	sesLocalPeer = peer{Name: "aws-ses-v2-local", Env: "AWS_SES_V2_LOCAL_BIN", Installed: ".tools/node_modules/.bin/aws-ses-v2-local",
+		Runtime: "node", Install: "npm ci --prefix .tools, from mail/testdata/aws-ses-v2-local/package-lock.json"}
+)
+
+var moduleRoot = sync.OnceValues(func() (string, error) { return gotool.ModuleRoot(context.Background()) })
+
+// require finds p, or skips the test saying how to install it; with
+// ICY_REQUIRE_MAIL=1 it fails instead, so that the mail tests cannot
+// vanish from CI unnoticed.
+func require(t *testing.T, p peer) string {
+	t.Helper()
+	bin, err := p.find()
+	if err == nil && p.Runtime != "" {
+		_, err = exec.LookPath(p.Runtime)
+	}
+	if err != nil {
+		if os.Getenv("ICY_REQUIRE_MAIL") == "1" {
+			t.Fatalf("ICY_REQUIRE_MAIL=1 but %s is missing (make init installs it: %s): %v", p.Name, p.Install, err)
+		}
+		t.Skipf("SKIPPED: the mail transport tests need %s (make init installs it: %s): %v", p.Name, p.Install, err)
+	}
+	return bin
+}
+
+func (p peer) find() (string, error) {
+	if bin := os.Getenv(p.Env); bin != "" {
+		_, err := os.Stat(bin)
+		return bin, err
+	}
+	if root, err := moduleRoot(); err == nil {
+		bin := filepath.Join(root, p.Installed)
+		if _, err := os.Stat(bin); err == nil {
+			return bin, nil
+		}
+	}
+	return exec.LookPath(p.Name)
+}
+
+// proc is a peer process, stopped when its test ends.
+type proc struct {
+	logFile string // its stdout and stderr
+	exited  chan struct{}
+}
+
+// output is what the process wrote so far. It writes to the file itself,
+// so a line it wrote before it answered the test is there.
+func (p *proc) output() string {
+	b, _ := os.ReadFile(p.logFile)
+	return string(b)
+}
+
+// start runs bin with the arguments argv makes for two free loopback
+// addresses, and waits until an HTTP GET of readyURL (which argv also
+// returns) answers 200 and every address in dial accepts a connection. A
+// peer that exits first (another process took a port in between) is tried
+// again with new ports.
+func start(t *testing.T, bin string, argv func(a, b string) (args []string, readyURL string, dial []string)) *proc {
+	t.Helper()
+	var lastErr error
+	for range 3 {
+		a, errA := netaddr.FreeLoopback()
+		b, errB := netaddr.FreeLoopback()
+		if err := errors.Join(errA, errB); err != nil {
+			t.Fatal(err)
+		}
+		args, readyURL, dial := argv(a, b)
+		p, err := launch(t, bin, args, readyURL, dial)
+		if err == nil {
+			return p
+		}
+		lastErr = err
+	}
+	t.Fatal(lastErr)
+	return nil
+}
+
+func launch(t *testing.T, bin string, args []string, readyURL string, dial []string) (*proc, error) {
+	log, err := os.CreateTemp(t.TempDir(), filepath.Base(bin)+"-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close() // the process has its own copy
+	ctx, stop := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stdout, cmd.Stderr = log, log
+	// When the test ends: SIGTERM, and SIGKILL if it has not exited 5 s
+	// later. It has a process group of its own, so that a ctrl-C reaches
+	// the test first, and dies with the test binary.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 5 * time.Second
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		stop()
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	p := &proc{logFile: log.Name(), exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() { stop(); <-p.exited })
+
+	deadline := time.Now().Add(20 * time.Second)
+	for !p.ready(readyURL, dial) {
+		select {
+		case <-p.exited:
+			return nil, fmt.Errorf("%s exited before it was ready:\n%s", filepath.Base(bin), p.output())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready after 20 s:\n%s", filepath.Base(bin), p.output())
+		}
+	}
+	return p, nil
+}
+
+func (p *proc) ready(readyURL string, dial []string) bool {
+	resp, err := http.Get(readyURL)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false
+	}
+	for _, addr := range dial {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return false
+		}
+		c.Close()
+	}
+	return true
+}
+
+// mailpit is a running Mailpit.
+type mailpit struct {
+	*proc
+	SMTP  string // host:port
+	API   string // http://host:port
+	probe int    // the SMTP sessions of start's readiness probe
+}
+
+// startMailpit runs Mailpit with extra flags, logging every SMTP exchange
+// (so that connections can be counted) into a database in a temporary
+// directory.
+func startMailpit(t *testing.T, extra ...string) *mailpit {
+	t.Helper()
+	bin := require(t, mailpitPeer)
+	db := filepath.Join(t.TempDir(), "mailpit.db")
+	mp := &mailpit{}
+	mp.proc = start(t, bin, func(smtpAddr, httpAddr string) ([]string, string, []string) {
+		mp.SMTP, mp.API = smtpAddr, "http://"+httpAddr
+		args := append([]string{"--smtp", smtpAddr, "--listen", httpAddr, "--database", db,
+			"--disable-version-check", "--smtp-disable-rdns", "--verbose"}, extra...)
+		return args, mp.API + "/readyz", []string{smtpAddr}
+	})
+	// Mailpit greets the probe's connection on its own time; wait for it,
+	// so that sessions counts only the test's.
+	for deadline := time.Now().Add(5 * time.Second); mp.greetings() == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	mp.probe = mp.greetings()
+	return mp
+}
+
+// mpMessage is a message as Mailpit's API returns it.
+type mpMessage struct {
+	ID, MessageID, Subject, Text, HTML, Username string
+	From                                         struct{ Name, Address string }
+	To                                           []struct{ Name, Address string }
+}
+
+// received returns the message Mailpit stored with Message-ID id, with
+// its headers, failing the test if there is none.
+func (mp *mailpit) received(t *testing.T, id string) (mpMessage, map[string][]string) {
+	t.Helper()
+	var list struct{ Messages []mpMessage }
+	getJSON(t, mp.API+"/api/v1/messages?limit=500", &list)
+	for _, m := range list.Messages {
+		if m.MessageID == id {
+			var full mpMessage
+			getJSON(t, mp.API+"/api/v1/message/"+m.ID, &full)
+			var header map[string][]string
+			getJSON(t, mp.API+"/api/v1/message/"+m.ID+"/headers", &header)
+			return full, header
+		}
+	}
+	t.Fatalf("Mailpit has no message with Message-ID <%s> (it has %d messages)", id, len(list.Messages))
+	return mpMessage{}, nil
+}
+
+// count is how many messages Mailpit holds.
+func (mp *mailpit) count(t *testing.T) int {
+	t.Helper()
+	var list struct{ Total int }
+	getJSON(t, mp.API+"/api/v1/messages", &list)
+	return list.Total
+}
+
+// sessions counts the SMTP connections Mailpit greeted since it started
+// (its log is verbose). Mailpit logs a greeting before it reads the
+// client's first command, so every session a finished Send had is counted.
+func (mp *mailpit) sessions() int { return mp.greetings() - mp.probe }
+
+func (mp *mailpit) greetings() int { return strings.Count(mp.output(), "ESMTP Service ready") }
+
+// chaos makes Mailpit answer RCPT TO with code, every time; 0 stops it.
+func (mp *mailpit) chaos(t *testing.T, code int) {
+	t.Helper()
+	body := `{}`
+	if code != 0 {
+		body = fmt.Sprintf(`{"Recipient":{"ErrorCode":%d,"Probability":100}}`, code)
+	}
+	req, _ := http.NewRequest(http.MethodPut, mp.API+"/api/v1/chaos", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT /api/v1/chaos: %s %s", resp.Status, b)
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s %s (%v)", url, resp.Status, b, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("GET %s: %v in %s", url, err, b)
+	}
+}
+
+// testCert writes a self-signed certificate for 127.0.0.1 and its key
+// into a temporary directory, and returns their paths and a pool that
+// trusts the certificate.
+func testCert(t *testing.T) (certFile, keyFile string, roots *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "mail test server"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:              []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots = x509.NewCertPool()
+	roots.AddCert(cert)
+	return certFile, keyFile, roots
+}
+
+// sesLocal is a running aws-ses-v2-local.
+type sesLocal struct {
+	*proc
+	URL string
+}
+
+func startSESLocal(t *testing.T) *sesLocal {
+	t.Helper()
+	bin := require(t, sesLocalPeer)
+	s := &sesLocal{}
+	s.proc = start(t, bin, func(addr, _ string) ([]string, string, []string) {
+		host, port, _ := net.SplitHostPort(addr)
+		s.URL = "http://" + addr
+		return []string{"--host", host, "--port", port}, s.URL + "/health-check", nil
+	})
+	return s
+}
+
+// sesStored is an e-mail as aws-ses-v2-local's GET /store shows it.
+type sesStored struct {
+	MessageID   string `json:"messageId"`
+	From        string `json:"from"`
+	Subject     string `json:"subject"`
+	Destination struct {
+		To []string `json:"to"`
+	} `json:"destination"`
+	Body struct {
+		Text string `json:"text"`
+		HTML string `json:"html"`
+	} `json:"body"`
+	Headers []struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	} `json:"headers"`
+}
+
+func (s *sesLocal) stored(t *testing.T) []sesStored {
+	t.Helper()
+	var store struct{ Emails []sesStored }
+	getJSON(t, s.URL+"/store", &store)
+	return store.Emails
+}
