@@ -71,17 +71,23 @@ type AssetFilter struct {
 	Page
 }
 
-// AssetStore keeps assets.
+// AssetStore keeps assets. Each change records its Event (see OutboxStore)
+// in the change's own transaction.
 type AssetStore interface {
-	// CreateAsset stores a and sets its ID and timestamps; ECONFLICT (on
-	// analyst_id) when the analyst does not exist.
+	// CreateAsset stores a and sets its ID and timestamps, and records
+	// TopicAssetCreation; EINVALID on analyst_id when the analyst does not
+	// exist.
 	CreateAsset(ctx context.Context, a *Asset) error
 	// Asset returns one asset or ENOTFOUND.
 	Asset(ctx context.Context, id int64) (*Asset, error)
 	// Assets returns the assets matching f in id order.
 	Assets(ctx context.Context, f AssetFilter) ([]Asset, error)
-	// UpdateAsset applies u atomically and returns the result, or ENOTFOUND.
+	// UpdateAsset applies u atomically and returns the result, or
+	// ENOTFOUND. It records TopicAssetUpdate only when a public member
+	// changed: an update that changes nothing (a repeated PUT) mails
+	// nobody, though it still moves UpdatedAt.
 	UpdateAsset(ctx context.Context, id int64, u AssetUpdate) (*Asset, error)
-	// DeleteAsset removes an asset and returns it, or ENOTFOUND.
+	// DeleteAsset removes an asset and returns it, or ENOTFOUND, and
+	// records TopicAssetDeletion with the asset as it was.
 	DeleteAsset(ctx context.Context, id int64) (*Asset, error)
 }

@@ -9,6 +9,7 @@ type Tx interface {
 	AnalystStore
 	AssetStore
 	SubscriptionStore
+	OutboxStore
 }
 
 // Store is the data (each call its own transaction) and the database that

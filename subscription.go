@@ -3,6 +3,7 @@ package icymorning
 import (
 	"context"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 )
@@ -10,30 +11,70 @@ import (
 // Topic names a kind of event that subscribers can be e-mailed about.
 type Topic string
 
-// TopicAssetCreation is sent when an asset is created; it is the only topic
-// the Python service knew, and the default.
-const TopicAssetCreation Topic = "asset::creation"
+// The topics. TopicAssetCreation is the only one the Python service knew,
+// and the default.
+const (
+	TopicAssetCreation Topic = "asset::creation"
+	TopicAssetUpdate   Topic = "asset::update"
+	TopicAssetDeletion Topic = "asset::deletion"
+)
 
 // Topics lists every valid topic.
-var Topics = []Topic{TopicAssetCreation}
+var Topics = []Topic{TopicAssetCreation, TopicAssetUpdate, TopicAssetDeletion}
 
-// Subscription asks for e-mail to Email whenever an event of Topic happens.
+// SubscriptionStatus says whether a subscription receives mail: only an
+// active one does.
+type SubscriptionStatus string
+
+// The statuses of a subscription.
+const (
+	// SubscriptionPending: signed up, not yet confirmed (double opt-in).
+	SubscriptionPending SubscriptionStatus = "pending"
+	// SubscriptionActive: receives mail.
+	SubscriptionActive SubscriptionStatus = "active"
+	// SubscriptionUnsubscribed: the subscriber or an operator ended it. The
+	// row stays, so that the delivery log keeps its references.
+	SubscriptionUnsubscribed SubscriptionStatus = "unsubscribed"
+	// SubscriptionSuppressed: the address bounced hard or complained; it
+	// is not mailed again, and creating the subscription anew does not
+	// lift this.
+	SubscriptionSuppressed SubscriptionStatus = "suppressed"
+)
+
+// SubscriptionStatuses lists every status.
+var SubscriptionStatuses = []SubscriptionStatus{SubscriptionPending, SubscriptionActive, SubscriptionUnsubscribed, SubscriptionSuppressed}
+
+// Subscription asks for e-mail to Email whenever an event of Topic
+// happens, to the assets of one analyst when AnalystID is set. There is
+// at most one per (Email, Topic, AnalystID).
 type Subscription struct {
 	ID        int64
 	Email     string
 	Topic     Topic
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	AnalystID *int64 // nil: the assets of every analyst
+	Status    SubscriptionStatus
+	// ConfirmedAt is when it first became active: at creation for one an
+	// operator made, at confirmation for a sign-up; nil while pending.
+	ConfirmedAt *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
-// Normalize puts the address in the form it is stored and compared in: the
-// domain part of an address is case-insensitive (RFC 5321 §2.4), so it is
-// lower-cased; the local part is kept as given.
-func (s *Subscription) Normalize() {
-	s.Email = strings.TrimSpace(s.Email)
-	if at := strings.LastIndexByte(s.Email, '@'); at >= 0 {
-		s.Email = s.Email[:at] + strings.ToLower(s.Email[at:])
+// NormalizeEmail puts an address in the form it is stored and compared in:
+// the domain part of an address is case-insensitive (RFC 5321 §2.4), so it
+// is lower-cased; the local part is kept as given.
+func NormalizeEmail(email string) string {
+	email = strings.TrimSpace(email)
+	if at := strings.LastIndexByte(email, '@'); at >= 0 {
+		email = email[:at] + strings.ToLower(email[at:])
 	}
+	return email
+}
+
+// Normalize puts s in the form it is stored and compared in, and gives it
+// the default topic.
+func (s *Subscription) Normalize() {
+	s.Email = NormalizeEmail(s.Email)
 	if s.Topic == "" {
 		s.Topic = TopicAssetCreation
 	}
@@ -44,12 +85,29 @@ func (s *Subscription) Validate() error {
 	if err := ValidateEmail(s.Email); err != nil {
 		return err
 	}
-	for _, t := range Topics {
-		if s.Topic == t {
-			return nil
-		}
+	if err := s.Topic.Validate(); err != nil {
+		return err
 	}
-	return FieldErrorf("topic", "unknown topic %q", s.Topic)
+	if s.AnalystID != nil {
+		return validateID("analyst_id", *s.AnalystID)
+	}
+	return nil
+}
+
+// Validate reports whether t is a known topic.
+func (t Topic) Validate() error {
+	if !slices.Contains(Topics, t) {
+		return FieldErrorf("topic", "unknown topic %q", t)
+	}
+	return nil
+}
+
+// Validate reports whether st is a known status.
+func (st SubscriptionStatus) Validate() error {
+	if !slices.Contains(SubscriptionStatuses, st) {
+		return FieldErrorf("status", "unknown status %q", st)
+	}
+	return nil
 }
 
 // ValidateEmail accepts a bare RFC 5322 address (no display name).
@@ -64,14 +122,34 @@ func ValidateEmail(email string) error {
 	return nil
 }
 
-// SubscriptionStore keeps subscriptions.
+// SubscriptionFilter selects a page of subscriptions. Nil members do not
+// filter.
+type SubscriptionFilter struct {
+	Topic  *Topic
+	Status *SubscriptionStatus
+	Email  *string // compared after NormalizeEmail
+	Page
+}
+
+// SubscriptionStore keeps subscriptions. Rows are never deleted, so that
+// deliveries can always name theirs.
 type SubscriptionStore interface {
-	// CreateSubscription stores s and sets its ID and timestamps. When the
-	// same e-mail already has the same topic, nothing is stored, s is set to
-	// the existing subscription and created is false.
+	// CreateSubscription subscribes s.Email, as an operator does: the
+	// subscription is active at once. It sets s to the stored subscription
+	// and reports whether this call put it in effect: true for a new one,
+	// and for a pending or unsubscribed one it made active again; false,
+	// with nothing changed, for one already active or suppressed. An
+	// unknown analyst is EINVALID on analyst_id.
 	CreateSubscription(ctx context.Context, s *Subscription) (created bool, err error)
-	// Subscriptions returns subscriptions in id order.
-	Subscriptions(ctx context.Context, p Page) ([]Subscription, error)
-	// DeleteSubscription removes a subscription and returns it, or ENOTFOUND.
+	// Subscriptions returns the subscriptions matching f in id order.
+	Subscriptions(ctx context.Context, f SubscriptionFilter) ([]Subscription, error)
+	// DeleteSubscription ends a pending or active subscription (it becomes
+	// unsubscribed) and returns it. A suppressed one is returned as it is,
+	// still suppressed. An unsubscribed or unknown one is ENOTFOUND.
 	DeleteSubscription(ctx context.Context, id int64) (*Subscription, error)
+	// SetSubscriptionStatus sets a subscription's status and returns it, or
+	// ENOTFOUND; becoming active the first time sets ConfirmedAt. It
+	// enforces no order of statuses: its callers (confirmation,
+	// unsubscribe links, bounce handling) own those rules.
+	SetSubscriptionStatus(ctx context.Context, id int64, status SubscriptionStatus) (*Subscription, error)
 }

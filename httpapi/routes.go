@@ -65,7 +65,7 @@ func (s *Server) routes() {
 	huma.Register(api, secured(op("create-subscription", http.MethodPost, "/api/v1/subscriptions", "Subscribe an e-mail address to a topic", "subscriptions", 201)), s.handleSubscriptionCreate)
 	legacy := secured(op("create-subscription-legacy", http.MethodPost, "/api/v1/assets/subscription", "Subscribe (the Python service's path)", "subscriptions", 201))
 	legacy.Deprecated = true
-	huma.Register(api, legacy, s.handleSubscriptionCreate)
+	huma.Register(api, legacy, s.handleSubscriptionCreateLegacy)
 	alsoAnswers(api, "/api/v1/subscriptions", http.StatusCreated, http.StatusOK, "Already subscribed: the existing subscription.")
 	alsoAnswers(api, "/api/v1/assets/subscription", http.StatusCreated, http.StatusOK, "Already subscribed: the existing subscription.")
 	s.onlyMethods("/api/v1/assets/subscription") // not GET /api/v1/assets/{id}

@@ -1,9 +1,8 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
-	"strconv"
-	"strings"
 	"time"
 
 	icymorning "github.com/icy-morning/icy-morning"
@@ -11,6 +10,10 @@ import (
 
 const assetColumns = `id, name, description, inception_date, is_active, analyst_id, created_at, updated_at`
 
+// Writes record their event (outbox.go): on SQLite these statements run
+// with the event's in one transaction; on PostgreSQL the insert and the
+// delete are wrapped in statements that record the event too, and the
+// update has a version of its own.
 const (
 	sqlAssetInsert = `INSERT INTO assets (name, description, inception_date, is_active, analyst_id, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ` + assetColumns
@@ -48,8 +51,19 @@ func (s *Store) CreateAsset(ctx context.Context, a *icymorning.Asset) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	err := scanAsset(s.w.queryRow(ctx, sqlAssetInsert,
-		a.Name, a.Description, s.dateArg(a.InceptionDate), a.IsActive, a.AnalystID, s.timestamp()), a)
+	now := s.timestamp()
+	args := []any{a.Name, a.Description, s.dateArg(a.InceptionDate), a.IsActive, a.AnalystID, now}
+	var err error
+	if s.dialect == Postgres {
+		err = scanAsset(s.w.queryRow(ctx, pgAssetInsert, args...), a)
+	} else {
+		err = s.atomic(ctx, func(q querier) error {
+			if err := scanAsset(q.queryRow(ctx, sqlAssetInsert, args...), a); err != nil {
+				return err
+			}
+			return recordEvent(ctx, q, icymorning.TopicAssetCreation, a, now)
+		})
+	}
 	if err != nil {
 		if s.isForeignKey(err) {
 			return analystMissing(a.AnalystID)
@@ -71,28 +85,13 @@ func (s *Store) Asset(ctx context.Context, id int64) (*icymorning.Asset, error) 
 	return &a, nil
 }
 
-// assetListSQL builds the list query for the filters in use. Only a few
-// shapes exist (one per combination of filters), so the prepared statement
-// caches stay small.
+// assetListSQL builds the list query for the filters in use.
 func assetListSQL(f icymorning.AssetFilter) (string, []any) {
-	var b strings.Builder
-	b.WriteString(`SELECT ` + assetColumns + ` FROM assets WHERE id > $1`)
-	args := []any{f.After}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		b.WriteString(" AND " + cond + " = $" + strconv.Itoa(len(args)))
-	}
-	if f.AnalystID != nil {
-		add("analyst_id", *f.AnalystID)
-	}
-	if f.IsActive != nil {
-		add("is_active", *f.IsActive)
-	}
-	if f.Name != nil {
-		add("name", *f.Name)
-	}
-	b.WriteString(" ORDER BY id " + limitClause(f.Limit))
-	return b.String(), args
+	l := newListQuery(`SELECT `+assetColumns+` FROM assets`, f.After)
+	equal(l, "analyst_id", f.AnalystID)
+	equal(l, "is_active", f.IsActive)
+	equal(l, "name", f.Name)
+	return l.sql(f.Limit)
 }
 
 // Assets implements icymorning.AssetStore.
@@ -114,14 +113,39 @@ func (s *Store) UpdateAsset(ctx context.Context, id int64, u icymorning.AssetUpd
 	if u.InceptionDate.Set {
 		date = s.dateArg(u.InceptionDate.Value)
 	}
-	var a icymorning.Asset
-	err := scanAsset(s.w.queryRow(ctx, sqlAssetUpdate, id,
+	now := s.timestamp()
+	args := []any{id,
 		u.Name.Set, u.Name.Value,
 		u.Description.Set, u.Description.Value,
 		u.InceptionDate.Set, date,
 		u.IsActive.Set, u.IsActive.Value,
 		u.AnalystID.Set, u.AnalystID.Value,
-		s.timestamp()), &a)
+		now}
+	var a icymorning.Asset
+	var err error
+	if s.dialect == Postgres {
+		err = scanAsset(s.w.queryRow(ctx, pgAssetUpdate, args...), &a)
+	} else {
+		err = s.atomic(ctx, func(q querier) error {
+			// The writer connection is SQLite's only one: nothing changes
+			// the asset between these statements.
+			var old icymorning.Asset
+			if err := scanAsset(q.queryRow(ctx, sqlAssetGet, id), &old); err != nil {
+				return err
+			}
+			if err := scanAsset(q.queryRow(ctx, sqlAssetUpdate, args...), &a); err != nil {
+				return err
+			}
+			before, err := snapshotOf(&old)
+			if err != nil {
+				return err
+			}
+			if after, err := snapshotOf(&a); err != nil || bytes.Equal(before, after) {
+				return err
+			}
+			return recordEvent(ctx, q, icymorning.TopicAssetUpdate, &a, now)
+		})
+	}
 	if err != nil {
 		switch {
 		case isNoRows(err):
@@ -136,8 +160,20 @@ func (s *Store) UpdateAsset(ctx context.Context, id int64, u icymorning.AssetUpd
 
 // DeleteAsset implements icymorning.AssetStore.
 func (s *Store) DeleteAsset(ctx context.Context, id int64) (*icymorning.Asset, error) {
+	now := s.timestamp()
 	var a icymorning.Asset
-	if err := scanAsset(s.w.queryRow(ctx, sqlAssetDelete, id), &a); err != nil {
+	var err error
+	if s.dialect == Postgres {
+		err = scanAsset(s.w.queryRow(ctx, pgAssetDelete, id, now), &a)
+	} else {
+		err = s.atomic(ctx, func(q querier) error {
+			if err := scanAsset(q.queryRow(ctx, sqlAssetDelete, id), &a); err != nil {
+				return err
+			}
+			return recordEvent(ctx, q, icymorning.TopicAssetDeletion, &a, now)
+		})
+	}
+	if err != nil {
 		if isNoRows(err) {
 			return nil, notFound("asset", id)
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -16,6 +17,9 @@ import (
 type querier interface {
 	queryRow(ctx context.Context, sql string, args ...any) row
 	query(ctx context.Context, sql string, args ...any) (rows, error)
+	// exec runs a statement that returns no rows and reports how many
+	// rows it changed.
+	exec(ctx context.Context, sql string, args ...any) (int64, error)
 }
 
 type row interface{ Scan(dest ...any) error }
@@ -43,6 +47,7 @@ type pgxQ struct {
 	q interface {
 		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 		Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+		Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	}
 }
 
@@ -56,6 +61,11 @@ func (p pgxQ) query(ctx context.Context, s string, args ...any) (rows, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+func (p pgxQ) exec(ctx context.Context, s string, args ...any) (int64, error) {
+	tag, err := p.q.Exec(ctx, s, args...)
+	return tag.RowsAffected(), err
 }
 
 type pgxPool struct {
@@ -88,6 +98,7 @@ type sqlQ struct {
 	q interface {
 		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	}
 }
 
@@ -101,6 +112,14 @@ func (s sqlQ) query(ctx context.Context, q string, args ...any) (rows, error) {
 		return nil, err
 	}
 	return sqlRows{r}, nil
+}
+
+func (s sqlQ) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := s.q.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 type sqlRows struct{ *sql.Rows }

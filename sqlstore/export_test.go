@@ -14,3 +14,16 @@ func PingOnEveryReuse(o Options) Options {
 	o.shouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return true }
 	return o
 }
+
+// Exec runs a statement on s's writer: for tests that write rows the way an
+// older version of the store did.
+func Exec(ctx context.Context, s *Store, sql string, args ...any) (int64, error) {
+	return s.w.exec(ctx, sql, args...)
+}
+
+// QueryInt runs a query of one integer on s's writer.
+func QueryInt(ctx context.Context, s *Store, sql string, args ...any) (int64, error) {
+	var n int64
+	err := s.w.queryRow(ctx, sql, args...).Scan(&n)
+	return n, err
+}

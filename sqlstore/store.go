@@ -55,7 +55,17 @@ func (s *Store) Ping(ctx context.Context) error { return s.ping(ctx) }
 func (s *Store) Close() error { return s.close() }
 
 // InTx implements icymorning.Store.
-func (s *Store) InTx(ctx context.Context, fn func(tx icymorning.Tx) error) (err error) {
+func (s *Store) InTx(ctx context.Context, fn func(tx icymorning.Tx) error) error {
+	return s.withTx(ctx, func(q querier) error {
+		txs := *s
+		txs.r, txs.w, txs.db = q, q, nil
+		return fn(txHandle{&txs})
+	})
+}
+
+// withTx runs fn in a new transaction: committed when fn returns nil,
+// rolled back otherwise.
+func (s *Store) withTx(ctx context.Context, fn func(q querier) error) (err error) {
 	tx, err := s.db.begin(ctx)
 	if err != nil {
 		return s.internal("begin transaction", err)
@@ -69,15 +79,22 @@ func (s *Store) InTx(ctx context.Context, fn func(tx icymorning.Tx) error) (err 
 			_ = tx.rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	txs := *s
-	txs.r, txs.w, txs.db = tx, tx, nil
-	if err := fn(txHandle{&txs}); err != nil {
+	if err := fn(tx); err != nil {
 		return err
 	}
 	if err := tx.commit(ctx); err != nil {
 		return s.internal("commit", err)
 	}
 	return nil
+}
+
+// atomic runs fn so that its statements are one transaction: inside InTx
+// they join the caller's, otherwise they get their own.
+func (s *Store) atomic(ctx context.Context, fn func(q querier) error) error {
+	if s.db == nil {
+		return fn(s.w)
+	}
+	return s.withTx(ctx, fn)
 }
 
 // txHandle is what InTx hands its function: the store's data methods on the

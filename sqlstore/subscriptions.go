@@ -6,25 +6,42 @@ import (
 	icymorning "github.com/icy-morning/icy-morning"
 )
 
-const subscriptionColumns = `id, email, topic, created_at, updated_at`
+const subscriptionColumns = `id, email, topic, analyst_id, status, confirmed_at, created_at, updated_at`
 
 const (
-	// DO NOTHING keeps a second subscription of the same address to the
-	// same topic from being stored, without an error that would abort a
-	// surrounding transaction.
-	sqlSubscriptionInsert = `INSERT INTO subscriptions (email, topic, created_at, updated_at)
-VALUES ($1, $2, $3, $3) ON CONFLICT (email, topic) DO NOTHING RETURNING ` + subscriptionColumns
-	sqlSubscriptionFind = `SELECT ` + subscriptionColumns + ` FROM subscriptions WHERE email = $1 AND topic = $2`
-	sqlSubscriptionList = `SELECT ` + subscriptionColumns + ` FROM subscriptions WHERE id > $1 ORDER BY id `
-	sqlSubscriptionDel  = `DELETE FROM subscriptions WHERE id = $1 RETURNING ` + subscriptionColumns
+	// An operator's subscription is active at once. On conflict with an
+	// existing one, DO UPDATE makes a pending or unsubscribed one active
+	// again and returns it; an active or suppressed one is left alone and
+	// nothing is returned (nor is an error raised, which would abort a
+	// surrounding transaction). The conflict target is the unique index on
+	// (email, topic, coalesce(analyst_id, 0)).
+	sqlSubscriptionUpsert = `INSERT INTO subscriptions (email, topic, analyst_id, status, confirmed_at, created_at, updated_at)
+VALUES ($1, $2, $3, 'active', $4, $4, $4)
+ON CONFLICT (email, topic, (coalesce(analyst_id, 0))) DO UPDATE
+SET status = 'active', confirmed_at = coalesce(subscriptions.confirmed_at, excluded.confirmed_at), updated_at = excluded.updated_at
+WHERE subscriptions.status IN ('pending', 'unsubscribed')
+RETURNING ` + subscriptionColumns
+	sqlSubscriptionFind = `SELECT ` + subscriptionColumns + ` FROM subscriptions
+WHERE email = $1 AND topic = $2 AND coalesce(analyst_id, 0) = $3`
+	sqlAnalystExists = `SELECT 1 FROM analysts WHERE id = $1`
+	// A suppressed subscription stays suppressed (and unchanged), so that
+	// deleting and creating it again cannot lift a suppression.
+	sqlSubscriptionDel = `UPDATE subscriptions SET
+  status = CASE WHEN status = 'suppressed' THEN status ELSE 'unsubscribed' END,
+  updated_at = CASE WHEN status = 'suppressed' THEN updated_at ELSE $2 END
+WHERE id = $1 AND status <> 'unsubscribed' RETURNING ` + subscriptionColumns
+	sqlSubscriptionSetStatus = `UPDATE subscriptions SET status = $2, updated_at = $3,
+  confirmed_at = CASE WHEN $2 = 'active' THEN coalesce(confirmed_at, $3) ELSE confirmed_at END
+WHERE id = $1 RETURNING ` + subscriptionColumns
 )
 
 func scanSubscription(r row, sub *icymorning.Subscription) error {
-	var topic string
-	if err := r.Scan(&sub.ID, &sub.Email, &topic, &sub.CreatedAt, &sub.UpdatedAt); err != nil {
+	var topic, status string
+	if err := r.Scan(&sub.ID, &sub.Email, &topic, &sub.AnalystID, &status, &sub.ConfirmedAt, &sub.CreatedAt, &sub.UpdatedAt); err != nil {
 		return err
 	}
-	sub.Topic = icymorning.Topic(topic)
+	sub.Topic, sub.Status = icymorning.Topic(topic), icymorning.SubscriptionStatus(status)
+	sub.ConfirmedAt = utcPtr(sub.ConfirmedAt)
 	sub.CreatedAt, sub.UpdatedAt = sub.CreatedAt.UTC(), sub.UpdatedAt.UTC()
 	return nil
 }
@@ -35,24 +52,45 @@ func (s *Store) CreateSubscription(ctx context.Context, sub *icymorning.Subscrip
 	if err := sub.Validate(); err != nil {
 		return false, err
 	}
-	err := scanSubscription(s.w.queryRow(ctx, sqlSubscriptionInsert, sub.Email, string(sub.Topic), s.timestamp()), sub)
+	var analyst int64 // 0: none, as in the unique index
+	if sub.AnalystID != nil {
+		analyst = *sub.AnalystID
+		// No foreign key says so (see the migration): checked here.
+		var one int
+		if err := s.w.queryRow(ctx, sqlAnalystExists, analyst).Scan(&one); err != nil {
+			if isNoRows(err) {
+				return false, analystMissing(analyst)
+			}
+			return false, s.internal("find analyst", err)
+		}
+	}
+	err := scanSubscription(s.w.queryRow(ctx, sqlSubscriptionUpsert, sub.Email, string(sub.Topic), sub.AnalystID, s.timestamp()), sub)
 	if err == nil {
 		return true, nil
 	}
 	if !isNoRows(err) {
 		return false, s.internal("insert subscription", err)
 	}
-	// Already subscribed: answer with the stored one. Read through the
-	// writer so that the row just seen by the conflict is visible.
-	if err := scanSubscription(s.w.queryRow(ctx, sqlSubscriptionFind, sub.Email, string(sub.Topic)), sub); err != nil {
+	// Already in effect, or suppressed: answer with the stored one. Read
+	// through the writer so that the row just seen by the conflict is
+	// visible.
+	if err := scanSubscription(s.w.queryRow(ctx, sqlSubscriptionFind, sub.Email, string(sub.Topic), analyst), sub); err != nil {
 		return false, s.internal("find subscription", err)
 	}
 	return false, nil
 }
 
 // Subscriptions implements icymorning.SubscriptionStore.
-func (s *Store) Subscriptions(ctx context.Context, p icymorning.Page) ([]icymorning.Subscription, error) {
-	out, err := list(ctx, s.r, p.Limit, scanSubscription, sqlSubscriptionList+limitClause(p.Limit), p.After)
+func (s *Store) Subscriptions(ctx context.Context, f icymorning.SubscriptionFilter) ([]icymorning.Subscription, error) {
+	l := newListQuery(`SELECT `+subscriptionColumns+` FROM subscriptions`, f.After)
+	equal(l, "topic", f.Topic)
+	equal(l, "status", f.Status)
+	if f.Email != nil {
+		email := icymorning.NormalizeEmail(*f.Email)
+		equal(l, "email", &email)
+	}
+	q, args := l.sql(f.Limit)
+	out, err := list(ctx, s.r, f.Limit, scanSubscription, q, args...)
 	if err != nil {
 		return nil, s.internal("list subscriptions", err)
 	}
@@ -61,12 +99,25 @@ func (s *Store) Subscriptions(ctx context.Context, p icymorning.Page) ([]icymorn
 
 // DeleteSubscription implements icymorning.SubscriptionStore.
 func (s *Store) DeleteSubscription(ctx context.Context, id int64) (*icymorning.Subscription, error) {
+	return s.updateSubscription(ctx, id, "unsubscribe", sqlSubscriptionDel, id, s.timestamp())
+}
+
+// SetSubscriptionStatus implements icymorning.SubscriptionStore.
+func (s *Store) SetSubscriptionStatus(ctx context.Context, id int64, status icymorning.SubscriptionStatus) (*icymorning.Subscription, error) {
+	if err := status.Validate(); err != nil {
+		return nil, err
+	}
+	return s.updateSubscription(ctx, id, "set subscription status", sqlSubscriptionSetStatus, id, string(status), s.timestamp())
+}
+
+// updateSubscription runs an UPDATE of subscription id that returns it.
+func (s *Store) updateSubscription(ctx context.Context, id int64, what, sql string, args ...any) (*icymorning.Subscription, error) {
 	var sub icymorning.Subscription
-	if err := scanSubscription(s.w.queryRow(ctx, sqlSubscriptionDel, id), &sub); err != nil {
+	if err := scanSubscription(s.w.queryRow(ctx, sql, args...), &sub); err != nil {
 		if isNoRows(err) {
 			return nil, notFound("subscription", id)
 		}
-		return nil, s.internal("delete subscription", err)
+		return nil, s.internal(what, err)
 	}
 	return &sub, nil
 }

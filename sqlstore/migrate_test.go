@@ -1,0 +1,82 @@
+package sqlstore_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	icymorning "github.com/icy-morning/icy-morning"
+	"github.com/icy-morning/icy-morning/internal/testdb"
+	"github.com/icy-morning/icy-morning/sqlstore"
+)
+
+// Migration 2 keeps the subscriptions stored before it (active, confirmed
+// when created) and their ids, and the ids of deleted ones stay unused; its
+// rollback keeps what the schema before can hold.
+func TestMigrationNotificationsKeepsSubscriptions(t *testing.T) {
+	for _, db := range []struct {
+		name string
+		url  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return "sqlite:///" + filepath.Join(t.TempDir(), "m.db") }},
+		{"postgres", func(t *testing.T) string { return testdb.Postgres(t) }},
+	} {
+		t.Run(db.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := openMigrated(t, db.url(t), sqlstore.Options{})
+			if err := s.MigrateDown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			then := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+			exec := func(sql string, args ...any) {
+				t.Helper()
+				if _, err := sqlstore.Exec(ctx, s, sql, args...); err != nil {
+					t.Fatalf("%s: %v", sql, err)
+				}
+			}
+			for _, email := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+				exec(`INSERT INTO subscriptions (email, topic, created_at, updated_at) VALUES ($1, 'asset::creation', $2, $2)`, email, then)
+			}
+			exec(`DELETE FROM subscriptions WHERE email = 'c@example.com'`)
+			if _, err := s.MigrateUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+
+			subs, err := s.Subscriptions(ctx, icymorning.SubscriptionFilter{Page: icymorning.Page{Limit: 10}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(subs) != 2 || subs[0].ID != 1 || subs[1].ID != 2 {
+				t.Fatalf("after the migration: %+v", subs)
+			}
+			for _, sub := range subs {
+				if sub.Status != icymorning.SubscriptionActive || sub.ConfirmedAt == nil || !sub.ConfirmedAt.Equal(then) || sub.AnalystID != nil {
+					t.Fatalf("migrated %+v", sub)
+				}
+			}
+			next := &icymorning.Subscription{Email: "d@example.com", Topic: icymorning.TopicAssetUpdate}
+			if _, err := s.CreateSubscription(ctx, next); err != nil {
+				t.Fatal(err)
+			}
+			if next.ID != 4 {
+				t.Fatalf("new subscription has id %d, want 4: the deleted id 3 was reused, or the counter reset", next.ID)
+			}
+			if _, err := s.DeleteSubscription(ctx, 2); err != nil {
+				t.Fatal(err)
+			}
+
+			// Down: only active subscriptions to asset::creation for every
+			// analyst fit the schema before.
+			if err := s.MigrateDown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := sqlstore.QueryInt(ctx, s, `SELECT count(*) FROM subscriptions`); err != nil || n != 1 {
+				t.Fatalf("after rollback: %d subscriptions (%v), want 1", n, err)
+			}
+			if _, err := s.MigrateUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

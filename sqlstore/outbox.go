@@ -1,0 +1,202 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	icymorning "github.com/icy-morning/icy-morning"
+)
+
+// The outbox: every change to an asset records its event in the change's
+// own transaction. On PostgreSQL the change and its event are one
+// statement (a data-modifying WITH), so recording costs no round trip; on
+// SQLite, which has no such statements, they are two in one transaction on
+// the writer connection, which costs no round trip either.
+//
+// An event holds the asset's public members as JSON (events.asset):
+// assetSnapshot is that object. SQLite's statements are given it as a
+// parameter (JSON built in Go is cheaper than SQLite compiling the
+// expression each time); PostgreSQL builds the same object with pgSnapshot
+// from the row it writes, inside the statement.
+
+// assetSnapshot is an event's JSON of its asset.
+type assetSnapshot struct {
+	ID            int64           `json:"id"`
+	Name          string          `json:"name"`
+	Description   *string         `json:"description"`
+	InceptionDate icymorning.Date `json:"inception_date"`
+	IsActive      bool            `json:"is_active"`
+	AnalystID     int64           `json:"analyst_id"`
+}
+
+// snapshotOf is a's public members as an event holds them.
+func snapshotOf(a *icymorning.Asset) ([]byte, error) {
+	return json.Marshal(assetSnapshot{ID: a.ID, Name: a.Name, Description: a.Description,
+		InceptionDate: a.InceptionDate, IsActive: a.IsActive, AnalystID: a.AnalystID})
+}
+
+// pgSnapshot is the asset row a as assetSnapshot's JSON.
+const pgSnapshot = `jsonb_build_object('id', a.id, 'name', a.name, 'description', a.description,
+  'inception_date', a.inception_date, 'is_active', a.is_active, 'analyst_id', a.analyst_id)`
+
+const (
+	assetColumnsOfA = `a.id, a.name, a.description, a.inception_date, a.is_active, a.analyst_id, a.created_at, a.updated_at`
+
+	pgEventInsert = `INSERT INTO events (topic, asset_id, analyst_id, asset, occurred_at) `
+
+	pgAssetInsert = `WITH a AS (` + sqlAssetInsert + `),
+e AS (` + pgEventInsert + `SELECT '` + string(icymorning.TopicAssetCreation) + `', a.id, a.analyst_id, ` + pgSnapshot + `, a.created_at FROM a)
+SELECT ` + assetColumns + ` FROM a`
+
+	// The update compares the asset's snapshot before and after and
+	// records an event only when they differ. "before" is read from the
+	// row locked by FOR NO KEY UPDATE (the lock the UPDATE takes anyway),
+	// so under concurrent updates it is the version this update replaces,
+	// not the one the statement's snapshot saw.
+	pgAssetUpdate = `WITH a AS (
+  UPDATE assets AS a SET
+    name = CASE WHEN $2 THEN $3 ELSE a.name END,
+    description = CASE WHEN $4 THEN $5 ELSE a.description END,
+    inception_date = CASE WHEN $6 THEN $7 ELSE a.inception_date END,
+    is_active = CASE WHEN $8 THEN $9 ELSE a.is_active END,
+    analyst_id = CASE WHEN $10 THEN $11 ELSE a.analyst_id END,
+    updated_at = $12
+  FROM (SELECT a.id, ` + pgSnapshot + ` AS before FROM assets AS a WHERE a.id = $1 FOR NO KEY UPDATE) AS o
+  WHERE a.id = o.id
+  RETURNING ` + assetColumnsOfA + `, ` + pgSnapshot + ` AS after, o.before
+),
+e AS (` + pgEventInsert + `SELECT '` + string(icymorning.TopicAssetUpdate) + `', a.id, a.analyst_id, a.after, a.updated_at FROM a WHERE a.after <> a.before)
+SELECT ` + assetColumns + ` FROM a`
+
+	pgAssetDelete = `WITH a AS (` + sqlAssetDelete + `),
+e AS (` + pgEventInsert + `SELECT '` + string(icymorning.TopicAssetDeletion) + `', a.id, a.analyst_id, ` + pgSnapshot + `, $2::timestamptz FROM a)
+SELECT ` + assetColumns + ` FROM a`
+
+	sqliteEventInsert = pgEventInsert + `VALUES ($1, $2, $3, $4, $5)`
+)
+
+// recordEvent records the event of topic about asset a at time at, on q:
+// the SQLite half of the outbox.
+func recordEvent(ctx context.Context, q querier, topic icymorning.Topic, a *icymorning.Asset, at time.Time) error {
+	snapshot, err := snapshotOf(a)
+	if err != nil {
+		return err
+	}
+	_, err = q.exec(ctx, sqliteEventInsert, string(topic), a.ID, a.AnalystID, string(snapshot), at)
+	return err
+}
+
+const eventColumns = `id, topic, asset_id, analyst_id, asset, occurred_at, fanned_out_at`
+
+const (
+	sqlEventsPending = `SELECT ` + eventColumns + ` FROM events WHERE fanned_out_at IS NULL ORDER BY id `
+	sqlEventExists   = `SELECT 1 FROM events WHERE id = $1`
+	// Marking the event first locks its row (PostgreSQL) or the database
+	// (SQLite), so two dispatchers fanning out one event take turns, and
+	// the second finds it done.
+	sqlEventFannedOut = `UPDATE events SET fanned_out_at = $2 WHERE id = $1 AND fanned_out_at IS NULL`
+	// The times come from the event row (set just before), not from
+	// parameters, whose types PostgreSQL could not infer in a SELECT list.
+	// WHERE, which SQLite needs before ON CONFLICT, is there anyway.
+	sqlDeliveriesFanOut = `INSERT INTO deliveries (event_id, subscription_id, status, attempts, created_at, updated_at, next_attempt_at)
+SELECT e.id, s.id, 'pending', 0, e.fanned_out_at, e.fanned_out_at, e.fanned_out_at
+FROM events AS e JOIN subscriptions AS s ON s.topic = e.topic AND (s.analyst_id IS NULL OR s.analyst_id = e.analyst_id)
+WHERE e.id = $1 AND s.status = 'active'
+ON CONFLICT (event_id, subscription_id) DO NOTHING`
+)
+
+func scanEvent(r row, e *icymorning.Event) error {
+	var topic string
+	var snapshot []byte
+	if err := r.Scan(&e.ID, &topic, &e.AssetID, &e.AnalystID, &snapshot, &e.OccurredAt, &e.FannedOutAt); err != nil {
+		return err
+	}
+	var a assetSnapshot
+	if err := json.Unmarshal(snapshot, &a); err != nil {
+		return fmt.Errorf("event %d: asset snapshot: %w", e.ID, err)
+	}
+	e.Topic = icymorning.Topic(topic)
+	e.Asset = icymorning.Asset{ID: a.ID, Name: a.Name, Description: a.Description,
+		InceptionDate: a.InceptionDate, IsActive: a.IsActive, AnalystID: a.AnalystID}
+	e.OccurredAt = e.OccurredAt.UTC()
+	e.FannedOutAt = utcPtr(e.FannedOutAt)
+	return nil
+}
+
+// utcPtr is t in UTC, or nil.
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// PendingEvents implements icymorning.OutboxStore.
+func (s *Store) PendingEvents(ctx context.Context, limit int) ([]icymorning.Event, error) {
+	out, err := list(ctx, s.r, limit, scanEvent, sqlEventsPending+limitClause(limit))
+	if err != nil {
+		return nil, s.internal("list pending events", err)
+	}
+	return out, nil
+}
+
+// FanOut implements icymorning.OutboxStore.
+func (s *Store) FanOut(ctx context.Context, eventID int64) (int, error) {
+	var n int64
+	err := s.atomic(ctx, func(q querier) error {
+		marked, err := q.exec(ctx, sqlEventFannedOut, eventID, s.timestamp())
+		if err != nil {
+			return err
+		}
+		if marked == 0 {
+			var one int
+			return q.queryRow(ctx, sqlEventExists, eventID).Scan(&one) // done before, or no such event
+		}
+		n, err = q.exec(ctx, sqlDeliveriesFanOut, eventID)
+		return err
+	})
+	if err != nil {
+		if isNoRows(err) {
+			return 0, notFound("event", eventID)
+		}
+		return 0, s.internal("fan out event", err)
+	}
+	return int(n), nil
+}
+
+const deliveryColumns = `id, event_id, subscription_id, status, attempts, last_error, provider_message_id,
+  created_at, updated_at, next_attempt_at, sent_at`
+
+func scanDelivery(r row, d *icymorning.Delivery) error {
+	var status string
+	var lastError, messageID *string
+	if err := r.Scan(&d.ID, &d.EventID, &d.SubscriptionID, &status, &d.Attempts, &lastError, &messageID,
+		&d.CreatedAt, &d.UpdatedAt, &d.NextAttemptAt, &d.SentAt); err != nil {
+		return err
+	}
+	d.Status = icymorning.DeliveryStatus(status)
+	if lastError != nil {
+		d.LastError = *lastError
+	}
+	if messageID != nil {
+		d.ProviderMessageID = *messageID
+	}
+	d.CreatedAt, d.UpdatedAt, d.NextAttemptAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC(), d.NextAttemptAt.UTC()
+	d.SentAt = utcPtr(d.SentAt)
+	return nil
+}
+
+// Deliveries implements icymorning.OutboxStore.
+func (s *Store) Deliveries(ctx context.Context, f icymorning.DeliveryFilter) ([]icymorning.Delivery, error) {
+	l := newListQuery(`SELECT `+deliveryColumns+` FROM deliveries`, f.After)
+	equal(l, "status", f.Status)
+	q, args := l.sql(f.Limit)
+	out, err := list(ctx, s.r, f.Limit, scanDelivery, q, args...)
+	if err != nil {
+		return nil, s.internal("list deliveries", err)
+	}
+	return out, nil
+}
