@@ -46,6 +46,8 @@ func (s *Server) admit(ctx huma.Context, next func(huma.Context)) {
 	next(ctx)
 }
 
+var msgBodyTooLarge = "the request body is over the limit of " + strconv.Itoa(MaxBodyBytes) + " bytes"
+
 // hasBody reports whether the request carries content: a Content-Length
 // above zero, or chunked (length -1).
 func hasBody(r *http.Request) bool {
@@ -95,7 +97,7 @@ func admitQuery(op *huma.Operation, r *http.Request) (int, string, *huma.ErrorDe
 // upload, not after), its content coding and its media type.
 func admitBody(op *huma.Operation, r *http.Request) (int, string) {
 	if r.ContentLength > MaxBodyBytes {
-		return http.StatusRequestEntityTooLarge, "the request body is over the limit of " + strconv.Itoa(MaxBodyBytes) + " bytes"
+		return http.StatusRequestEntityTooLarge, msgBodyTooLarge
 	}
 	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(strings.TrimSpace(ce), "identity") {
 		return http.StatusUnsupportedMediaType, "the request body must not be compressed: no Content-Encoding is accepted"
@@ -138,7 +140,7 @@ func readWholeBody(op *huma.Operation, r *http.Request) (int, string, *huma.Erro
 		case err != nil:
 			return http.StatusBadRequest, msgBodyUnreadable, nil // observe logs the cause
 		case len(body) > MaxBodyBytes:
-			return http.StatusRequestEntityTooLarge, "the request body is over the limit of " + strconv.Itoa(MaxBodyBytes) + " bytes", nil
+			return http.StatusRequestEntityTooLarge, msgBodyTooLarge, nil
 		}
 	}
 	if len(body) == 0 && op.RequestBody.Required {

@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
@@ -15,7 +14,7 @@ import (
 // load benchmark (make bench) measures the whole server.
 func BenchmarkAPI(b *testing.B) {
 	urls := map[string]string{"sqlite": "sqlite://:memory:"}
-	if os.Getenv("TEST_DATABASE_URL") != "" {
+	if testdb.Wanted() {
 		urls["postgres"] = testdb.Postgres(b)
 	}
 	for name, url := range urls {

@@ -181,12 +181,15 @@ func describeDecodeError(err error) error {
 	return errors.New(name + "\x00" + msg)
 }
 
+// pointerUnescape undoes a JSON pointer's escapes (RFC 6901 §4).
+var pointerUnescape = strings.NewReplacer("~1", "/", "~0", "~")
+
 // pointerName turns a JSON pointer ("/a/0/b") into the dotted form the
 // problem locations use ("a.0.b").
 func pointerName(ptr string) string {
 	parts := strings.Split(strings.TrimPrefix(ptr, "/"), "/")
 	for i, p := range parts {
-		parts[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(p)
+		parts[i] = pointerUnescape.Replace(p)
 	}
 	return strings.Join(parts, ".")
 }

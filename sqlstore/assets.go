@@ -18,14 +18,17 @@ const (
 	sqlAssetInsert = `INSERT INTO assets (name, description, inception_date, is_active, analyst_id, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ` + assetColumns
 	sqlAssetGet = `SELECT ` + assetColumns + ` FROM assets WHERE id = $1`
-	// See sqlAnalystUpdate for why one statement.
-	sqlAssetUpdate = `UPDATE assets SET
+	// sqlAssetSet is the SET list of an update, shared by both dialects'
+	// statements: $1 is the id, $2 to $11 a flag and a value per member,
+	// $12 the time. See sqlAnalystUpdate for why one statement.
+	sqlAssetSet = `
   name = CASE WHEN $2 THEN $3 ELSE name END,
   description = CASE WHEN $4 THEN $5 ELSE description END,
   inception_date = CASE WHEN $6 THEN $7 ELSE inception_date END,
   is_active = CASE WHEN $8 THEN $9 ELSE is_active END,
   analyst_id = CASE WHEN $10 THEN $11 ELSE analyst_id END,
-  updated_at = $12
+  updated_at = $12`
+	sqlAssetUpdate = `UPDATE assets SET` + sqlAssetSet + `
 WHERE id = $1 RETURNING ` + assetColumns
 	sqlAssetDelete = `DELETE FROM assets WHERE id = $1 RETURNING ` + assetColumns
 )

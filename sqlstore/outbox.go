@@ -56,13 +56,7 @@ SELECT ` + assetColumns + ` FROM a`
 	// so under concurrent updates it is the version this update replaces,
 	// not the one the statement's snapshot saw.
 	pgAssetUpdate = `WITH a AS (
-  UPDATE assets AS a SET
-    name = CASE WHEN $2 THEN $3 ELSE a.name END,
-    description = CASE WHEN $4 THEN $5 ELSE a.description END,
-    inception_date = CASE WHEN $6 THEN $7 ELSE a.inception_date END,
-    is_active = CASE WHEN $8 THEN $9 ELSE a.is_active END,
-    analyst_id = CASE WHEN $10 THEN $11 ELSE a.analyst_id END,
-    updated_at = $12
+  UPDATE assets AS a SET` + sqlAssetSet + `
   FROM (SELECT a.id, ` + pgSnapshot + ` AS before FROM assets AS a WHERE a.id = $1 FOR NO KEY UPDATE) AS o
   WHERE a.id = o.id
   RETURNING ` + assetColumnsOfA + `, ` + pgSnapshot + ` AS after, o.before
