@@ -2,6 +2,7 @@ package icymorning
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -60,8 +61,38 @@ type Delivery struct {
 
 // DeliveryFilter selects a page of deliveries. Nil members do not filter.
 type DeliveryFilter struct {
-	Status *DeliveryStatus
+	Status         *DeliveryStatus
+	EventID        *int64
+	SubscriptionID *int64
 	Page
+}
+
+// Validate reports whether st is a known status.
+func (st DeliveryStatus) Validate() error {
+	if !slices.Contains(DeliveryStatuses, st) {
+		return FieldErrorf("status", "unknown status %q", st)
+	}
+	return nil
+}
+
+// DeliveryJob is a claimed delivery with what its mail is written from.
+type DeliveryJob struct {
+	Delivery     Delivery
+	Event        Event
+	Subscription Subscription
+}
+
+// DeliveryOutcome is what became of one claimed delivery.
+type DeliveryOutcome struct {
+	ID     int64
+	Status DeliveryStatus // sent, failed, dead or suppressed
+	// Error says why it was not sent ("" when sent).
+	Error string
+	// ProviderMessageID is the mail provider's id of a sent message.
+	ProviderMessageID string
+	// RetryAfter is how long a failed delivery waits before its next
+	// attempt.
+	RetryAfter time.Duration
 }
 
 // OutboxStore gives the dispatcher the recorded events and keeps the
@@ -79,4 +110,20 @@ type OutboxStore interface {
 	FanOut(ctx context.Context, eventID int64) (n int, err error)
 	// Deliveries returns the deliveries matching f in id order.
 	Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error)
+	// ClaimDeliveries claims up to limit deliveries that are due (pending
+	// or failed, next attempt not after now), the longest due first, and
+	// returns each with its event and subscription. A claim counts as an
+	// attempt and moves the next attempt lease ahead, so no other
+	// dispatcher (on PostgreSQL, concurrent ones skip the rows being
+	// claimed) takes it until the lease ends: a dispatcher that dies
+	// mid-send leaves its claims to be taken again, which is the only way
+	// a mail can be sent twice.
+	ClaimDeliveries(ctx context.Context, lease time.Duration, limit int) ([]DeliveryJob, error)
+	// RecordDeliveries stores the outcomes of claimed deliveries in one
+	// transaction. A delivery already sent stays sent.
+	RecordDeliveries(ctx context.Context, outcomes []DeliveryOutcome) error
+	// RetryDelivery puts a dead or failed delivery back in line: pending,
+	// no attempts, due now. ECONFLICT for one sent, suppressed or already
+	// pending; ENOTFOUND for an unknown one.
+	RetryDelivery(ctx context.Context, id int64) (*Delivery, error)
 }

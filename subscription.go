@@ -152,4 +152,38 @@ type SubscriptionStore interface {
 	// enforces no order of statuses: its callers (confirmation,
 	// unsubscribe links, bounce handling) own those rules.
 	SetSubscriptionStatus(ctx context.Context, id int64, status SubscriptionStatus) (*Subscription, error)
+
+	// SignUp records a public sign-up (double opt-in): a new subscription,
+	// or an unsubscribed one, becomes pending until confirmed. It sets s to
+	// the stored subscription and reports whether a confirmation mail is
+	// to be sent now: true when this call made it pending or when the last
+	// confirmation for it went out resendAfter ago or more (or never
+	// did), which it then records as sent now; false, with nothing
+	// changed, for one active, suppressed, or pending with a confirmation
+	// sent within resendAfter. An unknown analyst is EINVALID on
+	// analyst_id.
+	SignUp(ctx context.Context, s *Subscription, resendAfter time.Duration) (send bool, err error)
+	// ForgetConfirmation clears the record of a confirmation sent for a
+	// pending subscription, after its mail could not be sent, so that the
+	// next sign-up sends one at once.
+	ForgetConfirmation(ctx context.Context, id int64) error
+	// ConfirmSubscription makes a pending subscription active and returns
+	// it; an active one is returned as it is. ECONFLICT for one
+	// unsubscribed or suppressed (an old link must not undo that),
+	// ENOTFOUND for an unknown one.
+	ConfirmSubscription(ctx context.Context, id int64) (*Subscription, error)
+	// ExpireSignUps ends (unsubscribes) the pending subscriptions whose
+	// last confirmation went out before cutoff, and reports how many.
+	ExpireSignUps(ctx context.Context, cutoff time.Time) (int, error)
+	// SuppressEmail marks every subscription of email suppressed (a hard
+	// bounce or a complaint) and its deliveries not yet sent suppressed
+	// too, and reports how many subscriptions it changed.
+	SuppressEmail(ctx context.Context, email string) (int, error)
 }
+
+// Sign-up rules: a confirmation link is valid for SignUpExpiry, and a
+// second sign-up within SignUpResendAfter sends no second mail.
+const (
+	SignUpExpiry      = 7 * 24 * time.Hour
+	SignUpResendAfter = time.Hour
+)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	texttemplate "text/template"
+	"time"
 	"unicode"
 
 	icymorning "github.com/icy-morning/icy-morning"
@@ -20,20 +21,26 @@ var templateFS embed.FS
 // templates are the two parts of a notification, parsed once. The HTML one
 // is html/template, so an asset's name or description cannot inject markup.
 type templates struct {
-	text *texttemplate.Template
-	html *htmltemplate.Template
+	text, confirmText *texttemplate.Template
+	html, confirmHTML *htmltemplate.Template
 }
 
 func loadTemplates() (*templates, error) {
-	text, err := texttemplate.ParseFS(templateFS, "templates/notification.txt")
-	if err != nil {
-		return nil, fmt.Errorf("notify: %w", err)
+	var t templates
+	var err error
+	for _, p := range []struct {
+		text **texttemplate.Template
+		html **htmltemplate.Template
+		name string
+	}{{&t.text, &t.html, "notification"}, {&t.confirmText, &t.confirmHTML, "confirm"}} {
+		if *p.text, err = texttemplate.ParseFS(templateFS, "templates/"+p.name+".txt"); err != nil {
+			return nil, fmt.Errorf("notify: %w", err)
+		}
+		if *p.html, err = htmltemplate.ParseFS(templateFS, "templates/"+p.name+".html"); err != nil {
+			return nil, fmt.Errorf("notify: %w", err)
+		}
 	}
-	html, err := htmltemplate.ParseFS(templateFS, "templates/notification.html")
-	if err != nil {
-		return nil, fmt.Errorf("notify: %w", err)
-	}
-	return &templates{text: text, html: html}, nil
+	return &t, nil
 }
 
 // view is what the templates see.
@@ -100,6 +107,38 @@ func (c *Composer) Compose(ev *icymorning.Event, sub *icymorning.Subscription) (
 			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
 			"Auto-Submitted":        "auto-generated",
 		},
+	}, nil
+}
+
+// confirmView is what the confirmation templates see.
+type confirmView struct {
+	Email      string
+	Topic      icymorning.Topic
+	AnalystID  int64 // 0: every analyst
+	ConfirmURL string
+}
+
+// ComposeConfirmation writes the mail that asks the owner of a pending
+// subscription to confirm it with a link valid until expires.
+func (c *Composer) ComposeConfirmation(sub *icymorning.Subscription, expires time.Time) (mail.Message, error) {
+	v := confirmView{Email: sub.Email, Topic: sub.Topic, ConfirmURL: c.ConfirmURL(c.ConfirmToken(sub.ID, expires))}
+	if sub.AnalystID != nil {
+		v.AnalystID = *sub.AnalystID
+	}
+	var text, html bytes.Buffer
+	if err := c.tmpl.confirmText.Execute(&text, v); err != nil {
+		return mail.Message{}, fmt.Errorf("notify: confirmation text part: %w", err)
+	}
+	if err := c.tmpl.confirmHTML.Execute(&html, v); err != nil {
+		return mail.Message{}, fmt.Errorf("notify: confirmation HTML part: %w", err)
+	}
+	return mail.Message{
+		From: c.from, To: sub.Email, Subject: "Confirm your Icy Morning subscription",
+		Text: text.String(), HTML: html.String(),
+		// One id per confirmation sent: a second sign-up an hour later is
+		// a new mail, not a resend of the first.
+		MessageID: fmt.Sprintf("confirm-%d.%d@%s", sub.ID, expires.Unix(), c.idHost),
+		Header:    map[string]string{"Auto-Submitted": "auto-generated"},
 	}, nil
 }
 

@@ -101,22 +101,36 @@ WHERE e.id = $1 AND s.status = 'active'
 ON CONFLICT (event_id, subscription_id) DO NOTHING`
 )
 
-func scanEvent(r row, e *icymorning.Event) error {
-	var topic string
-	var snapshot []byte
-	if err := r.Scan(&e.ID, &topic, &e.AssetID, &e.AnalystID, &snapshot, &e.OccurredAt, &e.FannedOutAt); err != nil {
-		return err
-	}
+// eventScan holds the columns of an event that need decoding after Scan,
+// so that a joined row can scan an event beside other things.
+type eventScan struct {
+	topic    string
+	snapshot []byte
+}
+
+func (x *eventScan) dest(e *icymorning.Event) []any {
+	return []any{&e.ID, &x.topic, &e.AssetID, &e.AnalystID, &x.snapshot, &e.OccurredAt, &e.FannedOutAt}
+}
+
+func (x *eventScan) finish(e *icymorning.Event) error {
 	var a assetSnapshot
-	if err := json.Unmarshal(snapshot, &a); err != nil {
+	if err := json.Unmarshal(x.snapshot, &a); err != nil {
 		return fmt.Errorf("event %d: asset snapshot: %w", e.ID, err)
 	}
-	e.Topic = icymorning.Topic(topic)
+	e.Topic = icymorning.Topic(x.topic)
 	e.Asset = icymorning.Asset{ID: a.ID, Name: a.Name, Description: a.Description,
 		InceptionDate: a.InceptionDate, IsActive: a.IsActive, AnalystID: a.AnalystID}
 	e.OccurredAt = e.OccurredAt.UTC()
 	e.FannedOutAt = utcPtr(e.FannedOutAt)
 	return nil
+}
+
+func scanEvent(r row, e *icymorning.Event) error {
+	var x eventScan
+	if err := r.Scan(x.dest(e)...); err != nil {
+		return err
+	}
+	return x.finish(e)
 }
 
 // utcPtr is t in UTC, or nil.
@@ -164,22 +178,37 @@ func (s *Store) FanOut(ctx context.Context, eventID int64) (int, error) {
 const deliveryColumns = `id, event_id, subscription_id, status, attempts, last_error, provider_message_id,
   created_at, updated_at, next_attempt_at, sent_at`
 
-func scanDelivery(r row, d *icymorning.Delivery) error {
-	var status string
-	var lastError, messageID *string
-	if err := r.Scan(&d.ID, &d.EventID, &d.SubscriptionID, &status, &d.Attempts, &lastError, &messageID,
-		&d.CreatedAt, &d.UpdatedAt, &d.NextAttemptAt, &d.SentAt); err != nil {
-		return err
+// deliveryScan holds the columns of a delivery that need decoding after
+// Scan.
+type deliveryScan struct {
+	status               string
+	lastError, messageID *string
+}
+
+func (x *deliveryScan) dest(d *icymorning.Delivery) []any {
+	return []any{&d.ID, &d.EventID, &d.SubscriptionID, &x.status, &d.Attempts, &x.lastError, &x.messageID,
+		&d.CreatedAt, &d.UpdatedAt, &d.NextAttemptAt, &d.SentAt}
+}
+
+func (x *deliveryScan) finish(d *icymorning.Delivery) {
+	d.Status = icymorning.DeliveryStatus(x.status)
+	d.LastError, d.ProviderMessageID = "", ""
+	if x.lastError != nil {
+		d.LastError = *x.lastError
 	}
-	d.Status = icymorning.DeliveryStatus(status)
-	if lastError != nil {
-		d.LastError = *lastError
-	}
-	if messageID != nil {
-		d.ProviderMessageID = *messageID
+	if x.messageID != nil {
+		d.ProviderMessageID = *x.messageID
 	}
 	d.CreatedAt, d.UpdatedAt, d.NextAttemptAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC(), d.NextAttemptAt.UTC()
 	d.SentAt = utcPtr(d.SentAt)
+}
+
+func scanDelivery(r row, d *icymorning.Delivery) error {
+	var x deliveryScan
+	if err := r.Scan(x.dest(d)...); err != nil {
+		return err
+	}
+	x.finish(d)
 	return nil
 }
 
@@ -187,6 +216,8 @@ func scanDelivery(r row, d *icymorning.Delivery) error {
 func (s *Store) Deliveries(ctx context.Context, f icymorning.DeliveryFilter) ([]icymorning.Delivery, error) {
 	l := newListQuery(`SELECT `+deliveryColumns+` FROM deliveries`, f.After)
 	equal(l, "status", f.Status)
+	equal(l, "event_id", f.EventID)
+	equal(l, "subscription_id", f.SubscriptionID)
 	q, args := l.sql(f.Limit)
 	out, err := list(ctx, s.r, f.Limit, scanDelivery, q, args...)
 	if err != nil {

@@ -35,14 +35,26 @@ WHERE id = $1 AND status <> 'unsubscribed' RETURNING ` + subscriptionColumns
 WHERE id = $1 RETURNING ` + subscriptionColumns
 )
 
-func scanSubscription(r row, sub *icymorning.Subscription) error {
-	var topic, status string
-	if err := r.Scan(&sub.ID, &sub.Email, &topic, &sub.AnalystID, &status, &sub.ConfirmedAt, &sub.CreatedAt, &sub.UpdatedAt); err != nil {
-		return err
-	}
-	sub.Topic, sub.Status = icymorning.Topic(topic), icymorning.SubscriptionStatus(status)
+// subscriptionScan holds the columns of a subscription that need decoding
+// after Scan.
+type subscriptionScan struct{ topic, status string }
+
+func (x *subscriptionScan) dest(sub *icymorning.Subscription) []any {
+	return []any{&sub.ID, &sub.Email, &x.topic, &sub.AnalystID, &x.status, &sub.ConfirmedAt, &sub.CreatedAt, &sub.UpdatedAt}
+}
+
+func (x *subscriptionScan) finish(sub *icymorning.Subscription) {
+	sub.Topic, sub.Status = icymorning.Topic(x.topic), icymorning.SubscriptionStatus(x.status)
 	sub.ConfirmedAt = utcPtr(sub.ConfirmedAt)
 	sub.CreatedAt, sub.UpdatedAt = sub.CreatedAt.UTC(), sub.UpdatedAt.UTC()
+}
+
+func scanSubscription(r row, sub *icymorning.Subscription) error {
+	var x subscriptionScan
+	if err := r.Scan(x.dest(sub)...); err != nil {
+		return err
+	}
+	x.finish(sub)
 	return nil
 }
 
@@ -52,19 +64,11 @@ func (s *Store) CreateSubscription(ctx context.Context, sub *icymorning.Subscrip
 	if err := sub.Validate(); err != nil {
 		return false, err
 	}
-	var analyst int64 // 0: none, as in the unique index
-	if sub.AnalystID != nil {
-		analyst = *sub.AnalystID
-		// No foreign key says so (see the migration): checked here.
-		var one int
-		if err := s.w.queryRow(ctx, sqlAnalystExists, analyst).Scan(&one); err != nil {
-			if isNoRows(err) {
-				return false, analystMissing(analyst)
-			}
-			return false, s.internal("find analyst", err)
-		}
+	analyst, err := s.checkAnalyst(ctx, sub)
+	if err != nil {
+		return false, err
 	}
-	err := scanSubscription(s.w.queryRow(ctx, sqlSubscriptionUpsert, sub.Email, string(sub.Topic), sub.AnalystID, s.timestamp()), sub)
+	err = scanSubscription(s.w.queryRow(ctx, sqlSubscriptionUpsert, sub.Email, string(sub.Topic), sub.AnalystID, s.timestamp()), sub)
 	if err == nil {
 		return true, nil
 	}
@@ -78,6 +82,23 @@ func (s *Store) CreateSubscription(ctx context.Context, sub *icymorning.Subscrip
 		return false, s.internal("find subscription", err)
 	}
 	return false, nil
+}
+
+// checkAnalyst checks that the analyst sub is narrowed to exists (no
+// foreign key says so: see the migration) and returns its id as the unique
+// index has it: 0 for none.
+func (s *Store) checkAnalyst(ctx context.Context, sub *icymorning.Subscription) (int64, error) {
+	if sub.AnalystID == nil {
+		return 0, nil
+	}
+	var one int
+	if err := s.w.queryRow(ctx, sqlAnalystExists, *sub.AnalystID).Scan(&one); err != nil {
+		if isNoRows(err) {
+			return 0, analystMissing(*sub.AnalystID)
+		}
+		return 0, s.internal("find analyst", err)
+	}
+	return *sub.AnalystID, nil
 }
 
 // Subscriptions implements icymorning.SubscriptionStore.

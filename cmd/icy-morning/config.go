@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/icy-morning/icy-morning/sqlstore"
 )
@@ -31,6 +33,18 @@ type config struct {
 	dbSecretARN   string
 	dbIAMAuth     bool
 	queryExecMode string
+
+	// Notifications (see notify.go).
+	mailURL         string
+	mailFrom        string
+	mailMaxPerSec   float64
+	mailConns       int
+	publicBaseURL   string
+	notifySecret    string
+	notifySecretARN string
+	notifyQueueURL  string
+	dispatcher      bool
+	claimTimeout    time.Duration
 }
 
 // mode is a set of the commands a setting applies to.
@@ -40,6 +54,10 @@ const (
 	modeServe mode = 1 << iota
 	modeMigrate
 	modeLambda
+	modeWorker
+
+	// modeMail is every command that sends mail.
+	modeMail = modeServe | modeWorker | modeLambda
 )
 
 // setting is one thing the binary reads: an environment variable, a flag,
@@ -66,16 +84,16 @@ const defaultDatabaseURL = "sqlite:///icy-morning.db"
 // tables are checked against it (config_test.go), and so is the Terraform
 // that sets the function's environment (infrastructure_test.go).
 var settings = []setting{
-	{env: "DATABASE_URL", flag: "database-url", modes: modeServe | modeMigrate | modeLambda,
+	{env: "DATABASE_URL", flag: "database-url", modes: modeServe | modeMigrate | modeLambda | modeWorker,
 		doc:   "database URL: postgres://..., sqlite:///relative.db, sqlite:////absolute.db or sqlite://:memory: (default: SQLALCHEMY_DATABASE_CONNECTION_URI, then " + defaultDatabaseURL + ")",
 		parse: func(c *config, v string) error { c.databaseURL = v; return nil }},
-	{env: "SQLALCHEMY_DATABASE_CONNECTION_URI", modes: modeServe | modeMigrate | modeLambda,
+	{env: "SQLALCHEMY_DATABASE_CONNECTION_URI", modes: modeServe | modeMigrate | modeLambda | modeWorker,
 		doc:   "the Python service's database URL, read when DATABASE_URL is unset",
 		parse: func(c *config, v string) error { c.sqlalchemyURL = v; return nil }},
 	{env: "ADDR", flag: "addr", modes: modeServe, def: "127.0.0.1:8000",
 		doc:   "address to listen on",
 		parse: func(c *config, v string) error { c.addr = v; return nil }},
-	{flag: "migrate", modes: modeServe, def: "true", boolean: true,
+	{flag: "migrate", modes: modeServe | modeWorker, def: "true", boolean: true,
 		doc:   "apply pending migrations at start-up",
 		parse: func(c *config, v string) error { return parseBool(&c.migrate, v) }},
 	{env: "BASIC_AUTH_USERNAME", modes: modeServe | modeLambda,
@@ -87,7 +105,7 @@ var settings = []setting{
 	{env: "BASIC_AUTH_SECRET_ARN", modes: modeLambda,
 		doc:   `a Secrets Manager secret holding {"username", "password"} for writes`,
 		parse: func(c *config, v string) error { c.authSecretARN = v; return nil }},
-	{env: "LOG_LEVEL", flag: "log-level", modes: modeServe | modeMigrate | modeLambda, def: "info",
+	{env: "LOG_LEVEL", flag: "log-level", modes: modeServe | modeMigrate | modeLambda | modeWorker, def: "info",
 		doc: "debug, info, warn or error",
 		parse: func(c *config, v string) error {
 			if err := c.logLevel.UnmarshalText([]byte(v)); err != nil {
@@ -95,7 +113,7 @@ var settings = []setting{
 			}
 			return nil
 		}},
-	{env: "LOG_FORMAT", flag: "log-format", modes: modeServe | modeMigrate | modeLambda, def: "json",
+	{env: "LOG_FORMAT", flag: "log-format", modes: modeServe | modeMigrate | modeLambda | modeWorker, def: "json",
 		doc: "json or text",
 		parse: func(c *config, v string) error {
 			if v = strings.ToLower(v); v != "json" && v != "text" {
@@ -104,7 +122,7 @@ var settings = []setting{
 			c.logFormat = v
 			return nil
 		}},
-	{env: "DB_MAX_CONNS", flag: "max-conns", modes: modeServe | modeLambda, def: "0", lambdaDef: strconv.Itoa(lambdaDefaultMaxConns),
+	{env: "DB_MAX_CONNS", flag: "max-conns", modes: modeServe | modeLambda | modeWorker, def: "0", lambdaDef: strconv.Itoa(lambdaDefaultMaxConns),
 		doc:   "database connection pool size; 0 for the driver's default",
 		parse: func(c *config, v string) error { return parseCount(&c.maxConns, v) }},
 	{env: "HTTP_MAX_CONNS", flag: "max-open-conns", modes: modeServe, def: "0",
@@ -119,6 +137,55 @@ var settings = []setting{
 	{env: "DB_QUERY_EXEC_MODE", modes: modeLambda,
 		doc:   "pgx's default_query_exec_mode (exec or describe_exec behind RDS Proxy); pgx checks it",
 		parse: func(c *config, v string) error { c.queryExecMode = v; return nil }},
+	{env: "MAIL_URL", modes: modeMail, def: "log://",
+		doc:   "where mail goes: log:// (written to the log), smtp://[user:password@]host[:port][?tls=none|starttls|implicit] or ses://[?region=R][&configuration_set=NAME]",
+		parse: func(c *config, v string) error { c.mailURL = v; return nil }},
+	{env: "MAIL_FROM", modes: modeMail, def: "Icy Morning <icy-morning@localhost>",
+		doc:   "the sender of every mail: an address, or Name <address>",
+		parse: func(c *config, v string) error { c.mailFrom = v; return nil }},
+	{env: "MAIL_MAX_PER_SECOND", modes: modeMail, def: "14",
+		doc: "most mails sent per second by one process (SES's default quota is 14); 0 for no cap",
+		parse: func(c *config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+				return errors.New("want a number, 0 or more")
+			}
+			c.mailMaxPerSec = f
+			return nil
+		}},
+	{env: "MAIL_CONNECTIONS", modes: modeMail, def: "4",
+		doc: "batches of mail sent at once, each over its own connection",
+		parse: func(c *config, v string) error {
+			if err := parseCount(&c.mailConns, v); err != nil || c.mailConns < 1 {
+				return errors.New("want a whole number, 1 or more")
+			}
+			return nil
+		}},
+	{env: "PUBLIC_BASE_URL", modes: modeMail,
+		doc:   "the URL the service is reached at, which links in mails start with (default: http:// and ADDR for serve, http://127.0.0.1:8000 for worker)",
+		parse: func(c *config, v string) error { c.publicBaseURL = v; return nil }},
+	{env: "NOTIFY_SECRET", modes: modeMail,
+		doc:   "the key that signs unsubscribe and confirmation links, at least 32 bytes (default: one generated once and kept in the database)",
+		parse: func(c *config, v string) error { c.notifySecret = v; return nil }},
+	{env: "NOTIFY_SECRET_ARN", modes: modeLambda,
+		doc:   "a Secrets Manager secret whose string is NOTIFY_SECRET",
+		parse: func(c *config, v string) error { c.notifySecretARN = v; return nil }},
+	{env: "NOTIFY_QUEUE_URL", modes: modeLambda,
+		doc:   "the SQS queue the API function nudges after a change to an asset, so the worker function sends its mails at once",
+		parse: func(c *config, v string) error { c.notifyQueueURL = v; return nil }},
+	{env: "NOTIFY_DISPATCHER", flag: "dispatcher", modes: modeServe, def: "true", boolean: true,
+		doc:   "send notification mails from this process (false when separate workers do)",
+		parse: func(c *config, v string) error { return parseBool(&c.dispatcher, v) }},
+	{env: "NOTIFY_CLAIM_TIMEOUT", modes: modeMail, def: "2m",
+		doc: "how long a claimed delivery is left to its sender before another may take it (a sender that died)",
+		parse: func(c *config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Second {
+				return errors.New("want a duration of 1s or more, such as 2m")
+			}
+			c.claimTimeout = d
+			return nil
+		}},
 	{env: "GOGC", modes: modeServe | modeLambda, doc: "Go's collector target (serve picks 200 unless set)"},
 	{env: "GOMEMLIMIT", modes: modeServe | modeLambda, doc: "Go's soft memory limit (serve picks 48 MiB unless set)"},
 	{env: "GOMAXPROCS", modes: modeLambda, doc: "Go's parallelism (Lambda picks it from the function's memory size unless set)"},
@@ -222,6 +289,12 @@ func readConfig(m mode, fs *flag.FlagSet, args []string, getenv func(string) str
 	if err := c.resolveDatabase(); err != nil {
 		return c, err
 	}
+	if c.publicBaseURL == "" {
+		c.publicBaseURL = "http://127.0.0.1:8000"
+		if m == modeServe {
+			c.publicBaseURL = "http://" + c.addr
+		}
+	}
 	if m == modeLambda {
 		return c, c.checkLambda()
 	}
@@ -255,6 +328,8 @@ func (c *config) checkLambda() error {
 		return errors.New("set DATABASE_SECRET_ARN or DATABASE_IAM_AUTH=true, not both")
 	case c.authSecretARN != "" && (c.authUser != "" || c.authPass != ""):
 		return errors.New("set BASIC_AUTH_SECRET_ARN or BASIC_AUTH_USERNAME/BASIC_AUTH_PASSWORD, not both")
+	case c.notifySecretARN != "" && c.notifySecret != "":
+		return errors.New("set NOTIFY_SECRET_ARN or NOTIFY_SECRET, not both")
 	case c.authSecretARN == "" && (c.authUser == "" || c.authPass == ""):
 		// serve makes up a password and prints it; in Lambda that would put
 		// a credential in CloudWatch, so an account must be configured.

@@ -1,0 +1,118 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	icymorning "github.com/icy-morning/icy-morning"
+)
+
+// Sign-ups, confirmation, expiry and suppression: the statuses a
+// subscriber's own actions (and the mail provider's reports) move a
+// subscription through.
+
+const (
+	// A new sign-up is pending with its confirmation sent now. On
+	// conflict, a pending or unsubscribed one becomes pending again and
+	// its confirmation is sent now, unless one went out after $5 (the
+	// resend window); otherwise nothing changes and nothing is returned.
+	sqlSignUp = `INSERT INTO subscriptions (email, topic, analyst_id, status, confirm_sent_at, created_at, updated_at)
+VALUES ($1, $2, $3, 'pending', $4, $4, $4)
+ON CONFLICT (email, topic, (coalesce(analyst_id, 0))) DO UPDATE
+SET status = 'pending', confirm_sent_at = excluded.confirm_sent_at, updated_at = excluded.updated_at
+WHERE subscriptions.status IN ('pending', 'unsubscribed')
+  AND (subscriptions.confirm_sent_at IS NULL OR subscriptions.confirm_sent_at <= $5)
+RETURNING ` + subscriptionColumns
+	sqlForgetConfirmation = `UPDATE subscriptions SET confirm_sent_at = NULL WHERE id = $1 AND status = 'pending'`
+	sqlConfirm            = `UPDATE subscriptions SET status = 'active', confirmed_at = coalesce(confirmed_at, $2), updated_at = $2
+WHERE id = $1 AND status = 'pending' RETURNING ` + subscriptionColumns
+	sqlSubscriptionByID = `SELECT ` + subscriptionColumns + ` FROM subscriptions WHERE id = $1`
+	sqlExpireSignUps    = `UPDATE subscriptions SET status = 'unsubscribed', updated_at = $2
+WHERE status = 'pending' AND confirm_sent_at < $1`
+	sqlSuppressEmail = `UPDATE subscriptions SET status = 'suppressed', updated_at = $2
+WHERE email = $1 AND status <> 'suppressed'`
+	sqlSuppressDeliveries = `UPDATE deliveries SET status = 'suppressed', last_error = 'the address bounced or complained', updated_at = $2
+WHERE status IN ('pending', 'failed') AND subscription_id IN (SELECT id FROM subscriptions WHERE email = $1)`
+)
+
+// SignUp implements icymorning.SubscriptionStore.
+func (s *Store) SignUp(ctx context.Context, sub *icymorning.Subscription, resendAfter time.Duration) (bool, error) {
+	sub.Normalize()
+	if err := sub.Validate(); err != nil {
+		return false, err
+	}
+	analyst, err := s.checkAnalyst(ctx, sub)
+	if err != nil {
+		return false, err
+	}
+	now := s.timestamp()
+	err = scanSubscription(s.w.queryRow(ctx, sqlSignUp, sub.Email, string(sub.Topic), sub.AnalystID, now, now.Add(-resendAfter)), sub)
+	if err == nil {
+		return true, nil
+	}
+	if !isNoRows(err) {
+		return false, s.internal("sign up", err)
+	}
+	if err := scanSubscription(s.w.queryRow(ctx, sqlSubscriptionFind, sub.Email, string(sub.Topic), analyst), sub); err != nil {
+		return false, s.internal("find subscription", err)
+	}
+	return false, nil
+}
+
+// ForgetConfirmation implements icymorning.SubscriptionStore.
+func (s *Store) ForgetConfirmation(ctx context.Context, id int64) error {
+	if _, err := s.w.exec(ctx, sqlForgetConfirmation, id); err != nil {
+		return s.internal("forget confirmation", err)
+	}
+	return nil
+}
+
+// ConfirmSubscription implements icymorning.SubscriptionStore.
+func (s *Store) ConfirmSubscription(ctx context.Context, id int64) (*icymorning.Subscription, error) {
+	var sub icymorning.Subscription
+	err := scanSubscription(s.w.queryRow(ctx, sqlConfirm, id, s.timestamp()), &sub)
+	if err == nil {
+		return &sub, nil
+	}
+	if !isNoRows(err) {
+		return nil, s.internal("confirm subscription", err)
+	}
+	if err := scanSubscription(s.w.queryRow(ctx, sqlSubscriptionByID, id), &sub); err != nil {
+		if isNoRows(err) {
+			return nil, notFound("subscription", id)
+		}
+		return nil, s.internal("find subscription", err)
+	}
+	if sub.Status == icymorning.SubscriptionActive {
+		return &sub, nil
+	}
+	return nil, icymorning.Errorf(icymorning.ECONFLICT, "subscription %d is %s: sign up again to receive mail", id, sub.Status)
+}
+
+// ExpireSignUps implements icymorning.SubscriptionStore.
+func (s *Store) ExpireSignUps(ctx context.Context, cutoff time.Time) (int, error) {
+	n, err := s.w.exec(ctx, sqlExpireSignUps, cutoff.UTC(), s.timestamp())
+	if err != nil {
+		return 0, s.internal("expire sign-ups", err)
+	}
+	return int(n), nil
+}
+
+// SuppressEmail implements icymorning.SubscriptionStore.
+func (s *Store) SuppressEmail(ctx context.Context, email string) (int, error) {
+	email = icymorning.NormalizeEmail(email)
+	var n int64
+	err := s.atomic(ctx, func(q querier) error {
+		now := s.timestamp()
+		var err error
+		if n, err = q.exec(ctx, sqlSuppressEmail, email, now); err != nil {
+			return err
+		}
+		_, err = q.exec(ctx, sqlSuppressDeliveries, email, now)
+		return err
+	})
+	if err != nil {
+		return 0, s.internal("suppress address", err)
+	}
+	return int(n), nil
+}
