@@ -51,6 +51,19 @@ func ReadAccount(ctx context.Context, sm SecretGetter, arn string) (Account, err
 	return a, nil
 }
 
+// ReadString reads a secret's string value as it is (the link-signing
+// key). The value is never part of an error.
+func ReadString(ctx context.Context, sm SecretGetter, arn string) (string, error) {
+	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	if err != nil {
+		return "", fmt.Errorf("read secret %s: %w", arn, err)
+	}
+	if out.SecretString == nil || *out.SecretString == "" {
+		return "", fmt.Errorf("secret %s has no string value", arn)
+	}
+	return *out.SecretString, nil
+}
+
 // Source gives the user and password for a new database connection; retry
 // says the previous connection attempt failed (sqlstore.Options.Credentials).
 type Source func(ctx context.Context, retry bool) (user, password string, err error)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/icy-morning/icy-morning/internal/mailpeer"
 	"github.com/icy-morning/icy-morning/internal/netaddr"
 )
 
@@ -40,7 +41,7 @@ func sesEnv(t *testing.T, endpoint string) {
 // Messages go through the real SDK to aws-ses-v2-local, which keeps what
 // arrived: addresses, subject, both parts and the extra headers.
 func TestSESLocal(t *testing.T) {
-	local := startSESLocal(t)
+	local := mailpeer.StartSESLocal(t)
 	sesEnv(t, local.URL)
 	s := openSender(t, "ses://?region=eu-west-1&configuration_set=icy-notify", Options{MaxPerSecond: 14})
 
@@ -54,8 +55,8 @@ func TestSESLocal(t *testing.T) {
 	results := s.Send(context.Background(), msgs)
 	wantErr(t, results[1], true, "", "Subject")
 
-	stored := map[string]sesStored{}
-	for _, e := range local.stored(t) {
+	stored := map[string]mailpeer.SESStored{}
+	for _, e := range local.Stored(t) {
 		stored[e.MessageID] = e
 	}
 	if len(stored) != 2 {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/icy-morning/icy-morning/internal/mailpeer"
 	"github.com/icy-morning/icy-morning/internal/netaddr"
 )
 
@@ -52,12 +53,12 @@ func wantErr(t *testing.T, r Result, permanent bool, code string, contains ...st
 
 // wantDelivered checks that r succeeded and that Mailpit holds the message
 // m, with its headers and both parts, under r's ProviderID.
-func wantDelivered(t *testing.T, mp *mailpit, r Result, m Message) mpMessage {
+func wantDelivered(t *testing.T, mp *mailpeer.Mailpit, r Result, m Message) mailpeer.Message {
 	t.Helper()
 	if r.Err != nil {
 		t.Fatalf("send %s: %v", m.MessageID, r.Err)
 	}
-	got, header := mp.received(t, strings.Trim(m.MessageID, "<>"))
+	got, header := mp.Received(t, strings.Trim(m.MessageID, "<>"))
 	if r.ProviderID != got.ID {
 		t.Errorf("ProviderID = %q, want Mailpit's queue id %q", r.ProviderID, got.ID)
 	}
@@ -87,7 +88,7 @@ func wantDelivered(t *testing.T, mp *mailpit, r Result, m Message) mpMessage {
 // A batch goes over one connection, and each message gets its own result:
 // a refused recipient or an invalid message does not stop the others.
 func TestSMTPBatch(t *testing.T) {
-	mp := startMailpit(t, "--smtp-allowed-recipients", `@example\.org$`)
+	mp := mailpeer.StartMailpit(t, "--smtp-allowed-recipients", `@example\.org$`)
 	s := openSender(t, "smtp://"+mp.SMTP+"?tls=none", Options{})
 
 	injected := notification("b-2@icy.example", "ada@example.org")
@@ -109,10 +110,10 @@ func TestSMTPBatch(t *testing.T) {
 	if errors.Is(results[2].Err, ErrInvalidMessage) {
 		t.Errorf("a server's refusal is not an invalid message: %v", results[2].Err)
 	}
-	if n := mp.count(t); n != 2 {
+	if n := mp.Count(t); n != 2 {
 		t.Errorf("Mailpit holds %d messages, want 2", n)
 	}
-	if n := mp.sessions(); n != 1 {
+	if n := mp.Sessions(); n != 1 {
 		t.Errorf("the batch used %d SMTP connections, want 1", n)
 	}
 }
@@ -120,7 +121,7 @@ func TestSMTPBatch(t *testing.T) {
 // Batches sent at once each have their own connection, and share the
 // Sender's rate limit.
 func TestSMTPConcurrent(t *testing.T) {
-	mp := startMailpit(t)
+	mp := mailpeer.StartMailpit(t)
 	s := openSender(t, "smtp://"+mp.SMTP+"?tls=none", Options{MaxPerSecond: 50})
 	results := make([][]Result, 3)
 	start := time.Now()
@@ -146,7 +147,7 @@ func TestSMTPConcurrent(t *testing.T) {
 	if d := time.Since(start); d < 150*time.Millisecond {
 		t.Errorf("9 messages at 50/s took %s, want at least 160 ms", d)
 	}
-	if n, c := mp.count(t), mp.sessions(); n != 9 || c != 3 {
+	if n, c := mp.Count(t), mp.Sessions(); n != 9 || c != 3 {
 		t.Errorf("Mailpit holds %d messages from %d connections, want 9 from 3", n, c)
 	}
 }
@@ -154,12 +155,12 @@ func TestSMTPConcurrent(t *testing.T) {
 // STARTTLS when offered, or required; implicit TLS; and certificates
 // checked, with no fall-back to plain text.
 func TestSMTPTLS(t *testing.T) {
-	certFile, keyFile, roots := testCert(t)
+	certFile, keyFile, roots := mailpeer.TestCert(t)
 	tlsFlags := []string{"--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile}
-	servers := map[string]*mailpit{
-		"STARTTLS required": startMailpit(t, append(tlsFlags, "--smtp-require-starttls")...),
-		"implicit TLS":      startMailpit(t, append(tlsFlags, "--smtp-require-tls")...),
-		"no TLS":            startMailpit(t),
+	servers := map[string]*mailpeer.Mailpit{
+		"STARTTLS required": mailpeer.StartMailpit(t, append(tlsFlags, "--smtp-require-starttls")...),
+		"implicit TLS":      mailpeer.StartMailpit(t, append(tlsFlags, "--smtp-require-tls")...),
+		"no TLS":            mailpeer.StartMailpit(t),
 	}
 	tests := []struct {
 		name, server, query string
@@ -179,7 +180,7 @@ func TestSMTPTLS(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			mp := servers[tt.server]
-			before := mp.count(t)
+			before := mp.Count(t)
 			s := openSender(t, "smtp://"+mp.SMTP+tt.query, Options{RootCAs: tt.roots})
 			m := notification(fmt.Sprintf("tls-%d@icy.example", i), "ada@example.org")
 			r := s.Send(context.Background(), []Message{m})[0]
@@ -188,7 +189,7 @@ func TestSMTPTLS(t *testing.T) {
 				return
 			}
 			wantErr(t, r, false, tt.code, tt.contains)
-			if n := mp.count(t); n != before {
+			if n := mp.Count(t); n != before {
 				t.Errorf("Mailpit holds %d messages, had %d", n, before)
 			}
 		})
@@ -199,13 +200,13 @@ func TestSMTPTLS(t *testing.T) {
 // password in any error.
 func TestSMTPAuth(t *testing.T) {
 	const user, password = "ada", "p@ss:w/rd#1 ü"
-	certFile, keyFile, roots := testCert(t)
+	certFile, keyFile, roots := mailpeer.TestCert(t)
 	sum := sha1.Sum([]byte(password))
 	authFile := filepath.Join(t.TempDir(), "smtp-auth")
 	if err := os.WriteFile(authFile, []byte(user+":{SHA}"+base64.StdEncoding.EncodeToString(sum[:])+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	mp := startMailpit(t, "--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile, "--smtp-auth-file", authFile)
+	mp := mailpeer.StartMailpit(t, "--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile, "--smtp-auth-file", authFile)
 
 	tests := []struct {
 		name     string
@@ -245,7 +246,7 @@ func TestSMTPAuth(t *testing.T) {
 
 // Mailpit's chaos mode answers RCPT TO with the code the test asks for.
 func TestSMTPChaos(t *testing.T) {
-	mp := startMailpit(t, "--enable-chaos")
+	mp := mailpeer.StartMailpit(t, "--enable-chaos")
 	s := openSender(t, "smtp://"+mp.SMTP+"?tls=none", Options{})
 	tests := []struct {
 		name      string
@@ -262,8 +263,8 @@ func TestSMTPChaos(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mp.chaos(t, tt.code)
-			before := mp.sessions()
+			mp.Chaos(t, tt.code)
+			before := mp.Sessions()
 			results := s.Send(context.Background(), []Message{
 				notification(fmt.Sprintf("chaos-%d-1@icy.example", i), "ada@example.org"),
 				notification(fmt.Sprintf("chaos-%d-2@icy.example", i), "ada@example.org"),
@@ -271,12 +272,12 @@ func TestSMTPChaos(t *testing.T) {
 			for _, r := range results {
 				wantErr(t, r, tt.permanent, strconv.Itoa(tt.code), "Chaos recipient error")
 			}
-			if n := mp.sessions() - before; n != tt.sessions {
+			if n := mp.Sessions() - before; n != tt.sessions {
 				t.Errorf("%d SMTP connections, want %d", n, tt.sessions)
 			}
 		})
 	}
-	mp.chaos(t, 0)
+	mp.Chaos(t, 0)
 	m := notification("chaos-over@icy.example", "ada@example.org")
 	wantDelivered(t, mp, s.Send(context.Background(), []Message{m})[0], m)
 }

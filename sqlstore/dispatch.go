@@ -26,6 +26,9 @@ WHERE id = $1 AND status <> 'sent'`
 	sqlRetryDelivery = `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $2, updated_at = $2
 WHERE id = $1 AND status IN ('dead', 'failed') RETURNING ` + deliveryColumns
 	sqlDeliveryByID = `SELECT ` + deliveryColumns + ` FROM deliveries WHERE id = $1`
+	// An idle dispatcher polls: this read keeps the poll off the writer
+	// (SQLite's only write connection) when nothing is due.
+	sqlAnyDue = `SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE status IN ('pending', 'failed') AND next_attempt_at <= $1 LIMIT 1) AS due`
 )
 
 // prefixed qualifies each column of a column list with a table alias.
@@ -51,6 +54,15 @@ func (s *Store) ClaimDeliveries(ctx context.Context, lease time.Duration, limit 
 		claim += ` FOR UPDATE SKIP LOCKED`
 	}
 	claim += `) RETURNING id`
+	if s.db != nil { // not inside a caller's transaction
+		var due int
+		if err := s.r.queryRow(ctx, sqlAnyDue, s.timestamp()).Scan(&due); err != nil {
+			return nil, s.internal("look for due deliveries", err)
+		}
+		if due == 0 {
+			return nil, nil
+		}
+	}
 	var jobs []icymorning.DeliveryJob
 	err := s.atomic(ctx, func(q querier) error {
 		now := s.timestamp()

@@ -23,6 +23,8 @@ const usage = `Usage: icy-morning [command] [flags]
 
 Commands:
   serve             serve the API (the default)
+  worker            send notification mails only (any number may run
+                    beside serve --dispatcher=false on one PostgreSQL)
   lambda            serve AWS Lambda invocations (the default when
                     AWS_LAMBDA_RUNTIME_API is set, as it is in Lambda)
   migrate up        apply pending database migrations
@@ -43,6 +45,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, args, getenv, stdout, stderr)
 	case "lambda":
 		return runLambda(ctx, args, getenv, stdout, stderr)
+	case "worker":
+		return runWorker(ctx, args, getenv, stderr)
 	case "migrate":
 		return runMigrate(ctx, args, getenv, stdout, stderr)
 	case "openapi":

@@ -37,6 +37,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer store.Close()
+	notes, err := openNotifications(ctx, &c, store, c.notifySecret, logger)
+	if err != nil {
+		return err
+	}
+	defer notes.sender.Close()
+	if c.dispatcher {
+		// Stopped with the server (below), and waited for, so that the
+		// batch in flight is recorded before the store closes.
+		dctx, stop := context.WithCancel(ctx)
+		wait := notes.run(dctx)
+		defer wait()
+		defer stop()
+	}
 
 	srv := &http.Server{
 		Addr:              c.addr,

@@ -1,10 +1,9 @@
-package mail
-
-// The real servers the transport tests talk to, on 127.0.0.1: Mailpit (an
+// Package mailpeer runs the real mail servers tests talk to, on 127.0.0.1: Mailpit (an
 // SMTP server with an HTTP API to read what it received) and
 // aws-ses-v2-local (SES's v2 API, with GET /store). `make init` installs
 // both under .tools/; without them the tests skip, or fail when
 // ICY_REQUIRE_MAIL=1 (as in CI).
+package mailpeer
 
 import (
 	"context"
@@ -34,9 +33,9 @@ import (
 	"github.com/icy-morning/icy-morning/internal/netaddr"
 )
 
-// peer is a program the tests need, and where to look for it: $Env, then
+// Peer is a program the tests need, and where to look for it: $Env, then
 // Installed under the module root (where make init puts it), then PATH.
-type peer struct {
+type Peer struct {
 	Name      string
 	Env       string
 	Installed string
@@ -45,18 +44,18 @@ type peer struct {
 }
 
 var (
-	mailpitPeer = peer{Name: "mailpit", Env: "MAILPIT_BIN", Installed: ".tools/bin/mailpit",
+	MailpitPeer = Peer{Name: "mailpit", Env: "MAILPIT_BIN", Installed: ".tools/bin/mailpit",
 		Install: "GOBIN=$PWD/.tools/bin go install github.com/axllent/mailpit@v1.33.1"}
-	sesLocalPeer = peer{Name: "aws-ses-v2-local", Env: "AWS_SES_V2_LOCAL_BIN", Installed: ".tools/node_modules/.bin/aws-ses-v2-local",
+	SESLocalPeer = Peer{Name: "aws-ses-v2-local", Env: "AWS_SES_V2_LOCAL_BIN", Installed: ".tools/node_modules/.bin/aws-ses-v2-local",
 		Runtime: "node", Install: "npm ci --prefix .tools, from mail/testdata/aws-ses-v2-local/package-lock.json"}
 )
 
 var moduleRoot = sync.OnceValues(func() (string, error) { return gotool.ModuleRoot(context.Background()) })
 
-// require finds p, or skips the test saying how to install it; with
+// Require finds p, or skips the test saying how to install it; with
 // ICY_REQUIRE_MAIL=1 it fails instead, so that the mail tests cannot
 // vanish from CI unnoticed.
-func require(t *testing.T, p peer) string {
+func Require(t *testing.T, p Peer) string {
 	t.Helper()
 	bin, err := p.find()
 	if err == nil && p.Runtime != "" {
@@ -71,7 +70,7 @@ func require(t *testing.T, p peer) string {
 	return bin
 }
 
-func (p peer) find() (string, error) {
+func (p Peer) find() (string, error) {
 	if bin := os.Getenv(p.Env); bin != "" {
 		_, err := os.Stat(bin)
 		return bin, err
@@ -89,11 +88,19 @@ func (p peer) find() (string, error) {
 type proc struct {
 	logFile string // its stdout and stderr
 	exited  chan struct{}
+	stop    func()
 }
 
-// output is what the process wrote so far. It writes to the file itself,
+// Stop stops the process (SIGTERM, then SIGKILL 5 s later) and waits
+// until it has exited.
+func (p *proc) Stop() {
+	p.stop()
+	<-p.exited
+}
+
+// Output is what the process wrote so far. It writes to the file itself,
 // so a line it wrote before it answered the test is there.
-func (p *proc) output() string {
+func (p *proc) Output() string {
 	b, _ := os.ReadFile(p.logFile)
 	return string(b)
 }
@@ -142,7 +149,7 @@ func launch(t *testing.T, bin string, args []string, readyURL string, dial []str
 		stop()
 		t.Fatalf("start %s: %v", bin, err)
 	}
-	p := &proc{logFile: log.Name(), exited: make(chan struct{})}
+	p := &proc{logFile: log.Name(), exited: make(chan struct{}), stop: stop}
 	go func() { _ = cmd.Wait(); close(p.exited) }()
 	t.Cleanup(func() { stop(); <-p.exited })
 
@@ -150,11 +157,11 @@ func launch(t *testing.T, bin string, args []string, readyURL string, dial []str
 	for !p.ready(readyURL, dial) {
 		select {
 		case <-p.exited:
-			return nil, fmt.Errorf("%s exited before it was ready:\n%s", filepath.Base(bin), p.output())
+			return nil, fmt.Errorf("%s exited before it was ready:\n%s", filepath.Base(bin), p.Output())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready after 20 s:\n%s", filepath.Base(bin), p.output())
+			t.Fatalf("%s not ready after 20 s:\n%s", filepath.Base(bin), p.Output())
 		}
 	}
 	return p, nil
@@ -179,84 +186,129 @@ func (p *proc) ready(readyURL string, dial []string) bool {
 	return true
 }
 
-// mailpit is a running Mailpit.
-type mailpit struct {
+// Mailpit is a running Mailpit.
+type Mailpit struct {
 	*proc
 	SMTP  string // host:port
 	API   string // http://host:port
 	probe int    // the SMTP sessions of start's readiness probe
+	args  []string
+	bin   string
 }
 
-// startMailpit runs Mailpit with extra flags, logging every SMTP exchange
+// StartMailpit runs Mailpit with extra flags, logging every SMTP exchange
 // (so that connections can be counted) into a database in a temporary
 // directory.
-func startMailpit(t *testing.T, extra ...string) *mailpit {
+func StartMailpit(t *testing.T, extra ...string) *Mailpit {
 	t.Helper()
-	bin := require(t, mailpitPeer)
+	bin := Require(t, MailpitPeer)
 	db := filepath.Join(t.TempDir(), "mailpit.db")
-	mp := &mailpit{}
+	mp := &Mailpit{bin: bin}
 	mp.proc = start(t, bin, func(smtpAddr, httpAddr string) ([]string, string, []string) {
 		mp.SMTP, mp.API = smtpAddr, "http://"+httpAddr
-		args := append([]string{"--smtp", smtpAddr, "--listen", httpAddr, "--database", db,
+		mp.args = append([]string{"--smtp", smtpAddr, "--listen", httpAddr, "--database", db,
 			"--disable-version-check", "--smtp-disable-rdns", "--verbose"}, extra...)
-		return args, mp.API + "/readyz", []string{smtpAddr}
+		return mp.args, mp.API + "/readyz", []string{smtpAddr}
 	})
-	// Mailpit greets the probe's connection on its own time; wait for it,
-	// so that sessions counts only the test's.
+	mp.settle()
+	return mp
+}
+
+// settle waits for Mailpit to greet the readiness probe's connection,
+// which it does on its own time, so that Sessions counts only the test's.
+func (mp *Mailpit) settle() {
 	for deadline := time.Now().Add(5 * time.Second); mp.greetings() == 0 && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
 	mp.probe = mp.greetings()
-	return mp
 }
 
-// mpMessage is a message as Mailpit's API returns it.
-type mpMessage struct {
+// Restart starts a stopped Mailpit again on the same addresses and
+// database (a mail server that comes back after an outage).
+func (mp *Mailpit) Restart(t *testing.T) {
+	t.Helper()
+	p, err := launch(t, mp.bin, mp.args, mp.API+"/readyz", []string{mp.SMTP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp.proc = p
+	mp.settle()
+}
+
+// Message is a message as Mailpit's API returns it.
+type Message struct {
 	ID, MessageID, Subject, Text, HTML, Username string
 	From                                         struct{ Name, Address string }
 	To                                           []struct{ Name, Address string }
 }
 
-// received returns the message Mailpit stored with Message-ID id, with
+// Received returns the message Mailpit stored with Message-ID id, with
 // its headers, failing the test if there is none.
-func (mp *mailpit) received(t *testing.T, id string) (mpMessage, map[string][]string) {
+func (mp *Mailpit) Received(t *testing.T, id string) (Message, map[string][]string) {
 	t.Helper()
-	var list struct{ Messages []mpMessage }
-	getJSON(t, mp.API+"/api/v1/messages?limit=500", &list)
+	var list struct{ Messages []Message }
+	GetJSON(t, mp.API+"/api/v1/messages?limit=500", &list)
 	for _, m := range list.Messages {
 		if m.MessageID == id {
-			var full mpMessage
-			getJSON(t, mp.API+"/api/v1/message/"+m.ID, &full)
+			var full Message
+			GetJSON(t, mp.API+"/api/v1/message/"+m.ID, &full)
 			var header map[string][]string
-			getJSON(t, mp.API+"/api/v1/message/"+m.ID+"/headers", &header)
+			GetJSON(t, mp.API+"/api/v1/message/"+m.ID+"/headers", &header)
 			return full, header
 		}
 	}
 	t.Fatalf("Mailpit has no message with Message-ID <%s> (it has %d messages)", id, len(list.Messages))
-	return mpMessage{}, nil
+	return Message{}, nil
 }
 
-// count is how many messages Mailpit holds.
-func (mp *mailpit) count(t *testing.T) int {
+// Messages returns every message Mailpit holds (as its list shows them:
+// MessageID, Subject, From and To are set), newest first.
+func (mp *Mailpit) Messages(t *testing.T) []Message {
+	t.Helper()
+	var out []Message
+	for start := 0; ; {
+		var page struct {
+			Total    int
+			Messages []Message
+		}
+		GetJSON(t, fmt.Sprintf("%s/api/v1/messages?start=%d&limit=1000", mp.API, start), &page)
+		out = append(out, page.Messages...)
+		start += len(page.Messages)
+		if len(page.Messages) == 0 || start >= page.Total {
+			return out
+		}
+	}
+}
+
+// Count is how many messages Mailpit holds.
+func (mp *Mailpit) Count(t *testing.T) int {
 	t.Helper()
 	var list struct{ Total int }
-	getJSON(t, mp.API+"/api/v1/messages", &list)
+	GetJSON(t, mp.API+"/api/v1/messages", &list)
 	return list.Total
 }
 
-// sessions counts the SMTP connections Mailpit greeted since it started
+// Sessions counts the SMTP connections Mailpit greeted since it started
 // (its log is verbose). Mailpit logs a greeting before it reads the
 // client's first command, so every session a finished Send had is counted.
-func (mp *mailpit) sessions() int { return mp.greetings() - mp.probe }
+func (mp *Mailpit) Sessions() int { return mp.greetings() - mp.probe }
 
-func (mp *mailpit) greetings() int { return strings.Count(mp.output(), "ESMTP Service ready") }
+func (mp *Mailpit) greetings() int { return strings.Count(mp.Output(), "ESMTP Service ready") }
 
-// chaos makes Mailpit answer RCPT TO with code, every time; 0 stops it.
-func (mp *mailpit) chaos(t *testing.T, code int) {
+// Chaos makes Mailpit answer RCPT TO with code, every time; 0 stops it.
+// Mailpit must have been started with --enable-chaos.
+func (mp *Mailpit) Chaos(t *testing.T, code int) {
+	t.Helper()
+	mp.ChaosAt(t, code, 100)
+}
+
+// ChaosAt makes Mailpit answer RCPT TO with code in percent of the
+// cases; code 0 stops it.
+func (mp *Mailpit) ChaosAt(t *testing.T, code, percent int) {
 	t.Helper()
 	body := `{}`
 	if code != 0 {
-		body = fmt.Sprintf(`{"Recipient":{"ErrorCode":%d,"Probability":100}}`, code)
+		body = fmt.Sprintf(`{"Recipient":{"ErrorCode":%d,"Probability":%d}}`, code, percent)
 	}
 	req, _ := http.NewRequest(http.MethodPut, mp.API+"/api/v1/chaos", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -270,7 +322,7 @@ func (mp *mailpit) chaos(t *testing.T, code int) {
 	}
 }
 
-func getJSON(t *testing.T, url string, v any) {
+func GetJSON(t *testing.T, url string, v any) {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -286,10 +338,10 @@ func getJSON(t *testing.T, url string, v any) {
 	}
 }
 
-// testCert writes a self-signed certificate for 127.0.0.1 and its key
+// TestCert writes a self-signed certificate for 127.0.0.1 and its key
 // into a temporary directory, and returns their paths and a pool that
 // trusts the certificate.
-func testCert(t *testing.T) (certFile, keyFile string, roots *x509.CertPool) {
+func TestCert(t *testing.T) (certFile, keyFile string, roots *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -332,16 +384,16 @@ func testCert(t *testing.T) (certFile, keyFile string, roots *x509.CertPool) {
 	return certFile, keyFile, roots
 }
 
-// sesLocal is a running aws-ses-v2-local.
-type sesLocal struct {
+// SESLocal is a running aws-ses-v2-local.
+type SESLocal struct {
 	*proc
 	URL string
 }
 
-func startSESLocal(t *testing.T) *sesLocal {
+func StartSESLocal(t *testing.T) *SESLocal {
 	t.Helper()
-	bin := require(t, sesLocalPeer)
-	s := &sesLocal{}
+	bin := Require(t, SESLocalPeer)
+	s := &SESLocal{}
 	s.proc = start(t, bin, func(addr, _ string) ([]string, string, []string) {
 		host, port, _ := net.SplitHostPort(addr)
 		s.URL = "http://" + addr
@@ -350,8 +402,8 @@ func startSESLocal(t *testing.T) *sesLocal {
 	return s
 }
 
-// sesStored is an e-mail as aws-ses-v2-local's GET /store shows it.
-type sesStored struct {
+// SESStored is an e-mail as aws-ses-v2-local's GET /store shows it.
+type SESStored struct {
 	MessageID   string `json:"messageId"`
 	From        string `json:"from"`
 	Subject     string `json:"subject"`
@@ -368,9 +420,9 @@ type sesStored struct {
 	} `json:"headers"`
 }
 
-func (s *sesLocal) stored(t *testing.T) []sesStored {
+func (s *SESLocal) Stored(t *testing.T) []SESStored {
 	t.Helper()
-	var store struct{ Emails []sesStored }
-	getJSON(t, s.URL+"/store", &store)
+	var store struct{ Emails []SESStored }
+	GetJSON(t, s.URL+"/store", &store)
 	return store.Emails
 }

@@ -1,0 +1,331 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	icymorning "github.com/icy-morning/icy-morning"
+	"github.com/icy-morning/icy-morning/mail"
+)
+
+// The dispatcher turns recorded events into sent mail. Its queue is the
+// delivery log (see sqlstore/dispatch.go): claims, retries and the rescue
+// of a dead sender's work are columns of the deliveries table, so the log
+// an operator reads is the queue itself and cannot disagree with it. This
+// is why no job-queue library is used here (River was measured; see
+// docs/notifications-design.md): its job table would duplicate every
+// delivery's state, its client cannot run in Lambda, and the claim it
+// would save us is one statement. In AWS, SQS and EventBridge only wake
+// the same code up (see Sweep).
+
+// Outbox is what the dispatcher needs of the store.
+type Outbox interface {
+	PendingEvents(ctx context.Context, limit int) ([]icymorning.Event, error)
+	FanOut(ctx context.Context, eventID int64) (int, error)
+	ClaimDeliveries(ctx context.Context, lease time.Duration, limit int) ([]icymorning.DeliveryJob, error)
+	RecordDeliveries(ctx context.Context, outcomes []icymorning.DeliveryOutcome) error
+	ExpireSignUps(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// DispatchOptions tune a Dispatcher. Zero values take the defaults.
+type DispatchOptions struct {
+	// Connections is how many batches are sent at once, each over its own
+	// connection to the mail server (MAIL_CONNECTIONS; default 4).
+	Connections int
+	// Batch is the most deliveries claimed and sent together (default
+	// 100, lowered so a batch always finishes well within ClaimTimeout at
+	// MaxPerSecond).
+	Batch int
+	// MaxPerSecond is the sender's rate cap (MAIL_MAX_PER_SECOND), which
+	// bounds the batch size; 0 means none.
+	MaxPerSecond float64
+	// ClaimTimeout is how long a claimed delivery is left to this
+	// dispatcher before another may take it (default 2 min).
+	ClaimTimeout time.Duration
+	// Poll is how often an idle dispatcher looks for new events and due
+	// retries (default 200 ms).
+	Poll time.Duration
+	// RetryBase and RetryMax shape the backoff of transient failures: the
+	// n-th retry waits RetryBase×2^(n-1), at most RetryMax, ±20 % (default
+	// 1 min and 6 h).
+	RetryBase, RetryMax time.Duration
+	// MaxAttempts is the attempts after which a transiently failing
+	// delivery is dead (default 14: with the default backoff, more than
+	// 24 hours of trying even at the low end of the jitter).
+	MaxAttempts int
+	// Now is the clock of sign-up expiry; nil means time.Now.
+	Now func() time.Time
+}
+
+// Defaults of DispatchOptions.
+const (
+	defaultConnections  = 4
+	defaultBatch        = 100
+	defaultClaimTimeout = 2 * time.Minute
+	defaultPoll         = 200 * time.Millisecond
+	defaultRetryBase    = time.Minute
+	defaultRetryMax     = 6 * time.Hour
+	defaultMaxAttempts  = 14
+	// expireEvery is how often Run ends unconfirmed sign-ups.
+	expireEvery = time.Hour
+	// fanOutPage is how many events one sweep fans out at a time.
+	fanOutPage = 100
+)
+
+func (o DispatchOptions) withDefaults() DispatchOptions {
+	if o.Connections < 1 {
+		o.Connections = defaultConnections
+	}
+	if o.Batch < 1 {
+		o.Batch = defaultBatch
+	}
+	if o.ClaimTimeout <= 0 {
+		o.ClaimTimeout = defaultClaimTimeout
+	}
+	if o.MaxPerSecond > 0 {
+		// All connections share the rate: a batch must be sent in half
+		// the claim timeout even when every connection is busy.
+		fit := int(o.MaxPerSecond * o.ClaimTimeout.Seconds() / 2 / float64(o.Connections))
+		o.Batch = max(1, min(o.Batch, fit))
+	}
+	if o.Poll <= 0 {
+		o.Poll = defaultPoll
+	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = defaultRetryBase
+	}
+	if o.RetryMax <= 0 {
+		o.RetryMax = defaultRetryMax
+	}
+	if o.MaxAttempts < 1 {
+		o.MaxAttempts = defaultMaxAttempts
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Dispatcher sends the mails of recorded events: it fans each event out
+// into deliveries, claims the due ones in batches, sends them, and records
+// each outcome. Any number of dispatchers may run on one database.
+type Dispatcher struct {
+	store    Outbox
+	composer *Composer
+	sender   mail.Sender
+	logger   *slog.Logger
+	opts     DispatchOptions
+	wake     chan struct{}
+}
+
+// NewDispatcher returns a Dispatcher. logger may be nil.
+func NewDispatcher(store Outbox, c *Composer, sender mail.Sender, logger *slog.Logger, opts DispatchOptions) *Dispatcher {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Dispatcher{store: store, composer: c, sender: sender, logger: logger, opts: opts.withDefaults(),
+		wake: make(chan struct{}, 1)}
+}
+
+// Wake makes a running dispatcher look for work now rather than at its
+// next poll.
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run sweeps until ctx ends: at once, then whenever woken or every Poll.
+// A failing sweep (the database is down) is logged and tried again later;
+// Run returns only when ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	var lastExpire time.Time
+	for {
+		if now := d.opts.Now(); now.Sub(lastExpire) >= expireEvery {
+			if n, err := d.store.ExpireSignUps(ctx, now.Add(-icymorning.SignUpExpiry)); err != nil {
+				d.logger.LogAttrs(ctx, slog.LevelWarn, "expire sign-ups", slog.String("error", err.Error()))
+			} else {
+				lastExpire = now
+				if n > 0 {
+					d.logger.LogAttrs(ctx, slog.LevelInfo, "expired unconfirmed sign-ups", slog.Int("count", n))
+				}
+			}
+		}
+		if _, err := d.Sweep(ctx, time.Time{}); err != nil && ctx.Err() == nil {
+			d.logger.LogAttrs(ctx, slog.LevelWarn, "dispatch sweep failed; trying again", slog.String("error", err.Error()))
+		}
+		t := time.NewTimer(d.opts.Poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-d.wake:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// SweepResult counts what a sweep did.
+type SweepResult struct {
+	FannedOut                      int // deliveries created
+	Sent, Failed, Dead, Suppressed int
+}
+
+func (r *SweepResult) add(o SweepResult) {
+	r.FannedOut += o.FannedOut
+	r.Sent += o.Sent
+	r.Failed += o.Failed
+	r.Dead += o.Dead
+	r.Suppressed += o.Suppressed
+}
+
+// Sweep fans out the events not yet fanned out, then sends due deliveries
+// until none are left or, when stop is not zero, until stop comes near: no
+// batch is claimed later than half a claim timeout before it (the Lambda
+// worker passes its deadline). It reports what it did.
+func (d *Dispatcher) Sweep(ctx context.Context, stop time.Time) (SweepResult, error) {
+	var res SweepResult
+	for {
+		events, err := d.store.PendingEvents(ctx, fanOutPage)
+		if err != nil {
+			return res, err
+		}
+		for _, ev := range events {
+			n, err := d.store.FanOut(ctx, ev.ID)
+			if err != nil {
+				return res, err
+			}
+			res.FannedOut += n
+		}
+		if len(events) < fanOutPage {
+			break
+		}
+	}
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	for range d.opts.Connections {
+		wg.Go(func() {
+			for ctx.Err() == nil && (stop.IsZero() || time.Until(stop) > d.opts.ClaimTimeout/2) {
+				r, n, err := d.batch(ctx)
+				mu.Lock()
+				res.add(r)
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				if err != nil || n == 0 {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return res, firstErr
+}
+
+// batch claims, sends and records one batch, and reports how many it
+// claimed.
+func (d *Dispatcher) batch(ctx context.Context) (SweepResult, int, error) {
+	var res SweepResult
+	jobs, err := d.store.ClaimDeliveries(ctx, d.opts.ClaimTimeout, d.opts.Batch)
+	if err != nil || len(jobs) == 0 {
+		return res, 0, err
+	}
+	outcomes := make([]icymorning.DeliveryOutcome, len(jobs))
+	msgs := make([]mail.Message, 0, len(jobs))
+	sendIdx := make([]int, 0, len(jobs)) // outcomes' index of each message
+	for i := range jobs {
+		j := &jobs[i]
+		outcomes[i].ID = j.Delivery.ID
+		if j.Subscription.Status != icymorning.SubscriptionActive {
+			// Unsubscribed (or suppressed) after the fan-out: not sent.
+			outcomes[i].Status = icymorning.DeliverySuppressed
+			outcomes[i].Error = "not sent: the subscription is " + string(j.Subscription.Status)
+			continue
+		}
+		m, err := d.composer.Compose(&j.Event, &j.Subscription)
+		if err != nil {
+			outcomes[i].Status, outcomes[i].Error = icymorning.DeliveryDead, err.Error()
+			continue
+		}
+		msgs = append(msgs, m)
+		sendIdx = append(sendIdx, i)
+	}
+	if len(msgs) > 0 {
+		results := d.sender.Send(ctx, msgs)
+		for k, r := range results {
+			i := sendIdx[k]
+			d.judge(ctx, &outcomes[i], jobs[i].Delivery.Attempts, r)
+		}
+	}
+	for _, o := range outcomes {
+		switch o.Status {
+		case icymorning.DeliverySent:
+			res.Sent++
+		case icymorning.DeliveryFailed:
+			res.Failed++
+		case icymorning.DeliveryDead:
+			res.Dead++
+		case icymorning.DeliverySuppressed:
+			res.Suppressed++
+		}
+	}
+	// What was sent is recorded even when ctx has ended (shutdown): a
+	// lost record would mean a resend after the claim timeout.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := d.store.RecordDeliveries(rctx, outcomes); err != nil {
+		return res, len(jobs), fmt.Errorf("record %d deliveries: %w", len(outcomes), err)
+	}
+	if res.Failed+res.Dead > 0 {
+		d.logger.LogAttrs(ctx, slog.LevelWarn, "deliveries not sent", slog.Int("sent", res.Sent),
+			slog.Int("failed", res.Failed), slog.Int("dead", res.Dead))
+	}
+	return res, len(jobs), nil
+}
+
+// judge sets the outcome of a delivery from its send result: sent;
+// dead for a permanent failure or the last attempt; otherwise failed, to
+// be retried after a backoff.
+func (d *Dispatcher) judge(ctx context.Context, o *icymorning.DeliveryOutcome, attempts int, r mail.Result) {
+	switch {
+	case r.Err == nil:
+		o.Status, o.ProviderMessageID = icymorning.DeliverySent, r.ProviderID
+	case mail.IsPermanent(r.Err):
+		o.Status, o.Error = icymorning.DeliveryDead, r.Err.Error()
+	case ctx.Err() != nil:
+		// Not sent because this dispatcher is stopping: due again at
+		// once, for the next one.
+		o.Status, o.Error = icymorning.DeliveryFailed, r.Err.Error()
+	case attempts >= d.opts.MaxAttempts:
+		o.Status, o.Error = icymorning.DeliveryDead, fmt.Sprintf("gave up after %d attempts: %v", attempts, r.Err)
+	default:
+		o.Status, o.Error = icymorning.DeliveryFailed, r.Err.Error()
+		o.RetryAfter = Backoff(attempts, d.opts.RetryBase, d.opts.RetryMax, rand.Float64())
+	}
+}
+
+// Backoff is the wait after the n-th failed attempt (n ≥ 1): base×2^(n-1),
+// at most limit, spread by ±20 % with u (uniform in [0, 1)) so that
+// deliveries that failed together do not retry together. Hand-written:
+// it is one line of arithmetic, and a backoff library's stateful iterator
+// does not fit a delay computed from a stored attempt count.
+func Backoff(n int, base, limit time.Duration, u float64) time.Duration {
+	wait := limit
+	if n-1 < 40 && base<<(n-1) > 0 && base<<(n-1) < limit {
+		wait = base << (n - 1)
+	}
+	return time.Duration(float64(wait) * (0.8 + 0.4*u))
+}
