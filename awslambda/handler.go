@@ -34,6 +34,7 @@ type Handler struct {
 	http     http.Handler
 	commands map[string]Command
 	logger   *slog.Logger
+	worker   Worker // nil: no queue, schedule or SES events
 }
 
 // New returns a Handler serving h. commands may be nil.
@@ -52,7 +53,7 @@ type probe struct {
 
 // ErrUnsupportedEvent is returned for an event of no kind this function
 // serves; the invocation fails with it.
-var ErrUnsupportedEvent = errors.New(`awslambda: unsupported event: want API Gateway (payload 1.0 or 2.0), a Function URL, an ALB target group request, or {"icy_morning": "<command>"}`)
+var ErrUnsupportedEvent = errors.New(`awslambda: unsupported event: want API Gateway (payload 1.0 or 2.0), a Function URL, an ALB target group request, {"icy_morning": "<command>"}, or (with a worker) SQS, the EventBridge schedule or SES events`)
 
 // fast is the one decode of the common case: an HTTP API payload 2.0 (or
 // Function URL) event, or an operator command. Decoding the event once
@@ -61,6 +62,12 @@ var ErrUnsupportedEvent = errors.New(`awslambda: unsupported event: want API Gat
 type fast struct {
 	events.APIGatewayV2HTTPRequest
 	Command *string `json:"icy_morning"`
+	// An SQS batch (see worker.go).
+	Records []struct {
+		EventSource string `json:"eventSource"`
+	} `json:"Records"`
+	// An EventBridge event: the schedule, or SES's.
+	eventBridge
 }
 
 // Invoke implements lambda.Handler.
@@ -73,6 +80,10 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 			return h.command(ctx, *f.Command)
 		case f.Version == "2.0": // HTTP API payload 2.0; Function URLs send the same shape
 			return h.serveV2(ctx, &f.APIGatewayV2HTTPRequest)
+		case h.worker != nil && len(f.Records) > 0 && f.Records[0].EventSource == "aws:sqs":
+			return h.serveSQS(ctx, payload)
+		case h.worker != nil && f.Source != "" && f.DetailType != "":
+			return h.serveEventBridge(ctx, f.eventBridge)
 		}
 	}
 	// The other kinds, which fast may also fail to hold: probe them.

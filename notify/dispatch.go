@@ -72,6 +72,8 @@ const (
 	defaultMaxAttempts  = 14
 	// expireEvery is how often Run ends unconfirmed sign-ups.
 	expireEvery = time.Hour
+	// recordTimeout bounds the recording of a batch's outcomes.
+	recordTimeout = 5 * time.Second
 	// fanOutPage is how many events one sweep fans out at a time.
 	fanOutPage = 100
 )
@@ -186,9 +188,10 @@ func (r *SweepResult) add(o SweepResult) {
 }
 
 // Sweep fans out the events not yet fanned out, then sends due deliveries
-// until none are left or, when stop is not zero, until stop comes near: no
-// batch is claimed later than half a claim timeout before it (the Lambda
-// worker passes its deadline). It reports what it did.
+// until none are left or, when stop is not zero, until stop: no batch is
+// claimed later than a second before it. A batch that ctx cuts short (the
+// Lambda worker gives it a deadline before the invocation's) records what
+// it sent, and leaves the rest due at once. It reports what it did.
 func (d *Dispatcher) Sweep(ctx context.Context, stop time.Time) (SweepResult, error) {
 	var res SweepResult
 	for {
@@ -214,7 +217,7 @@ func (d *Dispatcher) Sweep(ctx context.Context, stop time.Time) (SweepResult, er
 	)
 	for range d.opts.Connections {
 		wg.Go(func() {
-			for ctx.Err() == nil && (stop.IsZero() || time.Until(stop) > d.opts.ClaimTimeout/2) {
+			for ctx.Err() == nil && (stop.IsZero() || time.Until(stop) > time.Second) {
 				r, n, err := d.batch(ctx)
 				mu.Lock()
 				res.add(r)
@@ -282,9 +285,10 @@ func (d *Dispatcher) batch(ctx context.Context) (SweepResult, int, error) {
 			res.Suppressed++
 		}
 	}
-	// What was sent is recorded even when ctx has ended (shutdown): a
-	// lost record would mean a resend after the claim timeout.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	// What was sent is recorded even when ctx has ended (shutdown, or the
+	// Lambda deadline near): a lost record would mean a resend after the
+	// claim timeout. One transaction takes milliseconds.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	if err := d.store.RecordDeliveries(rctx, outcomes); err != nil {
 		return res, len(jobs), fmt.Errorf("record %d deliveries: %w", len(outcomes), err)

@@ -330,6 +330,10 @@ func (c *config) checkLambda() error {
 		return errors.New("set BASIC_AUTH_SECRET_ARN or BASIC_AUTH_USERNAME/BASIC_AUTH_PASSWORD, not both")
 	case c.notifySecretARN != "" && c.notifySecret != "":
 		return errors.New("set NOTIFY_SECRET_ARN or NOTIFY_SECRET, not both")
+	case c.notifySecretARN == "" && c.notifySecret == "":
+		// serve keeps a generated key in the database, but a function
+		// starts before its database is migrated (see runLambda).
+		return errors.New("no link-signing key: set NOTIFY_SECRET_ARN (or NOTIFY_SECRET)")
 	case c.authSecretARN == "" && (c.authUser == "" || c.authPass == ""):
 		// serve makes up a password and prints it; in Lambda that would put
 		// a credential in CloudWatch, so an account must be configured.

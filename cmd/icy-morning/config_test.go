@@ -13,7 +13,7 @@ var envName = regexp.MustCompile(`^[A-Z][A-Z0-9_]+$`)
 // Every command reads a setting the same way: the same variable, refused
 // the same way when it does not parse, and a flag overrides its variable.
 func TestReadConfig(t *testing.T) {
-	lambdaBase := map[string]string{"DATABASE_URL": "postgres://icy@db:5432/icy", "BASIC_AUTH_SECRET_ARN": "arn:api"}
+	lambdaBase := map[string]string{"DATABASE_URL": "postgres://icy@db:5432/icy", "BASIC_AUTH_SECRET_ARN": "arn:api", "NOTIFY_SECRET_ARN": "arn:notify"}
 	tests := []struct {
 		name    string
 		m       mode
@@ -49,6 +49,8 @@ func TestReadConfig(t *testing.T) {
 		{name: "lambda: two database credentials", m: modeLambda, env: map[string]string{"DATABASE_IAM_AUTH": "true", "DATABASE_SECRET_ARN": "arn:db"}, wantErr: "not both"},
 		{name: "lambda: two API accounts", m: modeLambda, env: map[string]string{"BASIC_AUTH_USERNAME": "u", "BASIC_AUTH_PASSWORD": "p"}, wantErr: "not both"},
 		{name: "lambda: no API account", m: modeLambda, env: map[string]string{"BASIC_AUTH_SECRET_ARN": ""}, wantErr: "no API account"},
+		{name: "lambda: no link-signing key", m: modeLambda, env: map[string]string{"NOTIFY_SECRET_ARN": ""}, wantErr: "no link-signing key"},
+		{name: "lambda: two link-signing keys", m: modeLambda, env: map[string]string{"NOTIFY_SECRET": "k"}, wantErr: "NOTIFY_SECRET_ARN or NOTIFY_SECRET, not both"},
 		{name: "lambda: half an API account", m: modeLambda, env: map[string]string{"BASIC_AUTH_SECRET_ARN": "", "BASIC_AUTH_USERNAME": "u"}, wantErr: "no API account"},
 		{name: "a URL pgx refuses", m: modeMigrate, env: map[string]string{"DATABASE_URL": "postgres://u:hunter2@h/d?sslmode=sometimes"}, wantErr: "DATABASE_URL"},
 		{name: "the Python service's URL", m: modeMigrate, env: map[string]string{"SQLALCHEMY_DATABASE_CONNECTION_URI": "sqlite:///py.db"},

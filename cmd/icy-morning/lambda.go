@@ -14,13 +14,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	icymorning "github.com/icy-morning/icy-morning"
 	"github.com/icy-morning/icy-morning/auth"
 	"github.com/icy-morning/icy-morning/awscred"
 	"github.com/icy-morning/icy-morning/awslambda"
 	"github.com/icy-morning/icy-morning/httpapi"
+	"github.com/icy-morning/icy-morning/notify"
 	"github.com/icy-morning/icy-morning/sqlstore"
+	"github.com/icy-morning/icy-morning/sqsnudge"
 )
 
 // lambdaDefaultMaxConns is the pool size of one execution environment: it
@@ -60,7 +63,16 @@ func runLambda(ctx context.Context, args []string, getenv func(string) string, s
 	logger.Info("init", "database", string(store.Dialect()), "version", version(),
 		"duration", time.Since(start), "max_conns", c.maxConns, "gomaxprocs", runtime.GOMAXPROCS(0))
 
-	api := httpapi.NewServer(httpapi.Config{Store: store, Auth: authn, Logger: logger, Version: version()})
+	notes, nudger, err := lambdaNotifications(ctx, &c, store, logger)
+	if err != nil {
+		logger.Error("init failed", "error", err.Error())
+		return err
+	}
+	var data icymorning.Store = store
+	if nudger != nil {
+		data = notify.NudgeAfterChanges(store, nudger.Nudge)
+	}
+	api := httpapi.NewServer(httpapi.Config{Store: data, Auth: authn, Logger: logger, Version: version()})
 	h := awslambda.New(api, logger, map[string]awslambda.Command{
 		"migrate": func(ctx context.Context) (any, error) {
 			n, err := store.MigrateUp(ctx)
@@ -70,7 +82,7 @@ func runLambda(ctx context.Context, args []string, getenv func(string) string, s
 			return map[string]int{"applied": n}, nil
 		},
 		"migrate_status": func(ctx context.Context) (any, error) { return store.MigrationStatus(ctx) },
-	})
+	}).WithWorker(lambdaWorker{dispatcher: notes.dispatcher, store: store})
 	// At shutdown Lambda sends SIGTERM, then SIGKILL 500 ms later: close the
 	// pool so the database sees clean disconnections, and exit, because the
 	// runtime loop would otherwise wait for the SIGKILL.
@@ -79,6 +91,77 @@ func runLambda(ctx context.Context, args []string, getenv func(string) string, s
 		logger.Info("shutdown")
 		os.Exit(0)
 	}))
+	return nil
+}
+
+// lambdaNotifications builds the notification service of a Lambda
+// execution environment: the link-signing key from Secrets Manager (or
+// NOTIFY_SECRET, or the one kept in the database) and, when
+// NOTIFY_QUEUE_URL is set, the nudger of the worker's queue.
+func lambdaNotifications(ctx context.Context, c *config, store *sqlstore.Store, logger *slog.Logger) (*notifications, *sqsnudge.Nudger, error) {
+	ictx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	secret := c.notifySecret
+	var nudger *sqsnudge.Nudger
+	if c.notifySecretARN != "" || c.notifyQueueURL != "" {
+		awsCfg, err := awsconfig.LoadDefaultConfig(ictx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("AWS configuration: %w", err)
+		}
+		if c.notifySecretARN != "" {
+			if secret, err = awscred.ReadString(ictx, secretsmanager.NewFromConfig(awsCfg), c.notifySecretARN); err != nil {
+				return nil, nil, fmt.Errorf("NOTIFY_SECRET_ARN: %w", err)
+			}
+		}
+		if c.notifyQueueURL != "" {
+			nudger = sqsnudge.New(sqs.NewFromConfig(awsCfg), c.notifyQueueURL, logger)
+		}
+	}
+	notes, err := openNotifications(ictx, c, store, secret, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	return notes, nudger, nil
+}
+
+// lambdaWorker is the function's notification work (awslambda.Worker).
+type lambdaWorker struct {
+	dispatcher *notify.Dispatcher
+	store      *sqlstore.Store
+}
+
+// Sweep sends due mail until the invocation's deadline comes near, and
+// ends unconfirmed sign-ups past their week. The dispatcher's own deadline
+// is sweepMargin before the invocation's, which leaves it the time to
+// record a batch it had to cut short.
+func (w lambdaWorker) Sweep(ctx context.Context) error {
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-sweepMargin))
+		defer cancel()
+	}
+	if _, err := w.store.ExpireSignUps(ctx, time.Now().Add(-icymorning.SignUpExpiry)); err != nil {
+		return err
+	}
+	deadline, _ := ctx.Deadline()
+	_, err := w.dispatcher.Sweep(ctx, deadline)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return nil // the rest is due at once, for the next invocation
+	}
+	return err
+}
+
+// sweepMargin is the time a worker invocation keeps for itself after its
+// sweep: recording a cut batch (milliseconds) and answering.
+const sweepMargin = 3 * time.Second
+
+// Suppress implements awslambda.Worker.
+func (w lambdaWorker) Suppress(ctx context.Context, addresses []string) error {
+	for _, a := range addresses {
+		if _, err := w.store.SuppressEmail(ctx, a); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/icy-morning/icy-morning/internal/awstest"
 	"github.com/icy-morning/icy-morning/internal/testdb"
+	"github.com/icy-morning/icy-morning/notify"
 	"github.com/icy-morning/icy-morning/sqlstore"
 )
 
@@ -82,6 +84,7 @@ func TestLambdaEnvIsComplete(t *testing.T) {
 // Manager (a local stand-in reached through the SDK's endpoint variable)
 // and connects to a real PostgreSQL whose URL holds no password.
 func TestLambdaInitReadsSecrets(t *testing.T) {
+	const notifyKey = "a link-signing key of forty bytes, or so"
 	full, err := url.Parse(testdb.Postgres(t))
 	if err != nil {
 		t.Fatal(err)
@@ -90,8 +93,9 @@ func TestLambdaInitReadsSecrets(t *testing.T) {
 	full.User = url.User(full.User.Username())
 	dbSecret, _ := json.Marshal(map[string]string{"username": full.User.Username(), "password": dbPassword, "engine": "postgres"})
 	endpoint, calls := awstest.SecretsManager(t, map[string]string{
-		"arn:db":  string(dbSecret),
-		"arn:api": `{"username":"api-user","password":"api-pass"}`,
+		"arn:db":     string(dbSecret),
+		"arn:api":    `{"username":"api-user","password":"api-pass"}`,
+		"arn:notify": notifyKey,
 	})
 	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint)
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
@@ -100,7 +104,7 @@ func TestLambdaInitReadsSecrets(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 
-	env := map[string]string{"DATABASE_URL": full.String(), "DATABASE_SECRET_ARN": "arn:db", "BASIC_AUTH_SECRET_ARN": "arn:api"}
+	env := map[string]string{"DATABASE_URL": full.String(), "DATABASE_SECRET_ARN": "arn:db", "BASIC_AUTH_SECRET_ARN": "arn:api", "NOTIFY_SECRET_ARN": "arn:notify"}
 	getenv := func(k string) string { return env[k] }
 	c, err := readConfig(modeLambda, nil, nil, getenv)
 	if err != nil {
@@ -119,6 +123,24 @@ func TestLambdaInitReadsSecrets(t *testing.T) {
 	}
 	if calls.Load() != 2 {
 		t.Errorf("%d Secrets Manager calls, want 2", calls.Load())
+	}
+	// The link-signing key: links signed with the secret's key open.
+	notes, nudger, err := lambdaNotifications(context.Background(), &c, store, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nudger != nil {
+		t.Error("a nudger without NOTIFY_QUEUE_URL")
+	}
+	signer, err := notify.NewComposer(c.mailFrom, c.publicBaseURL, []byte(notifyKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := notes.service.UnsubscribeSubscription(signer.UnsubscribeToken(42)); err != nil || id != 42 {
+		t.Fatalf("a link signed with the secret's key: %d, %v", id, err)
+	}
+	if calls.Load() != 3 {
+		t.Errorf("%d Secrets Manager calls, want 3", calls.Load())
 	}
 
 	env["BASIC_AUTH_SECRET_ARN"] = "arn:missing"

@@ -84,6 +84,7 @@ func run(t *testing.T, databaseURL string) {
 			"DATABASE_URL=" + databaseURL,
 			"BASIC_AUTH_USERNAME=" + f.user,
 			"BASIC_AUTH_PASSWORD=" + f.password,
+			"NOTIFY_SECRET=" + randomHex(32),
 			"LOG_FORMAT=json",
 			"DB_MAX_CONNS=2",
 			"AWS_LAMBDA_FUNCTION_NAME=icy-morning-e2e",
