@@ -3,17 +3,20 @@ package lambdae2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	icymorning "github.com/icy-morning/icy-morning"
+	"github.com/icy-morning/icy-morning/internal/awstest"
 	"github.com/icy-morning/icy-morning/internal/mailpeer"
 	"github.com/icy-morning/icy-morning/internal/rie"
 	"github.com/icy-morning/icy-morning/internal/rie/rietest"
 	"github.com/icy-morning/icy-morning/internal/testdb"
 	"github.com/icy-morning/icy-morning/sqlstore"
+	"github.com/icy-morning/icy-morning/sqsnudge"
 )
 
 // The worker function: the same bootstrap, under the emulator, given the
@@ -43,13 +46,21 @@ func worker(t *testing.T, databaseURL string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	mp := mailpeer.StartMailpit(t)
+	// The queue the API function nudges: a stand-in of SQS's API.
+	sqsURL, nudges := awstest.SQS(t, false)
+	const queueURL = "https://sqs.eu-west-1.amazonaws.com/123456789012/icy-notify"
+	password := "pw-" + randomHex(8)
 	bootstrap := rietest.BuildBootstrap(t, "./cmd/icy-morning")
 	emu, err := rie.Start(ctx, rie.Config{
 		Bootstrap: bootstrap,
 		Env: []string{
 			"DATABASE_URL=" + databaseURL,
 			"BASIC_AUTH_USERNAME=admin",
-			"BASIC_AUTH_PASSWORD=pw-" + randomHex(8),
+			"BASIC_AUTH_PASSWORD=" + password,
+			"NOTIFY_QUEUE_URL=" + queueURL,
+			"AWS_ENDPOINT_URL_SQS=" + sqsURL,
+			"AWS_ACCESS_KEY_ID=AKIDTEST",
+			"AWS_SECRET_ACCESS_KEY=SECRET",
 			"MAIL_URL=smtp://" + mp.SMTP + "?tls=none",
 			"MAIL_FROM=Icy Morning <news@icy.example>",
 			"MAIL_MAX_PER_SECOND=0",
@@ -97,9 +108,21 @@ func worker(t *testing.T, databaseURL string) {
 		return len(ds)
 	}
 
+	// The API function records the event and nudges the queue; no mail
+	// is sent in the request.
+	api := &fn{t: t, emu: emu, user: "admin", password: password, nonce: randomHex(4)}
+	r := api.do(call{method: "POST", path: "/api/v1/assets",
+		body: fmt.Sprintf(`{"name":"Fund A","inception_date":"2024-01-31","is_active":true,"analyst_id":%d}`, analyst.ID)})
+	api.expect(r, 201, "application/json")
+	if got := nudges(); len(got) != 1 || got[0].QueueURL != queueURL || got[0].Body != sqsnudge.Body {
+		t.Fatalf("nudges after a POST: %+v, want one on %s", got, queueURL)
+	}
+	if n := sentCount(); n != 0 || mp.Count(t) != 0 {
+		t.Fatalf("mail sent in the request: %d sent, %d in Mailpit", n, mp.Count(t))
+	}
+
 	// SQS: the message that is not a nudge, and only it, is reported
 	// back for SQS to retry; the nudges' sweep sends the mail.
-	newAsset("Fund A")
 	out, err := emu.Invoke(ctx, sample(t, "sqs-nudges.json"))
 	if err != nil {
 		t.Fatalf("SQS batch: %v", err)
