@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,35 +13,11 @@ import (
 	"github.com/icy-morning/icy-morning/internal/netaddr"
 )
 
-// sesEnv points the SDK's standard configuration at endpoint, with static
-// test credentials and nothing read from this machine's AWS files.
-func sesEnv(t *testing.T, endpoint string) {
-	none := filepath.Join(t.TempDir(), "none")
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_SESV2":      endpoint,
-		"AWS_ENDPOINT_URL":            "",
-		"AWS_ACCESS_KEY_ID":           "AKIDTEST",
-		"AWS_SECRET_ACCESS_KEY":       "SECRET",
-		"AWS_SESSION_TOKEN":           "",
-		"AWS_PROFILE":                 "",
-		"AWS_CONFIG_FILE":             none,
-		"AWS_SHARED_CREDENTIALS_FILE": none,
-		"AWS_REGION":                  "",
-		"AWS_DEFAULT_REGION":          "",
-		"AWS_EC2_METADATA_DISABLED":   "true",
-		// The SDK retries throttling and 5xx answers itself; once is
-		// enough to see how they are classified.
-		"AWS_MAX_ATTEMPTS": "1",
-	} {
-		t.Setenv(k, v)
-	}
-}
-
 // Messages go through the real SDK to aws-ses-v2-local, which keeps what
 // arrived: addresses, subject, both parts and the extra headers.
 func TestSESLocal(t *testing.T) {
 	local := mailpeer.StartSESLocal(t)
-	sesEnv(t, local.URL)
+	mailpeer.SESEnv(t, local.URL)
 	s := openSender(t, "ses://?region=eu-west-1&configuration_set=icy-notify", Options{MaxPerSecond: 14})
 
 	invalid := notification("s-2@icy.example", "ada@example.org")
@@ -155,7 +130,7 @@ func sesRefusing(t *testing.T) string {
 // How the SDK's errors are classified: refusals of the message or its
 // sender are permanent, the rest transient.
 func TestSESErrors(t *testing.T) {
-	sesEnv(t, sesRefusing(t))
+	mailpeer.SESEnv(t, sesRefusing(t))
 	s := openSender(t, "ses://?region=eu-west-1&configuration_set=icy-notify", Options{})
 	tests := []struct {
 		local     string
@@ -199,7 +174,7 @@ func TestSESUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sesEnv(t, "http://"+addr)
+	mailpeer.SESEnv(t, "http://"+addr)
 	s := openSender(t, "ses://?region=eu-west-1", Options{})
 	r := s.Send(context.Background(), []Message{notification("u-1@icy.example", "ada@example.org")})[0]
 	wantErr(t, r, false, "", "connection refused")

@@ -432,3 +432,37 @@ func TestBackoff(t *testing.T) {
 		t.Fatalf("13 retries span %v at the least, want 24 h or more", span)
 	}
 }
+
+// Through Amazon SES's v2 API (aws-ses-v2-local, driven by the real SDK
+// client): each delivery is sent once and keeps SES's MessageId.
+func TestDispatchThroughSES(t *testing.T) {
+	local := mailpeer.StartSESLocal(t)
+	mailpeer.SESEnv(t, local.URL)
+	f := &fixture{store: openStore(t, "sqlite:///"+filepath.Join(t.TempDir(), "ses.db"))}
+	var err error
+	f.composer, err = notify.NewComposer("news@icy.example", "https://icy.example/", []byte("0123456789abcdef0123456789abcdef"))
+	must(t, err)
+	a := &icymorning.Analyst{Name: "Ada", Company: "Engines"}
+	must(t, f.store.CreateAnalyst(context.Background(), a))
+	f.analyst = a.ID
+	f.subscribe(t, 3, icymorning.TopicAssetCreation)
+	f.createAssets(t, 2)
+	sender, err := mail.Open(context.Background(), "ses://?region=eu-west-1&configuration_set=icy-notify", mail.Options{})
+	must(t, err)
+	defer sender.Close()
+	d := notify.NewDispatcher(f.store, f.composer, sender, slog.New(slog.DiscardHandler), notify.DispatchOptions{})
+	all := sweepUntil(t, d, f, 30*time.Second)
+	stored := map[string]mailpeer.SESStored{}
+	for _, e := range local.Stored(t) {
+		stored[e.MessageID] = e
+	}
+	if len(all) != 6 || len(stored) != 6 {
+		t.Fatalf("%d deliveries, %d mails in SES; want 6 and 6", len(all), len(stored))
+	}
+	for _, dl := range all {
+		got, ok := stored[dl.ProviderMessageID]
+		if dl.Status != icymorning.DeliverySent || !ok || len(got.Destination.To) != 1 || got.Body.Text == "" || got.Body.HTML == "" {
+			t.Errorf("delivery %+v: stored %+v", dl, got)
+		}
+	}
+}

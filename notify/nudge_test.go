@@ -31,8 +31,14 @@ func TestNudgeAfterChanges(t *testing.T) {
 		{"create refused", func() error {
 			return s.CreateAsset(ctx, &icymorning.Asset{Name: "X", InceptionDate: asset.InceptionDate, AnalystID: 999})
 		}, 1},
-		{"asset updated", func() error { _, err := s.UpdateAsset(ctx, asset.ID, icymorning.AssetUpdate{Name: icymorning.Set(name)}); return err }, 2},
-		{"update of no asset", func() error { _, err := s.UpdateAsset(ctx, 999, icymorning.AssetUpdate{Name: icymorning.Set(name)}); return err }, 2},
+		{"asset updated", func() error {
+			_, err := s.UpdateAsset(ctx, asset.ID, icymorning.AssetUpdate{Name: icymorning.Set(name)})
+			return err
+		}, 2},
+		{"update of no asset", func() error {
+			_, err := s.UpdateAsset(ctx, 999, icymorning.AssetUpdate{Name: icymorning.Set(name)})
+			return err
+		}, 2},
 		{"asset deleted", func() error { _, err := s.DeleteAsset(ctx, asset.ID); return err }, 3},
 		{"deleted again", func() error { _, err := s.DeleteAsset(ctx, asset.ID); return err }, 3},
 	} {

@@ -426,3 +426,28 @@ func (s *SESLocal) Stored(t *testing.T) []SESStored {
 	GetJSON(t, s.URL+"/store", &store)
 	return store.Emails
 }
+
+// SESEnv points the SDK's standard configuration at endpoint, with static
+// test credentials and nothing read from this machine's AWS files.
+func SESEnv(t *testing.T, endpoint string) {
+	t.Helper()
+	none := filepath.Join(t.TempDir(), "none")
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL_SESV2":      endpoint,
+		"AWS_ENDPOINT_URL":            "",
+		"AWS_ACCESS_KEY_ID":           "AKIDTEST",
+		"AWS_SECRET_ACCESS_KEY":       "SECRET",
+		"AWS_SESSION_TOKEN":           "",
+		"AWS_PROFILE":                 "",
+		"AWS_CONFIG_FILE":             none,
+		"AWS_SHARED_CREDENTIALS_FILE": none,
+		"AWS_REGION":                  "",
+		"AWS_DEFAULT_REGION":          "",
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		// The SDK retries throttling and 5xx answers itself; once is
+		// enough to see how they are classified.
+		"AWS_MAX_ATTEMPTS": "1",
+	} {
+		t.Setenv(k, v)
+	}
+}
