@@ -31,6 +31,14 @@ WHERE id = $1 AND status IN ('dead', 'failed') RETURNING ` + deliveryColumns
 	sqlAnyDue = `SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE status IN ('pending', 'failed') AND next_attempt_at <= $1 LIMIT 1) AS due`
 )
 
+// later is the time d after now as the store keeps times, in microseconds:
+// a duration finer than that (a backoff with jitter) would otherwise be
+// kept whole by SQLite and cut by PostgreSQL, and the same delivery would
+// fall due at different times.
+func later(now time.Time, d time.Duration) time.Time {
+	return now.Add(d).Truncate(time.Microsecond)
+}
+
 // prefixed qualifies each column of a column list with a table alias.
 func prefixed(alias, columns string) string {
 	cols := strings.Split(columns, ",")
@@ -66,7 +74,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, lease time.Duration, limit 
 	var jobs []icymorning.DeliveryJob
 	err := s.atomic(ctx, func(q querier) error {
 		now := s.timestamp()
-		ids, err := list(ctx, q, limit, func(r row, id *int64) error { return r.Scan(id) }, claim, now, now.Add(lease))
+		ids, err := list(ctx, q, limit, func(r row, id *int64) error { return r.Scan(id) }, claim, now, later(now, lease))
 		if err != nil || len(ids) == 0 {
 			return err
 		}
@@ -126,7 +134,7 @@ func (s *Store) RecordDeliveries(ctx context.Context, outcomes []icymorning.Deli
 			case icymorning.DeliverySent:
 				sentAt = &now
 			case icymorning.DeliveryFailed:
-				next = now.Add(o.RetryAfter)
+				next = later(now, o.RetryAfter)
 			}
 			if _, err := q.exec(ctx, sqlRecordDelivery, o.ID, string(o.Status), lastError, providerID, next, sentAt, now); err != nil {
 				return err

@@ -13,22 +13,26 @@ import (
 
 const (
 	// A new sign-up is pending with its confirmation sent now. On
-	// conflict, a pending or unsubscribed one becomes pending again and
-	// its confirmation is sent now, unless one went out after $5 (the
-	// resend window); otherwise nothing changes and nothing is returned.
+	// conflict, an unsubscribed one becomes pending again and its
+	// confirmation is sent now, as is a pending one's unless one went out
+	// after $5 (the resend window: it holds back repeats, not a sign-up
+	// after an unsubscribe); otherwise nothing changes and nothing is
+	// returned.
 	sqlSignUp = `INSERT INTO subscriptions (email, topic, analyst_id, status, confirm_sent_at, created_at, updated_at)
 VALUES ($1, $2, $3, 'pending', $4, $4, $4)
 ON CONFLICT (email, topic, (coalesce(analyst_id, 0))) DO UPDATE
 SET status = 'pending', confirm_sent_at = excluded.confirm_sent_at, updated_at = excluded.updated_at
-WHERE subscriptions.status IN ('pending', 'unsubscribed')
-  AND (subscriptions.confirm_sent_at IS NULL OR subscriptions.confirm_sent_at <= $5)
+WHERE subscriptions.status = 'unsubscribed'
+  OR (subscriptions.status = 'pending' AND (subscriptions.confirm_sent_at IS NULL OR subscriptions.confirm_sent_at <= $5))
 RETURNING ` + subscriptionColumns
 	sqlForgetConfirmation = `UPDATE subscriptions SET confirm_sent_at = NULL WHERE id = $1 AND status = 'pending'`
 	sqlConfirm            = `UPDATE subscriptions SET status = 'active', confirmed_at = coalesce(confirmed_at, $2), updated_at = $2
 WHERE id = $1 AND status = 'pending' RETURNING ` + subscriptionColumns
 	sqlSubscriptionByID = `SELECT ` + subscriptionColumns + ` FROM subscriptions WHERE id = $1`
-	sqlExpireSignUps    = `UPDATE subscriptions SET status = 'unsubscribed', updated_at = $2
-WHERE status = 'pending' AND confirm_sent_at < $1`
+	// A pending one whose confirmation could not be sent (forgotten) has
+	// no send time: its last change stands in, so it expires too.
+	sqlExpireSignUps = `UPDATE subscriptions SET status = 'unsubscribed', updated_at = $2
+WHERE status = 'pending' AND coalesce(confirm_sent_at, updated_at) < $1`
 	sqlSuppressEmail = `UPDATE subscriptions SET status = 'suppressed', updated_at = $2
 WHERE email = $1 AND status <> 'suppressed'`
 	sqlSuppressDeliveries = `UPDATE deliveries SET status = 'suppressed', last_error = 'the address bounced or complained', updated_at = $2
@@ -91,7 +95,9 @@ func (s *Store) ConfirmSubscription(ctx context.Context, id int64) (*icymorning.
 
 // ExpireSignUps implements icymorning.SubscriptionStore.
 func (s *Store) ExpireSignUps(ctx context.Context, cutoff time.Time) (int, error) {
-	n, err := s.w.exec(ctx, sqlExpireSignUps, cutoff.UTC(), s.timestamp())
+	// The cutoff in microseconds, as the times it is compared with are
+	// kept: PostgreSQL drops the rest, SQLite would compare it.
+	n, err := s.w.exec(ctx, sqlExpireSignUps, cutoff.UTC().Truncate(time.Microsecond), s.timestamp())
 	if err != nil {
 		return 0, s.internal("expire sign-ups", err)
 	}

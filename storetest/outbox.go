@@ -319,12 +319,13 @@ func testFanOut(t *testing.T, s icymorning.Store, clock *clock) {
 	wantCode(t, err, icymorning.ENOTFOUND)
 }
 
-// The log lists deliveries by status, a page at a time, and a rolled-back
-// fan-out leaves the event pending.
+// The log lists deliveries by status, event and subscription, a page at a
+// time, and a rolled-back fan-out leaves the event pending.
 func testDeliveryFilters(t *testing.T, s icymorning.Store, _ *clock) {
 	an := newAnalyst(t, s, "Ada").ID
+	var subs []int64
 	for _, email := range []string{"a@example.com", "b@example.com", "c@example.com"} {
-		newSubscription(t, s, email, icymorning.TopicAssetCreation, nil)
+		subs = append(subs, newSubscription(t, s, email, icymorning.TopicAssetCreation, nil).ID)
 	}
 	newAsset(t, s, "One", an, true)
 	newAsset(t, s, "Two", an, true)
@@ -358,11 +359,39 @@ func testDeliveryFilters(t *testing.T, s icymorning.Store, _ *clock) {
 	for i, d := range all {
 		ids[i] = d.ID
 	}
+	// where lists the ids of the deliveries that keep says to, in order.
+	where := func(keep func(d icymorning.Delivery) bool) []int64 {
+		out := []int64{}
+		for _, d := range all {
+			if keep(d) {
+				out = append(out, d.ID)
+			}
+		}
+		return out
+	}
 	pending, dead := icymorning.DeliveryPending, icymorning.DeliveryDead
+	second, b, unknown := events[1].ID, subs[1], int64(999)
+	ofSecond := where(func(d icymorning.Delivery) bool { return d.EventID == second })
+	toB := where(func(d icymorning.Delivery) bool { return d.SubscriptionID == b })
+	if len(ofSecond) != 3 || len(toB) != 2 {
+		t.Fatalf("the fixture: %d deliveries of the second event, %d to b", len(ofSecond), len(toB))
+	}
+	page := icymorning.Page{Limit: 100}
 	checkLists(t, []listCase[icymorning.DeliveryFilter]{
 		{"a page", icymorning.DeliveryFilter{Page: icymorning.Page{After: ids[1], Limit: 3}}, ids[2:5]},
 		{"pending", icymorning.DeliveryFilter{Status: &pending, Page: icymorning.Page{After: ids[3], Limit: 100}}, ids[4:]},
-		{"dead", icymorning.DeliveryFilter{Status: &dead, Page: icymorning.Page{Limit: 100}}, []int64{}},
+		{"dead", icymorning.DeliveryFilter{Status: &dead, Page: page}, []int64{}},
+		{"an event", icymorning.DeliveryFilter{EventID: &second, Page: page}, ofSecond},
+		{"an event, a page", icymorning.DeliveryFilter{EventID: &second, Page: icymorning.Page{After: ofSecond[0], Limit: 1}}, ofSecond[1:2]},
+		{"an event, the last page", icymorning.DeliveryFilter{EventID: &second, Page: icymorning.Page{After: ofSecond[1], Limit: 5}}, ofSecond[2:]},
+		{"an event that has none", icymorning.DeliveryFilter{EventID: &unknown, Page: page}, []int64{}},
+		{"a subscription", icymorning.DeliveryFilter{SubscriptionID: &b, Page: page}, toB},
+		{"a subscription, a page", icymorning.DeliveryFilter{SubscriptionID: &b, Page: icymorning.Page{Limit: 1}}, toB[:1]},
+		{"a subscription, the next page", icymorning.DeliveryFilter{SubscriptionID: &b, Page: icymorning.Page{After: toB[0], Limit: 1}}, toB[1:]},
+		{"an event and a subscription", icymorning.DeliveryFilter{EventID: &second, SubscriptionID: &b, Page: page},
+			where(func(d icymorning.Delivery) bool { return d.EventID == second && d.SubscriptionID == b })},
+		{"an event and a status", icymorning.DeliveryFilter{EventID: &second, Status: &pending, Page: page}, ofSecond},
+		{"an event and another status", icymorning.DeliveryFilter{EventID: &second, Status: &dead, Page: page}, []int64{}},
 	}, func(f icymorning.DeliveryFilter) ([]icymorning.Delivery, error) { return s.Deliveries(ctx, f) },
 		func(d icymorning.Delivery) int64 { return d.ID })
 }

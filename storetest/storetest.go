@@ -36,6 +36,15 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) icymorning.
 		{"EventsFollowTransactions", testEventsFollowTransactions},
 		{"FanOut", testFanOut},
 		{"DeliveryFilters", testDeliveryFilters},
+		{"SignUp", testSignUp},
+		{"ForgetConfirmation", testForgetConfirmation},
+		{"ConfirmSubscription", testConfirmSubscription},
+		{"ExpireSignUps", testExpireSignUps},
+		{"SuppressEmail", testSuppressEmail},
+		{"ClaimDeliveries", testClaimDeliveries},
+		{"ClaimDeliveriesConcurrently", testClaimDeliveriesConcurrently},
+		{"RecordDeliveries", testRecordDeliveries},
+		{"RetryDelivery", testRetryDelivery},
 		{"TransactionRollback", testTransactionRollback},
 		{"TextRoundTrip", testTextRoundTrip},
 		{"ConcurrentPartialUpdates", testConcurrentPartialUpdates},
@@ -73,6 +82,17 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// AdvanceTo moves the clock on until the store records the time at (a
+// stamp), keeping the clock's nanoseconds beyond the microsecond.
+func (c *clock) AdvanceTo(t *testing.T, at time.Time) {
+	t.Helper()
+	d := at.Sub(stamp(c.Now()))
+	if d < 0 {
+		t.Fatalf("the clock cannot go back to %v", at)
+	}
+	c.Advance(d)
+}
+
 // stamp is the time a store records when its clock reads now.
 func stamp(now time.Time) time.Time { return now.UTC().Truncate(time.Microsecond) }
 
@@ -82,6 +102,15 @@ func wantCode(t *testing.T, err error, code string) {
 	t.Helper()
 	if got := icymorning.ErrorCode(err); got != code {
 		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+}
+
+// wantInvalid fails unless err is EINVALID on field.
+func wantInvalid(t *testing.T, err error, field string) {
+	t.Helper()
+	var e *icymorning.Error
+	if !errors.As(err, &e) || e.Code != icymorning.EINVALID || e.Field != field {
+		t.Fatalf("err = %v, want EINVALID on %s", err, field)
 	}
 }
 
@@ -215,15 +244,10 @@ func testAssetLifecycle(t *testing.T, s icymorning.Store, _ *clock) {
 
 func testAssetUnknownAnalyst(t *testing.T, s icymorning.Store, _ *clock) {
 	a := &icymorning.Asset{Name: "Orphan", InceptionDate: icymorning.Date{Year: 2020, Month: 1, Day: 1}, AnalystID: 77}
-	err := s.CreateAsset(ctx, a)
-	wantCode(t, err, icymorning.EINVALID)
-	var e *icymorning.Error
-	if !errors.As(err, &e) || e.Field != "analyst_id" {
-		t.Fatalf("error %v does not name analyst_id", err)
-	}
+	wantInvalid(t, s.CreateAsset(ctx, a), "analyst_id")
 	an := newAnalyst(t, s, "Ada")
 	ok := newAsset(t, s, "Fund", an.ID, true)
-	_, err = s.UpdateAsset(ctx, ok.ID, icymorning.AssetUpdate{AnalystID: icymorning.Set[int64](77)})
+	_, err := s.UpdateAsset(ctx, ok.ID, icymorning.AssetUpdate{AnalystID: icymorning.Set[int64](77)})
 	wantCode(t, err, icymorning.EINVALID)
 	got, err := s.Asset(ctx, ok.ID)
 	must(t, err)

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -136,10 +135,7 @@ func testSubscriptionUniqueness(t *testing.T, s icymorning.Store, _ *clock) {
 			sub := &icymorning.Subscription{Email: tt.email, Topic: tt.topic, AnalystID: tt.analyst}
 			created, err := s.CreateSubscription(ctx, sub)
 			if tt.field != "" {
-				var e *icymorning.Error
-				if !errors.As(err, &e) || e.Code != icymorning.EINVALID || e.Field != tt.field {
-					t.Fatalf("err = %v, want EINVALID on %s", err, tt.field)
-				}
+				wantInvalid(t, err, tt.field)
 				return
 			}
 			must(t, err)
