@@ -1,7 +1,10 @@
-# Queues. asset_events is wired and ready for the notifications issue: the
-# function may already send to it, and that issue adds the queue URL to the
-# function's environment when the binary reads one. function_dlq receives
-# asynchronous invocations of the function that failed every retry.
+# Queues. asset_events is the nudge queue: after each change to an asset
+# commits, the API function sends it a tiny message ({"nudge":"asset"}) and
+# the worker function (worker.tf), fed by an event source mapping, mails the
+# event's subscribers. The delivery log in the database is the source of
+# truth, so a nudge only says "look now": a lost or expired one costs at most
+# a minute, until the worker's schedule sweeps. function_dlq receives
+# asynchronous invocations of either function that failed every retry.
 
 resource "aws_sqs_queue" "asset_events_dlq" {
   name                      = "${local.prefix}-asset-events-dlq"
@@ -13,9 +16,12 @@ resource "aws_sqs_queue" "asset_events" {
   name                              = "${local.prefix}-asset-events"
   kms_master_key_id                 = aws_kms_key.main.arn
   kms_data_key_reuse_period_seconds = 3600
-  message_retention_seconds         = 345600 # 4 days
-  # At least six times the consumer's timeout, as AWS advises for Lambda consumers.
-  visibility_timeout_seconds = 6 * var.lambda_timeout_seconds
+  # A day: a nudge older than that points at deliveries the sweep has long
+  # sent, and after an outage a short backlog drains faster.
+  message_retention_seconds = 86400
+  # At least six times the consumer's timeout, as AWS advises for Lambda
+  # consumers, so a batch being retried is not handed out twice.
+  visibility_timeout_seconds = 6 * var.worker_timeout_seconds
   receive_wait_time_seconds  = 20
 
   redrive_policy = jsonencode({

@@ -1,13 +1,16 @@
 # The icy-morning binary as a Lambda function (bootstrap on provided.al2023)
-# in the private subnets, with a role that can read its two secrets, send to
-# its queues and write its own log group, and nothing more.
+# in the private subnets, with a role that can read its secrets, send to its
+# queues, send mail as the SES identity and write its own log group, and
+# nothing more. The worker function (worker.tf) is the same zip and shares
+# the environment and the statements built here.
 
 locals {
   lambda_zip_hash = filebase64sha256(var.lambda_zip_path)
 
-  # Named exactly as the binary reads them; values hold no secret. The SQS
-  # queue URL is added by the notifications issue, when the binary reads it.
-  function_environment = merge(
+  # Named exactly as the binary reads them; values hold no secret. The
+  # binary's Lambda mode insists on an API account even where nothing asks
+  # for one (the worker), so both functions get the Basic auth secret.
+  database_environment = merge(
     {
       DATABASE_URL          = local.database_url
       DB_MAX_CONNS          = tostring(var.db_max_conns)
@@ -21,8 +24,35 @@ locals {
     var.enable_rds_proxy ? { DB_QUERY_EXEC_MODE = "exec" } : {},
   )
 
+  # Links in mails lead to the API: on its custom domain when there is one
+  # (the URL people know), else on API Gateway's own endpoint.
+  public_base_url = var.enable_custom_domain && var.api_gateway_domain != null ? "https://${coalesce(var.api_gateway_domain, "x.invalid")}/" : "${aws_apigatewayv2_api.main.api_endpoint}/"
+
+  # A delivery claimed by a sender that died is taken over after this; it
+  # must outlast any live sender's invocation, so at least twice the
+  # worker's timeout (the binary's default, 2 minutes, when that is longer).
+  notify_claim_timeout_seconds = max(120, 2 * var.worker_timeout_seconds)
+
+  # What both functions need to write and sign mails.
+  mail_environment = {
+    MAIL_URL             = local.mail_url
+    MAIL_FROM            = local.mail_from
+    PUBLIC_BASE_URL      = local.public_base_url
+    NOTIFY_SECRET_ARN    = aws_secretsmanager_secret.notify.arn
+    NOTIFY_CLAIM_TIMEOUT = "${local.notify_claim_timeout_seconds}s"
+  }
+
+  # The API function nudges the worker through the queue after each change
+  # to an asset, and sends sign-up confirmations itself: one at a time, at
+  # most one a second, leaving the SES quota to the workers.
+  function_environment = merge(local.database_environment, local.mail_environment, {
+    NOTIFY_QUEUE_URL    = aws_sqs_queue.asset_events.url
+    MAIL_MAX_PER_SECOND = "1"
+    MAIL_CONNECTIONS    = "1"
+  })
+
   function_secret_arns = concat(
-    [aws_secretsmanager_secret.basic_auth.arn],
+    [aws_secretsmanager_secret.basic_auth.arn, aws_secretsmanager_secret.notify.arn],
     var.database_iam_auth ? [] : [local.db_master_secret_arn],
   )
 }
@@ -59,6 +89,34 @@ resource "aws_secretsmanager_secret_version" "basic_auth" {
   }
 }
 
+# --- the link-signing key (NOTIFY_SECRET) ------------------------------------------
+# Signs unsubscribe and confirmation links; both functions must hold the same
+# key. 64 letters and digits from GetRandomPassword (about 380 bits; the
+# binary wants 32 bytes or more), written once and kept like the Basic auth
+# password, so links in mails already sent stay valid. Rotating it
+# (-replace=aws_secretsmanager_secret_version.notify) voids those links.
+
+resource "aws_secretsmanager_secret" "notify" {
+  name_prefix             = "${local.prefix}/notify-secret-"
+  description             = "Key that signs the unsubscribe and confirmation links in ${local.prefix}'s mails (NOTIFY_SECRET)"
+  kms_key_id              = aws_kms_key.main.arn
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
+data "aws_secretsmanager_random_password" "notify" {
+  password_length     = 64
+  exclude_punctuation = true
+}
+
+resource "aws_secretsmanager_secret_version" "notify" {
+  secret_id     = aws_secretsmanager_secret.notify.id
+  secret_string = data.aws_secretsmanager_random_password.notify.random_password
+
+  lifecycle {
+    ignore_changes = [secret_string]
+  }
+}
+
 # --- role ------------------------------------------------------------------------
 
 resource "aws_iam_role" "function" {
@@ -88,6 +146,48 @@ resource "aws_iam_role_policy_attachment" "function_managed" {
 }
 
 locals {
+  # What both functions' roles may do: read their secrets, send mail as the
+  # SES identity through the configuration set, use the key only through
+  # Secrets Manager and SQS, and in IAM mode connect as the database user.
+  function_shared_statements = concat(
+    [
+      {
+        Sid      = "ReadOwnSecrets"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = local.function_secret_arns
+      },
+      {
+        Sid      = "SendMailAsTheIdentity"
+        Effect   = "Allow"
+        Action   = ["ses:SendEmail"]
+        Resource = local.ses_send_resources
+      },
+      {
+        Sid      = "UseKeyThroughSecretsManagerAndSQS"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = [aws_kms_key.main.arn]
+        Condition = {
+          StringEquals = {
+            "kms:ViaService" = [
+              "secretsmanager.${local.region}.amazonaws.com",
+              "sqs.${local.region}.amazonaws.com",
+            ]
+          }
+        }
+      },
+    ],
+    var.database_iam_auth ? [
+      {
+        Sid      = "ConnectWithIAMToken"
+        Effect   = "Allow"
+        Action   = ["rds-db:connect"]
+        Resource = [local.db_connect_arn]
+      },
+    ] : [],
+  )
+
   function_policy = {
     Version = "2012-10-17"
     Statement = concat(
@@ -99,42 +199,15 @@ locals {
           Resource = ["${aws_cloudwatch_log_group.function.arn}:*"]
         },
         {
-          Sid      = "ReadOwnSecrets"
-          Effect   = "Allow"
-          Action   = ["secretsmanager:GetSecretValue"]
-          Resource = local.function_secret_arns
-        },
-        {
-          # Asset events for the notifications issue, and failed asynchronous
-          # invocations to the function's dead-letter queue.
+          # Nudges to the worker, and failed asynchronous invocations to the
+          # function's dead-letter queue.
           Sid      = "SendToOwnQueues"
           Effect   = "Allow"
           Action   = ["sqs:SendMessage"]
           Resource = [aws_sqs_queue.asset_events.arn, aws_sqs_queue.function_dlq.arn]
         },
-        {
-          Sid      = "UseKeyThroughSecretsManagerAndSQS"
-          Effect   = "Allow"
-          Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
-          Resource = [aws_kms_key.main.arn]
-          Condition = {
-            StringEquals = {
-              "kms:ViaService" = [
-                "secretsmanager.${local.region}.amazonaws.com",
-                "sqs.${local.region}.amazonaws.com",
-              ]
-            }
-          }
-        },
       ],
-      var.database_iam_auth ? [
-        {
-          Sid      = "ConnectWithIAMToken"
-          Effect   = "Allow"
-          Action   = ["rds-db:connect"]
-          Resource = [local.db_connect_arn]
-        },
-      ] : [],
+      local.function_shared_statements,
     )
   }
 }
@@ -193,8 +266,8 @@ resource "aws_lambda_function" "api" {
   ]
 }
 
-# Failed asynchronous invocations (nothing invokes the function asynchronously
-# yet; the notifications worker will) land in the function's dead-letter queue.
+# Failed asynchronous invocations (nothing invokes the API function
+# asynchronously today) land in the functions' dead-letter queue.
 resource "aws_lambda_function_event_invoke_config" "api" {
   function_name                = aws_lambda_function.api.function_name
   maximum_retry_attempts       = 2
@@ -229,5 +302,6 @@ resource "aws_lambda_invocation" "migrate" {
     aws_vpc_security_group_ingress_rule.endpoints_from_function,
     aws_db_proxy_target.main,
     aws_secretsmanager_secret_version.basic_auth,
+    aws_secretsmanager_secret_version.notify,
   ]
 }

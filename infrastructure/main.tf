@@ -23,6 +23,9 @@ locals {
   azs        = slice(data.aws_availability_zones.available.names, 0, var.az_count)
 
   function_name = "${local.prefix}-api"
+  # The same zip as the API function, invoked by the nudge queue, the sweep
+  # schedule and SES's bounce and complaint events (see worker.tf).
+  worker_function_name = "${local.prefix}-worker"
 }
 
 resource "aws_kms_key" "main" {

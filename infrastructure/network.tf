@@ -1,6 +1,7 @@
-# A VPC with private subnets only (by default): the function and the database
-# live there and reach Secrets Manager and SQS through interface endpoints.
-# Public subnets and a NAT gateway exist only when enable_nat_gateway asks.
+# A VPC with private subnets only (by default): the functions and the database
+# live there and reach Secrets Manager, SQS and the SES API through interface
+# endpoints. Public subnets and a NAT gateway exist only when
+# enable_nat_gateway asks.
 
 resource "aws_vpc" "main" {
   cidr_block = var.vpc_cidr
@@ -94,7 +95,8 @@ resource "aws_eip" "nat" {
 }
 
 # One NAT gateway: a zone outage cuts internet egress but not the service,
-# which needs the internet for nothing it does today.
+# which needs the internet for nothing it does today (for SES only where
+# enable_ses_endpoint is off).
 resource "aws_nat_gateway" "main" {
   count = var.enable_nat_gateway ? 1 : 0
 
@@ -119,7 +121,7 @@ resource "aws_route" "private_nat" {
 
 resource "aws_security_group" "function" {
   name_prefix = "${local.prefix}-function-"
-  description = "Icy Morning function: no inbound; outbound to the database and the VPC endpoints only"
+  description = "Icy Morning functions (API and worker): no inbound; outbound to the database and the VPC endpoints only"
   vpc_id      = aws_vpc.main.id
 
   tags = { Name = "${local.prefix}-function" }
@@ -131,7 +133,7 @@ resource "aws_security_group" "function" {
 
 resource "aws_security_group" "endpoints" {
   name_prefix = "${local.prefix}-endpoints-"
-  description = "Interface VPC endpoints: HTTPS from the function only"
+  description = "Interface VPC endpoints: HTTPS from the functions only"
   vpc_id      = aws_vpc.main.id
 
   tags = { Name = "${local.prefix}-endpoints" }
@@ -143,7 +145,7 @@ resource "aws_security_group" "endpoints" {
 
 resource "aws_vpc_security_group_egress_rule" "function_to_endpoints" {
   security_group_id            = aws_security_group.function.id
-  description                  = "HTTPS to the Secrets Manager and SQS endpoints"
+  description                  = "HTTPS to the Secrets Manager, SQS and SES endpoints"
   ip_protocol                  = "tcp"
   from_port                    = 443
   to_port                      = 443
@@ -180,10 +182,15 @@ resource "aws_vpc_security_group_ingress_rule" "endpoints_from_function" {
   referenced_security_group_id = aws_security_group.function.id
 }
 
-# --- interface endpoints for the AWS APIs the function calls ------------------------
+# --- interface endpoints for the AWS APIs the functions call -----------------------
+# Secrets Manager (their secrets), SQS (the API's nudges) and the SES v2 API
+# (both send mail; "email" is the HTTPS API, unlike "email-smtp"). An endpoint
+# costs about 7 USD a month per zone, against about 33 plus data for a NAT
+# gateway, and keeps the traffic off the internet. Lambda's own pollers and
+# EventBridge reach the worker from outside the VPC and need none.
 
 resource "aws_vpc_endpoint" "interface" {
-  for_each = toset(["secretsmanager", "sqs"])
+  for_each = toset(concat(["secretsmanager", "sqs"], var.enable_ses_endpoint ? ["email"] : []))
 
   vpc_id              = aws_vpc.main.id
   service_name        = "com.amazonaws.${local.region}.${each.key}"

@@ -1,6 +1,7 @@
 # Alarms on what breaks first (API errors and latency, function errors,
 # throttles, duration and concurrency, database CPU, connections and storage,
-# dead letters), all to one encrypted SNS topic, and a dashboard of the same.
+# dead letters, worker errors, SES bounce and complaint rates), all to one
+# encrypted SNS topic, and a dashboard of the same.
 
 resource "aws_sns_topic" "alarms" {
   name              = "${local.prefix}-alarms"
@@ -18,6 +19,7 @@ resource "aws_sns_topic_subscription" "alarm_email" {
 locals {
   api_dimensions    = { ApiId = aws_apigatewayv2_api.main.id, Stage = "$default" }
   lambda_dimensions = { FunctionName = aws_lambda_function.api.function_name }
+  worker_dimensions = { FunctionName = aws_lambda_function.worker.function_name }
   db_dimensions     = { DBInstanceIdentifier = aws_db_instance.main.identifier }
 
   thresholds = merge(var.alarm_thresholds, {
@@ -78,14 +80,31 @@ locals {
       stat        = "Minimum", comparison = "LessThanThreshold", threshold = local.thresholds.db_free_storage_gb * 1073741824
     }
     asset-events-dlq-depth = {
-      description = "Asset events in the dead-letter queue: a consumer failed them ${var.asset_events_max_receive_count} times"
+      description = "Nudges in the asset-events dead-letter queue: the worker failed them ${var.asset_events_max_receive_count} times (the sweep still mails their deliveries; look at the worker's errors)"
       namespace   = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible", dimensions = { QueueName = aws_sqs_queue.asset_events_dlq.name }
       stat        = "Maximum", comparison = "GreaterThanThreshold", threshold = 0
     }
     function-dlq-depth = {
-      description = "Failed asynchronous function invocations in the function's dead-letter queue"
+      description = "Failed asynchronous invocations (sweeps, SES bounces and complaints not yet suppressed) in the functions' dead-letter queue"
       namespace   = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible", dimensions = { QueueName = aws_sqs_queue.function_dlq.name }
       stat        = "Maximum", comparison = "GreaterThanThreshold", threshold = 0
+    }
+    worker-errors = {
+      description = "Worker errors (crashes, timeouts, failed sweeps or SES events) above ${local.thresholds.worker_errors} in 5 minutes"
+      namespace   = "AWS/Lambda", metric = "Errors", dimensions = local.worker_dimensions
+      stat        = "Sum", comparison = "GreaterThanThreshold", threshold = local.thresholds.worker_errors
+    }
+    # Account-wide rates SES watches: it reviews, then pauses, an account whose
+    # bounces pass 10% or complaints 0.5%; these fire well before.
+    ses-bounce-rate = {
+      description = "SES bounce rate above ${local.thresholds.ses_bounce_rate * 100}% (SES reviews the account at 5% and may pause sending at 10%)"
+      namespace   = "AWS/SES", metric = "Reputation.BounceRate", dimensions = {}
+      stat        = "Maximum", comparison = "GreaterThanThreshold", threshold = local.thresholds.ses_bounce_rate
+    }
+    ses-complaint-rate = {
+      description = "SES complaint rate above ${local.thresholds.ses_complaint_rate * 100}% (SES reviews the account at 0.1% and may pause sending at 0.5%)"
+      namespace   = "AWS/SES", metric = "Reputation.ComplaintRate", dimensions = {}
+      stat        = "Maximum", comparison = "GreaterThanThreshold", threshold = local.thresholds.ses_complaint_rate
     }
   }
 }
@@ -151,6 +170,17 @@ locals {
     { title = "Dead-letter queues (messages)", metrics = [
       ["AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName = aws_sqs_queue.asset_events_dlq.name }, "Maximum", "asset events DLQ"],
       ["AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName = aws_sqs_queue.function_dlq.name }, "Maximum", "function DLQ"],
+    ] },
+    { title = "Worker invocations and errors", metrics = [
+      ["AWS/Lambda", "Invocations", local.worker_dimensions, "Sum", "invocations"],
+      ["AWS/Lambda", "Errors", local.worker_dimensions, "Sum", "errors"],
+      ["AWS/Lambda", "Throttles", local.worker_dimensions, "Sum", "throttles"],
+      ["AWS/SQS", "NumberOfMessagesSent", { QueueName = aws_sqs_queue.asset_events.name }, "Sum", "nudges"],
+    ] },
+    { title = "SES sends, bounces and complaints (account)", metrics = [
+      ["AWS/SES", "Send", {}, "Sum", "sent"],
+      ["AWS/SES", "Bounce", {}, "Sum", "bounces"],
+      ["AWS/SES", "Complaint", {}, "Sum", "complaints"],
     ] },
   ]
 

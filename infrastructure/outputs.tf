@@ -28,6 +28,7 @@ output "log_groups" {
   value = merge(
     {
       function   = aws_cloudwatch_log_group.function.name
+      worker     = aws_cloudwatch_log_group.worker.name
       api_access = aws_cloudwatch_log_group.api_access.name
       flow_logs  = aws_cloudwatch_log_group.flow_logs.name
     },
@@ -77,7 +78,7 @@ output "migration_result" {
 }
 
 output "asset_events_queue_url" {
-  description = "Queue for asset events (the notifications issue gives it to the function)."
+  description = "The nudge queue: the API function sends to it (NOTIFY_QUEUE_URL), the worker consumes it."
   value       = aws_sqs_queue.asset_events.url
 }
 
@@ -94,4 +95,35 @@ output "dashboard_name" {
 output "kms_key_arn" {
   description = "KMS key that encrypts the database, secrets, queues, topic and logs."
   value       = aws_kms_key.main.arn
+}
+
+output "worker_function_name" {
+  description = "Name of the notifications worker function."
+  value       = aws_lambda_function.worker.function_name
+}
+
+output "notify_secret_arn" {
+  description = "Secrets Manager secret holding the key that signs the links in mails (NOTIFY_SECRET)."
+  value       = aws_secretsmanager_secret.notify.arn
+}
+
+output "ses_identity" {
+  description = "The SES identity mail is sent from (a domain or an address), and its ARN."
+  value       = { name = aws_sesv2_email_identity.sender.email_identity, arn = aws_sesv2_email_identity.sender.arn }
+}
+
+output "ses_configuration_set" {
+  description = "SES configuration set every mail goes through (suppression, events to EventBridge)."
+  value       = aws_sesv2_configuration_set.main.configuration_set_name
+}
+
+output "ses_dkim_records" {
+  description = "The three DKIM CNAME records a domain identity needs; Terraform writes them when ses_route53_zone_id is set, otherwise create them at your DNS host."
+  value = local.ses_domain_identity ? [
+    for t in aws_sesv2_email_identity.sender.dkim_signing_attributes[0].tokens : {
+      name  = "${t}._domainkey.${var.ses_sender_domain}"
+      type  = "CNAME"
+      value = "${t}.dkim.amazonses.com"
+    }
+  ] : []
 }

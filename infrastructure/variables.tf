@@ -457,6 +457,9 @@ variable "alarm_thresholds" {
     db_cpu_percent               = optional(number, 80)
     db_connections               = optional(number, 60)
     db_free_storage_gb           = optional(number, 2)
+    worker_errors                = optional(number, 5)
+    ses_bounce_rate              = optional(number, 0.05)
+    ses_complaint_rate           = optional(number, 0.001)
   })
   default = {}
 
@@ -469,12 +472,135 @@ variable "alarm_thresholds" {
 # --- events ------------------------------------------------------------------------
 
 variable "asset_events_max_receive_count" {
-  description = "Receives of an asset event before it moves to the dead-letter queue."
+  description = "Receives of a nudge on the asset-events queue (the worker failed it each time) before it moves to the dead-letter queue."
   type        = number
   default     = 5
 
   validation {
     condition     = var.asset_events_max_receive_count >= 1 && var.asset_events_max_receive_count <= 1000
     error_message = "asset_events_max_receive_count must be from 1 to 1000."
+  }
+}
+
+# --- notifications -------------------------------------------------------------------
+# Subscribers are mailed through Amazon SES from one verified identity: a
+# domain (DKIM-signed, any address at it may send) or a single address.
+# Exactly one of the two is required: SES sends nothing without one.
+
+variable "ses_sender_domain" {
+  description = "Domain to verify in SES and send from (Easy DKIM, 2048-bit). With ses_route53_zone_id Terraform writes its three DKIM CNAME records; otherwise create them from the ses_dkim_records output. Set this or ses_sender_address, not both."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ses_sender_domain == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", coalesce(var.ses_sender_domain, "x.invalid")))
+    error_message = "ses_sender_domain must be a lower-case DNS name such as example.com."
+  }
+  validation {
+    # Terraform >= 1.9: a validation may read other variables.
+    condition     = (var.ses_sender_domain == null) != (var.ses_sender_address == null)
+    error_message = "Set exactly one of ses_sender_domain (verify a domain) and ses_sender_address (verify one address): SES sends only from a verified identity."
+  }
+}
+
+variable "ses_sender_address" {
+  description = "Single e-mail address to verify in SES and send from (SES mails it a verification link on apply). For trying things out; production should verify a domain. Set this or ses_sender_domain, not both."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ses_sender_address == null || can(regex("^[^@\\s<>]+@[^@\\s<>]+\\.[^@\\s<>]+$", coalesce(var.ses_sender_address, "a@b.c")))
+    error_message = "ses_sender_address must be a bare e-mail address (no display name)."
+  }
+}
+
+variable "mail_from" {
+  description = "MAIL_FROM of both functions: an address, or Name <address>, at the verified identity. Default: \"Icy Morning <notifications@DOMAIN>\" or \"Icy Morning <ADDRESS>\"."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.mail_from == null || can(regex("^([^<>]*<)?[^@\\s<>]+@[^@\\s<>]+>?$", coalesce(var.mail_from, "a@b.c")))
+    error_message = "mail_from must be an address or Name <address>."
+  }
+  validation {
+    # SES refuses a From outside the verified identity, and the functions'
+    # policy allows sending only as that identity.
+    condition = var.mail_from == null || (
+      var.ses_sender_address != null
+      ? lower(try(regex("([^@\\s<>]+@[^@\\s<>]+)>?$", coalesce(var.mail_from, "a@b.c"))[0], "")) == lower(coalesce(var.ses_sender_address, "a@b.c"))
+      : can(regex("[@.]${replace(coalesce(var.ses_sender_domain, "x.invalid"), ".", "\\.")}>?$", lower(coalesce(var.mail_from, "a@b.c"))))
+    )
+    error_message = "mail_from's address must be ses_sender_address, or an address at ses_sender_domain (or a subdomain of it)."
+  }
+}
+
+variable "ses_route53_zone_id" {
+  description = "Route 53 hosted zone of ses_sender_domain; when set, Terraform writes the DKIM CNAME records there. Null: create them yourself (output ses_dkim_records)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ses_route53_zone_id == null || can(regex("^Z[0-9A-Z]{1,32}$", coalesce(var.ses_route53_zone_id, "Z1")))
+    error_message = "ses_route53_zone_id must be a hosted zone id such as Z0123456789ABCDEFGHIJ."
+  }
+  validation {
+    condition     = var.ses_route53_zone_id == null || var.ses_sender_domain != null
+    error_message = "ses_route53_zone_id is for the DKIM records of ses_sender_domain; an address identity has none."
+  }
+}
+
+variable "ses_sandbox_recipients" {
+  description = "While the account is in the SES sandbox, SES sends only to verified addresses and also authorizes each recipient's identity: these addresses are verified (SES mails each a link) and added to the functions' send permission. Leave empty once production access is granted."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for a in var.ses_sandbox_recipients : can(regex("^[^@\\s<>]+@[^@\\s<>]+\\.[^@\\s<>]+$", a))])
+    error_message = "ses_sandbox_recipients entries must be bare e-mail addresses."
+  }
+}
+
+variable "ses_max_send_rate" {
+  description = "The account's SES maximum send rate in messages per second (the Service Quotas console shows it: 1 in the sandbox, 14 at first in production). The workers split it between them so that together they stay under it."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = var.ses_max_send_rate > 0
+    error_message = "ses_max_send_rate must be positive."
+  }
+}
+
+variable "worker_max_concurrency" {
+  description = "Most worker instances the nudge queue's event source mapping runs at once (SQS scaling_config; AWS's minimum is 2). Each holds up to db_max_conns database connections and gets its share of ses_max_send_rate."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.worker_max_concurrency >= 2 && var.worker_max_concurrency <= 1000 && floor(var.worker_max_concurrency) == var.worker_max_concurrency
+    error_message = "worker_max_concurrency must be a whole number from 2 (the least Lambda accepts) to 1000."
+  }
+}
+
+variable "worker_timeout_seconds" {
+  description = "Timeout of the worker function. The nudge queue's visibility timeout is six times this (AWS's advice for Lambda consumers), and a claimed delivery is left to its sender for at least twice this (NOTIFY_CLAIM_TIMEOUT)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.worker_timeout_seconds >= 10 && var.worker_timeout_seconds <= 900 && floor(var.worker_timeout_seconds) == var.worker_timeout_seconds
+    error_message = "worker_timeout_seconds must be a whole number from 10 to 900 (Lambda's limit)."
+  }
+}
+
+variable "enable_ses_endpoint" {
+  description = "Reach the SES API from the private subnets through an interface endpoint (com.amazonaws.<region>.email, about 7 USD a month per zone). Turn off only where the Region has no such endpoint, with enable_nat_gateway on instead."
+  type        = bool
+  default     = true
+
+  validation {
+    condition     = var.enable_ses_endpoint || var.enable_nat_gateway
+    error_message = "Without the SES endpoint the functions can reach SES only through the NAT gateway: set enable_nat_gateway = true too."
   }
 }

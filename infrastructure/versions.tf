@@ -1,7 +1,8 @@
 # Terraform and provider versions. Only hashicorp/aws is used: the deployment
-# needs no random, null, archive or tls provider.
+# needs no random, null, archive or tls provider. Terraform 1.9 is the first
+# whose variable validations may read other variables (the SES sender ones do).
 terraform {
-  required_version = ">= 1.7"
+  required_version = ">= 1.9"
 
   required_providers {
     aws = {

@@ -3,13 +3,16 @@ package main
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
@@ -18,13 +21,17 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
+
+	"github.com/icy-morning/icy-morning/mail"
+	"github.com/icy-morning/icy-morning/notify"
 )
 
 // These tests hold the Terraform in infrastructure/ to what this binary
-// and `make lambda` actually are: the function's environment is evaluated
-// from the HCL for each combination of the variables that shape it, and
-// the lambda command's own configuration reader must accept exactly that
-// environment.
+// and `make lambda` actually are: the environment of each function built
+// from the zip (the API and the notifications worker) is evaluated from the
+// HCL for each combination of the variables that shape it, and the lambda
+// command's own configuration reader, mail transport and mail composer must
+// accept exactly that environment.
 
 // infraDir is the Terraform to check; ICY_INFRA_DIR points the test at
 // another copy.
@@ -85,15 +92,31 @@ func (tf terraform) defaults(t *testing.T) map[string]cty.Value {
 	return out
 }
 
-// evalContext gives an expression the variables in vars; every other
-// reference (locals, resources, data sources) is an unknown string, as at
-// plan time before anything exists.
-func evalContext(expr hcl.Expression, vars map[string]cty.Value) *hcl.EvalContext {
-	type tree map[string]any
+// evalContext gives an expression the variables in vars and the locals it
+// refers to, themselves evaluated the same way; every other reference
+// (resources, data sources, and a local that needs them to be evaluated) is
+// unknown, as at plan time before anything exists.
+func (tf terraform) evalContext(expr hcl.Expression, vars map[string]cty.Value) *hcl.EvalContext {
+	return tf.evalContextVisiting(expr, vars, map[string]bool{})
+}
+
+func (tf terraform) evalContextVisiting(expr hcl.Expression, vars map[string]cty.Value, visiting map[string]bool) *hcl.EvalContext {
+	type tree map[string]any // a subtree, or a cty.Value leaf
 	roots := tree{}
+	locals := map[string]cty.Value{}
 	for _, tr := range expr.Variables() {
 		root := tr.RootName()
 		if root == "var" {
+			continue
+		}
+		if root == "local" {
+			if len(tr) > 1 {
+				if a, ok := tr[1].(hcl.TraverseAttr); ok {
+					if _, done := locals[a.Name]; !done {
+						locals[a.Name] = tf.local(a.Name, vars, visiting)
+					}
+				}
+			}
 			continue
 		}
 		node := roots
@@ -104,15 +127,20 @@ func evalContext(expr hcl.Expression, vars map[string]cty.Value) *hcl.EvalContex
 				name = s.Name
 			case hcl.TraverseAttr:
 				name = s.Name
-			default:
-				name = ""
 			}
-			if name == "" || i == len(tr)-1 {
-				if name != "" {
-					if _, ok := node[name]; !ok {
-						node[name] = nil
-					}
+			if name == "" {
+				break
+			}
+			if i == len(tr)-1 {
+				if _, ok := node[name]; !ok {
+					node[name] = cty.UnknownVal(cty.String)
 				}
+				break
+			}
+			if _, isAttr := tr[i+1].(hcl.TraverseAttr); !isAttr {
+				// Indexed (a counted resource, a list attribute): its
+				// shape is unknown too.
+				node[name] = cty.DynamicVal
 				break
 			}
 			next, ok := node[name].(tree)
@@ -127,16 +155,21 @@ func evalContext(expr hcl.Expression, vars map[string]cty.Value) *hcl.EvalContex
 	build = func(n tree) cty.Value {
 		attrs := map[string]cty.Value{}
 		for k, v := range n {
-			if sub, ok := v.(tree); ok {
-				attrs[k] = build(sub)
-			} else {
-				attrs[k] = cty.UnknownVal(cty.String)
+			switch v := v.(type) {
+			case tree:
+				attrs[k] = build(v)
+			case cty.Value:
+				attrs[k] = v
 			}
 		}
 		return cty.ObjectVal(attrs)
 	}
-	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)}, Functions: map[string]function.Function{
-		"merge": stdlib.MergeFunc,
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": cty.ObjectVal(vars), "local": cty.ObjectVal(locals)}, Functions: map[string]function.Function{
+		"merge":    stdlib.MergeFunc,
+		"coalesce": stdlib.CoalesceFunc,
+		"max":      stdlib.MaxFunc,
+		"min":      stdlib.MinFunc,
+		"floor":    stdlib.FloorFunc,
 		"tostring": function.New(&function.Spec{
 			Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType, AllowUnknown: true}},
 			Type:   function.StaticReturnType(cty.String),
@@ -151,11 +184,36 @@ func evalContext(expr hcl.Expression, vars map[string]cty.Value) *hcl.EvalContex
 	return ctx
 }
 
+// local evaluates local.name; one that refers to itself, or cannot be
+// evaluated here, is unknown.
+func (tf terraform) local(name string, vars map[string]cty.Value, visiting map[string]bool) cty.Value {
+	expr, ok := tf.locals[name]
+	if !ok || visiting[name] {
+		return cty.DynamicVal
+	}
+	visiting[name] = true
+	defer delete(visiting, name)
+	v, diags := expr.Value(tf.evalContextVisiting(expr, vars, visiting))
+	if diags.HasErrors() {
+		return cty.DynamicVal
+	}
+	return v
+}
+
+// eval evaluates an expression with vars (see evalContext).
+func (tf terraform) eval(expr hcl.Expression, vars map[string]cty.Value) (cty.Value, hcl.Diagnostics) {
+	return expr.Value(tf.evalContext(expr, vars))
+}
+
 // placeholder stands in for a value Terraform knows only after apply.
 func placeholder(name string) string {
 	switch {
 	case name == "DATABASE_URL":
 		return "postgres://icy@db.example.internal:5432/icy?sslmode=require"
+	case name == "PUBLIC_BASE_URL":
+		return "https://abcdef1234.execute-api.eu-west-1.amazonaws.com/"
+	case name == "NOTIFY_QUEUE_URL":
+		return "https://sqs.eu-west-1.amazonaws.com/123456789012/icy-morning-dev-asset-events"
 	case strings.HasSuffix(name, "_ARN"):
 		return "arn:aws:secretsmanager:eu-west-1:123456789012:secret:example"
 	}
@@ -168,20 +226,69 @@ func (tf terraform) source(expr hcl.Expression) string {
 	return string(tf.files[r.Filename][r.Start.Byte:r.End.Byte])
 }
 
-// checkFunctionEnvironment evaluates the function's environment for each
-// combination of the variables that shape it and returns what is wrong.
+// lambdaFunction is one function the Terraform deploys from the zip, and
+// the local its environment must be.
+type lambdaFunction struct {
+	resource, environment string
+	api                   bool // the API function: it nudges the worker
+}
+
+var lambdaFunctions = []lambdaFunction{
+	{resource: "aws_lambda_function.api", environment: "function_environment", api: true},
+	{resource: "aws_lambda_function.worker", environment: "worker_environment"},
+}
+
+// scenario is one combination of the variables that shape the functions'
+// environment.
+type scenario struct {
+	name string
+	vars map[string]cty.Value
+}
+
+func scenarios() []scenario {
+	var out []scenario
+	senders := []scenario{
+		{"address identity", map[string]cty.Value{"ses_sender_address": cty.StringVal("notifications@example.com")}},
+		{"domain identity, custom domain", map[string]cty.Value{
+			"ses_sender_domain": cty.StringVal("example.com"), "mail_from": cty.StringVal("Icy Morning <alerts@example.com>"),
+			"enable_custom_domain": cty.True, "api_gateway_domain": cty.StringVal("api.example.com"),
+		}},
+	}
+	for _, db := range []struct {
+		name       string
+		iam, proxy bool
+	}{{"secret", false, false}, {"secret via RDS Proxy", false, true}, {"IAM auth", true, false}, {"IAM auth via RDS Proxy", true, true}} {
+		for _, snd := range senders {
+			vars := map[string]cty.Value{"database_iam_auth": cty.BoolVal(db.iam), "enable_rds_proxy": cty.BoolVal(db.proxy)}
+			for k, v := range snd.vars {
+				vars[k] = v
+			}
+			out = append(out, scenario{db.name + ", " + snd.name, vars})
+		}
+	}
+	// The SES quota split and the claim timeout follow these.
+	for _, q := range []struct{ rate, workers, timeout int64 }{{1, 2, 60}, {50, 4, 60}, {200, 10, 300}} {
+		vars := map[string]cty.Value{
+			"ses_sender_address":     cty.StringVal("notifications@example.com"),
+			"ses_max_send_rate":      cty.NumberIntVal(q.rate),
+			"worker_max_concurrency": cty.NumberIntVal(q.workers),
+			"worker_timeout_seconds": cty.NumberIntVal(q.timeout),
+		}
+		out = append(out, scenario{fmt.Sprintf("SES rate %d/s, %d workers, %d s timeout", q.rate, q.workers, q.timeout), vars})
+	}
+	return out
+}
+
+// checkFunctionEnvironment evaluates each function's environment for each
+// scenario and returns what is wrong.
 func checkFunctionEnvironment(t *testing.T, tf terraform) []string {
 	t.Helper()
-	expr, ok := tf.locals["function_environment"]
-	if !ok {
-		return []string{"infrastructure has no local function_environment (the function's environment variables)"}
-	}
 	known := map[string]bool{}
 	for _, k := range envNames(modeLambda) {
 		known[k] = true
 	}
-	// Terraform must never hand the function a credential in plain text.
-	forbidden := map[string]bool{"BASIC_AUTH_USERNAME": true, "BASIC_AUTH_PASSWORD": true, "SQLALCHEMY_DATABASE_CONNECTION_URI": true}
+	// Terraform must never hand a function a credential in plain text.
+	forbidden := map[string]bool{"BASIC_AUTH_USERNAME": true, "BASIC_AUTH_PASSWORD": true, "SQLALCHEMY_DATABASE_CONNECTION_URI": true, "NOTIFY_SECRET": true}
 
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -190,101 +297,249 @@ func checkFunctionEnvironment(t *testing.T, tf terraform) []string {
 	if u, ok := tf.locals["database_url"]; !ok || !strings.Contains(tf.source(u), "sslmode=verify-full") {
 		bad("local.database_url does not ask for sslmode=verify-full")
 	}
-	for _, sc := range []struct {
-		name       string
-		iam, proxy bool
-	}{{"secret", false, false}, {"secret via RDS Proxy", false, true}, {"IAM auth", true, false}, {"IAM auth via RDS Proxy", true, true}} {
-		vars := tf.defaults(t)
-		for name, v := range map[string]bool{"database_iam_auth": sc.iam, "enable_rds_proxy": sc.proxy} {
-			if _, ok := vars[name]; !ok {
-				t.Fatalf("variable %s is gone: update this test", name)
-			}
-			vars[name] = cty.BoolVal(v)
-		}
-		val, diags := expr.Value(evalContext(expr, vars))
-		if diags.HasErrors() {
-			t.Fatalf("%s: evaluating function_environment: %v", sc.name, diags)
-		}
-		env := map[string]string{}
-		for k, v := range val.AsValueMap() {
-			switch {
-			case !known[k]:
-				bad("%s: Terraform sets %s, which the binary does not read", sc.name, k)
-			case forbidden[k]:
-				bad("%s: Terraform sets %s, a credential in plain text", sc.name, k)
-			}
-			if v.IsKnown() && !v.IsNull() {
-				env[k] = v.AsString()
-			} else {
-				env[k] = placeholder(k)
-			}
-		}
-		c, err := readConfig(modeLambda, nil, nil, func(k string) string { return env[k] })
-		if err != nil {
-			bad("%s: the binary refuses the environment Terraform gives it: %v", sc.name, err)
+	for _, fn := range lambdaFunctions {
+		res, ok := tf.resources[fn.resource]
+		if !ok {
+			bad("no %s", fn.resource)
 			continue
 		}
-		if c.dbIAMAuth != sc.iam || (c.dbSecretARN != "") == sc.iam {
-			bad("%s: credentials: iamAuth=%v secretARN=%q", sc.name, c.dbIAMAuth, c.dbSecretARN)
+		expr, ok := tf.locals[fn.environment]
+		if !ok {
+			bad("infrastructure has no local %s (the environment of %s)", fn.environment, fn.resource)
+			continue
 		}
-		if sc.proxy && c.queryExecMode != "exec" && c.queryExecMode != "describe_exec" {
-			bad("%s: behind RDS Proxy DB_QUERY_EXEC_MODE = %q: prepared statements would pin sessions", sc.name, c.queryExecMode)
+		// What is checked below must be what the function gets.
+		if got := environmentSource(tf, res); got != "local."+fn.environment {
+			bad("%s: environment variables = %s, not local.%s", fn.resource, got, fn.environment)
+		}
+		for _, sc := range scenarios() {
+			vars := tf.defaults(t)
+			for name, v := range sc.vars {
+				if _, ok := vars[name]; !ok {
+					t.Fatalf("variable %s is gone: update this test", name)
+				}
+				vars[name] = v
+			}
+			problems = append(problems, checkEnvironment(t, tf, fn, expr, sc.name, vars, known, forbidden)...)
 		}
 	}
 	return problems
 }
 
-// checkMakeLambda compares the function resource with what the Makefile's
+// environmentSource is the text of a function's environment variables.
+func environmentSource(tf terraform, fn *hclsyntax.Block) string {
+	for _, b := range fn.Body.Blocks {
+		if b.Type == "environment" {
+			if a, ok := b.Body.Attributes["variables"]; ok {
+				return tf.source(a.Expr)
+			}
+		}
+	}
+	return "(none)"
+}
+
+func checkEnvironment(t *testing.T, tf terraform, fn lambdaFunction, expr hcl.Expression, scName string, vars map[string]cty.Value, known, forbidden map[string]bool) []string {
+	t.Helper()
+	var problems []string
+	name := fn.resource + " (" + scName + ")"
+	bad := func(format string, args ...any) { problems = append(problems, name+": "+fmt.Sprintf(format, args...)) }
+	val, diags := tf.eval(expr, vars)
+	if diags.HasErrors() {
+		t.Fatalf("%s: evaluating local.%s: %v", name, fn.environment, diags)
+	}
+	if !val.IsKnown() || val.IsNull() || !val.CanIterateElements() {
+		t.Fatalf("%s: local.%s does not evaluate to a map here (a function this test lacks?)", name, fn.environment)
+	}
+	env := map[string]string{}
+	var unknown []string
+	for k, v := range val.AsValueMap() {
+		switch {
+		case !known[k]:
+			bad("Terraform sets %s, which the binary does not read", k)
+		case forbidden[k]:
+			bad("Terraform sets %s, a credential in plain text", k)
+		}
+		if v.IsKnown() && !v.IsNull() {
+			env[k] = v.AsString()
+		} else {
+			env[k] = placeholder(k)
+			unknown = append(unknown, k)
+		}
+	}
+	c, err := readConfig(modeLambda, nil, nil, func(k string) string { return env[k] })
+	if err != nil {
+		bad("the binary refuses the environment Terraform gives it: %v", err)
+		return problems
+	}
+	iam, proxy := vars["database_iam_auth"].True(), vars["enable_rds_proxy"].True()
+	if c.dbIAMAuth != iam || (c.dbSecretARN != "") == iam {
+		bad("credentials: iamAuth=%v secretARN=%q", c.dbIAMAuth, c.dbSecretARN)
+	}
+	if proxy && c.queryExecMode != "exec" && c.queryExecMode != "describe_exec" {
+		bad("behind RDS Proxy DB_QUERY_EXEC_MODE = %q: prepared statements would pin sessions", c.queryExecMode)
+	}
+
+	// Mail. The values the binary would refuse only at init (an invocation
+	// too late) are checked with its own parsers.
+	if slices.Contains(unknown, "MAIL_URL") {
+		bad("MAIL_URL is not known at plan time: it must be built from variables and locals")
+	} else if !strings.HasPrefix(c.mailURL, "ses://") {
+		bad("MAIL_URL = %q: the functions must send through SES", c.mailURL)
+	} else {
+		problems = append(problems, checkMailURL(t, tf, name, c, vars)...)
+	}
+	if _, err := notify.NewComposer(c.mailFrom, c.publicBaseURL, make([]byte, 32)); err != nil {
+		bad("MAIL_FROM %q or PUBLIC_BASE_URL %q: %v", c.mailFrom, c.publicBaseURL, err)
+	}
+	if d, ok := vars["api_gateway_domain"]; ok && vars["enable_custom_domain"].True() && c.publicBaseURL != "https://"+d.AsString()+"/" {
+		bad("PUBLIC_BASE_URL = %q, but links should use the custom domain %s", c.publicBaseURL, d.AsString())
+	}
+	if c.notifySecretARN == "" {
+		bad("no NOTIFY_SECRET_ARN: the functions would not share Terraform's link-signing key")
+	}
+	if fn.api && c.notifyQueueURL == "" {
+		bad("no NOTIFY_QUEUE_URL: the API function would not nudge the worker")
+	}
+	if !fn.api && c.notifyQueueURL != "" {
+		bad("NOTIFY_QUEUE_URL is set: only the API function nudges")
+	}
+	if c.mailMaxPerSec <= 0 {
+		bad("MAIL_MAX_PER_SECOND = %v: without a cap the functions would pass the SES send rate", c.mailMaxPerSec)
+	}
+	if !fn.api {
+		// The queue runs up to worker_max_concurrency instances, the
+		// schedule one more; together they must stay under the quota
+		// (unless that is below one mail a second each).
+		rate, _ := vars["ses_max_send_rate"].AsBigFloat().Float64()
+		workers, _ := vars["worker_max_concurrency"].AsBigFloat().Float64()
+		if c.mailMaxPerSec > 1 && c.mailMaxPerSec*(workers+1) > rate {
+			bad("MAIL_MAX_PER_SECOND = %v: %v workers and the sweep would exceed the SES rate of %v/s", c.mailMaxPerSec, workers, rate)
+		}
+	}
+	// A delivery claimed by a live worker must not be taken over.
+	if w, ok := tf.resources["aws_lambda_function.worker"]; ok {
+		if a, ok := w.Body.Attributes["timeout"]; ok {
+			if v, diags := tf.eval(a.Expr, vars); !diags.HasErrors() && v.IsKnown() && v.Type() == cty.Number {
+				secs, _ := v.AsBigFloat().Int64()
+				if c.claimTimeout <= time.Duration(secs)*time.Second {
+					bad("NOTIFY_CLAIM_TIMEOUT %v is not longer than the worker's timeout (%d s): a live worker's claim could be taken over", c.claimTimeout, secs)
+				}
+			}
+		}
+	}
+	return problems
+}
+
+// checkMailURL opens MAIL_URL as the binary does and holds it to the SES
+// configuration set Terraform creates.
+func checkMailURL(t *testing.T, tf terraform, name string, c config, vars map[string]cty.Value) []string {
+	t.Helper()
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, name+": "+fmt.Sprintf(format, args...)) }
+	sender, err := mail.Open(context.Background(), c.mailURL, mail.Options{MaxPerSecond: c.mailMaxPerSec})
+	if err != nil {
+		bad("the binary refuses MAIL_URL %q: %v", c.mailURL, err)
+		return problems
+	}
+	sender.Close()
+	u, err := url.Parse(c.mailURL)
+	if err != nil {
+		bad("MAIL_URL %q: %v", c.mailURL, err)
+		return problems
+	}
+	if got, want := u.Query().Get("region"), vars["aws_region"].AsString(); got != want {
+		bad("MAIL_URL region = %q, want the deployment's %q", got, want)
+	}
+	set, ok := tf.resources["aws_sesv2_configuration_set.main"]
+	if !ok {
+		bad("no aws_sesv2_configuration_set.main")
+		return problems
+	}
+	a, ok := set.Body.Attributes["configuration_set_name"]
+	if !ok {
+		bad("aws_sesv2_configuration_set.main has no configuration_set_name")
+		return problems
+	}
+	want, diags := tf.eval(a.Expr, vars)
+	if diags.HasErrors() || !want.IsKnown() || want.IsNull() {
+		bad("the configuration set's name is not known at plan time")
+		return problems
+	}
+	if got := u.Query().Get("configuration_set"); got != want.AsString() {
+		bad("MAIL_URL names configuration set %q, but Terraform creates %q: bounces and complaints would not be seen", got, want.AsString())
+	}
+	return problems
+}
+
+// checkMakeLambda compares each function resource with what the Makefile's
 // lambda target builds.
 func checkMakeLambda(t *testing.T, tf terraform, makefile []byte) []string {
 	t.Helper()
-	fn, ok := tf.resources["aws_lambda_function.api"]
-	if !ok {
-		return []string{"no aws_lambda_function.api"}
-	}
 	var problems []string
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	vars := tf.defaults(t)
-	attr := func(name string) cty.Value {
-		a, ok := fn.Body.Attributes[name]
-		if !ok {
-			bad("aws_lambda_function.api has no %s", name)
-			return cty.StringVal("")
-		}
-		v, diags := a.Expr.Value(evalContext(a.Expr, vars))
-		if diags.HasErrors() {
-			t.Fatalf("%s: %v", name, diags)
-		}
-		return v
-	}
-	if got := attr("handler").AsString(); got != "bootstrap" {
-		bad("handler = %q, want bootstrap (the only file in the zip)", got)
-	}
-	if got := attr("runtime").AsString(); got != "provided.al2023" {
-		bad("runtime = %q, want provided.al2023", got)
-	}
 	archMatch := regexp.MustCompile(`(?m)^LAMBDA_ARCH \?= (\S+)$`).FindSubmatch(makefile)
 	zipMatch := regexp.MustCompile(`(?m)^LAMBDA_ZIP := (\S+)$`).FindSubmatch(makefile)
 	if archMatch == nil || zipMatch == nil {
 		return append(problems, "the Makefile lacks LAMBDA_ARCH ?= or LAMBDA_ZIP :=")
 	}
-	lambdaArch := map[string]string{"arm64": "arm64", "amd64": "x86_64"}[string(archMatch[1])]
-	var archs []string
-	if v := attr("architectures"); v.CanIterateElements() {
-		for _, e := range v.AsValueSlice() {
-			archs = append(archs, e.AsString())
-		}
-	}
-	if !slices.Equal(archs, []string{lambdaArch}) {
-		bad("architectures = %v, but make lambda builds %s by default", archs, archMatch[1])
-	}
-	if got, want := filepath.Clean(filepath.Join("infrastructure", attr("filename").AsString())), string(zipMatch[1]); got != want {
-		bad("filename resolves to %s, but make lambda writes %s", got, want)
-	}
 	for _, want := range []string{"CGO_ENABLED=0", "GOOS=linux", "-tags lambda.norpc", "-o dist/lambda-$(LAMBDA_ARCH)/bootstrap"} {
 		if !bytes.Contains(makefile, []byte(want)) {
-			bad("the lambda target no longer has %q", want)
+			problems = append(problems, fmt.Sprintf("the lambda target no longer has %q", want))
 		}
+	}
+	lambdaArch := map[string]string{"arm64": "arm64", "amd64": "x86_64"}[string(archMatch[1])]
+	vars := tf.defaults(t)
+	hashes := map[string]string{}
+	for _, f := range lambdaFunctions {
+		fn, ok := tf.resources[f.resource]
+		if !ok {
+			problems = append(problems, "no "+f.resource)
+			continue
+		}
+		bad := func(format string, args ...any) {
+			problems = append(problems, f.resource+": "+fmt.Sprintf(format, args...))
+		}
+		attr := func(name string) cty.Value {
+			a, ok := fn.Body.Attributes[name]
+			if !ok {
+				bad("no %s", name)
+				return cty.StringVal("")
+			}
+			if name == "source_code_hash" {
+				// Compared as written: the zip's hash is known only where
+				// it is built.
+				hashes[f.resource] = tf.source(a.Expr)
+				return cty.NullVal(cty.String)
+			}
+			v, diags := tf.eval(a.Expr, vars)
+			if diags.HasErrors() {
+				t.Fatalf("%s.%s: %v", f.resource, name, diags)
+			}
+			return v
+		}
+		if got := attr("handler").AsString(); got != "bootstrap" {
+			bad("handler = %q, want bootstrap (the only file in the zip)", got)
+		}
+		if got := attr("runtime").AsString(); got != "provided.al2023" {
+			bad("runtime = %q, want provided.al2023", got)
+		}
+		var archs []string
+		if v := attr("architectures"); v.CanIterateElements() {
+			for _, e := range v.AsValueSlice() {
+				archs = append(archs, e.AsString())
+			}
+		}
+		if !slices.Equal(archs, []string{lambdaArch}) {
+			bad("architectures = %v, but make lambda builds %s by default", archs, archMatch[1])
+		}
+		if got, want := filepath.Clean(filepath.Join("infrastructure", attr("filename").AsString())), string(zipMatch[1]); got != want {
+			bad("filename resolves to %s, but make lambda writes %s", got, want)
+		}
+		attr("source_code_hash")
+	}
+	// One binary: a worker deployed from other code would read the
+	// environment differently from what this test checks.
+	if a, w := hashes["aws_lambda_function.api"], hashes["aws_lambda_function.worker"]; a != "" && w != "" && a != w {
+		problems = append(problems, fmt.Sprintf("aws_lambda_function.worker: source_code_hash = %s, but the API function's is %s: the two must be the same zip", w, a))
 	}
 	return problems
 }
@@ -319,11 +574,30 @@ func TestInfrastructureChecksFire(t *testing.T) {
       QUEUE_URL = "x"`, "sets QUEUE_URL, which the binary does not read"},
 		{"a plain-text password", "function.tf", `LOG_FORMAT            = "json"`, `LOG_FORMAT = "json"
       BASIC_AUTH_PASSWORD = "hunter2"`, "BASIC_AUTH_PASSWORD, a credential in plain text"},
+		{"a plain-text link-signing key", "function.tf", `NOTIFY_CLAIM_TIMEOUT = "${local.notify_claim_timeout_seconds}s"`, `NOTIFY_CLAIM_TIMEOUT = "${local.notify_claim_timeout_seconds}s"
+    NOTIFY_SECRET = "0123456789abcdef0123456789abcdef"`, "NOTIFY_SECRET, a credential in plain text"},
 		{"a required variable missing", "function.tf", `BASIC_AUTH_SECRET_ARN = aws_secretsmanager_secret.basic_auth.arn`, ``, "no API account"},
 		{"prepared statements through the proxy", "function.tf", `DB_QUERY_EXEC_MODE = "exec"`, `DB_QUERY_EXEC_MODE = "cache_statement"`, "would pin sessions"},
 		{"a wrong handler", "function.tf", `handler          = "bootstrap"`, `handler = "main"`, `handler = "main"`},
 		{"a wrong runtime", "function.tf", `runtime          = "provided.al2023"`, `runtime = "provided.al2"`, `runtime = "provided.al2"`},
 		{"a wrong architecture", "function.tf", `architectures    = [var.lambda_architecture]`, `architectures = ["x86_64"]`, "architectures = [x86_64]"},
+		{"a worker variable the binary does not read", "worker.tf", `MAIL_CONNECTIONS = tostring(min(4, local.worker_mail_per_second))`, `MAIL_CONNECTIONS = "4"
+    WORKER_QUEUE     = "x"`, "aws_lambda_function.worker (secret, address identity): Terraform sets WORKER_QUEUE"},
+		{"the worker nudging", "worker.tf", `MAIL_CONNECTIONS = tostring(min(4, local.worker_mail_per_second))`, `MAIL_CONNECTIONS = "4"
+    NOTIFY_QUEUE_URL = aws_sqs_queue.asset_events.url`, "only the API function nudges"},
+		{"the API not nudging", "function.tf", `NOTIFY_QUEUE_URL    = aws_sqs_queue.asset_events.url`, ``, "would not nudge the worker"},
+		{"no link-signing secret", "function.tf", `NOTIFY_SECRET_ARN    = aws_secretsmanager_secret.notify.arn`, ``, "NOTIFY_SECRET_ARN"},
+		{"mail not through SES", "mail.tf", `mail_url = "ses://?region=`, `mail_url = "log://?region=`, "must send through SES"},
+		{"a MAIL_URL the binary refuses", "mail.tf", `&configuration_set=`, `&config_set=`, "the binary refuses MAIL_URL"},
+		{"another configuration set", "mail.tf", `configuration_set_name = local.ses_configuration_set_name`, `configuration_set_name = "someone-elses"`, "bounces and complaints would not be seen"},
+		{"a MAIL_FROM the composer refuses", "mail.tf", `"Icy Morning <${coalesce(var.ses_sender_address, "x@x.invalid")}>"`, `"Icy Morning"`, "MAIL_FROM"},
+		{"links away from the custom domain", "function.tf", `var.enable_custom_domain && var.api_gateway_domain != null ?`, `false ?`, "should use the custom domain"},
+		{"workers over the SES rate", "worker.tf", `floor(var.ses_max_send_rate / (var.worker_max_concurrency + 1))`, `var.ses_max_send_rate`, "would exceed the SES rate"},
+		{"no cap on the API's mail", "function.tf", `MAIL_MAX_PER_SECOND = "1"`, `MAIL_MAX_PER_SECOND = "0"`, "without a cap"},
+		{"a claim shorter than the worker", "function.tf", `max(120, 2 * var.worker_timeout_seconds)`, `30`, "a live worker's claim could be taken over"},
+		{"a worker environment the test does not see", "worker.tf", `variables = local.worker_environment`, `variables = merge(local.worker_environment, { X = "y" })`, "not local.worker_environment"},
+		{"a wrong worker handler", "worker.tf", `handler          = "bootstrap"`, `handler = "main"`, `aws_lambda_function.worker: handler = "main"`},
+		{"a worker from another zip", "worker.tf", `source_code_hash = local.lambda_zip_hash`, `source_code_hash = filebase64sha256("other.zip")`, "must be the same zip"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

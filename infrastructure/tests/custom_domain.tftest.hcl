@@ -7,8 +7,9 @@ mock_provider "aws" {
 }
 
 variables {
-  lambda_zip_path  = "tests/fixtures/lambda.zip"
-  certificates_dir = "tests/fixtures/certs"
+  lambda_zip_path    = "tests/fixtures/lambda.zip"
+  ses_sender_address = "notifications@example.com"
+  certificates_dir   = "tests/fixtures/certs"
 }
 
 run "custom_domain_on" {

@@ -7,7 +7,8 @@ mock_provider "aws" {
 }
 
 variables {
-  lambda_zip_path = "tests/fixtures/lambda.zip"
+  lambda_zip_path    = "tests/fixtures/lambda.zip"
+  ses_sender_address = "notifications@example.com"
 }
 
 run "network_is_private" {
@@ -30,8 +31,8 @@ run "network_is_private" {
     error_message = "No public subnet, internet gateway or NAT gateway unless enable_nat_gateway."
   }
   assert {
-    condition     = toset(keys(aws_vpc_endpoint.interface)) == toset(["secretsmanager", "sqs"])
-    error_message = "Expected interface endpoints for Secrets Manager and SQS."
+    condition     = toset(keys(aws_vpc_endpoint.interface)) == toset(["secretsmanager", "sqs", "email"])
+    error_message = "Expected interface endpoints for Secrets Manager, SQS and the SES API."
   }
   assert {
     condition     = alltrue([for e in aws_vpc_endpoint.interface : e.vpc_endpoint_type == "Interface" && e.private_dns_enabled])
@@ -143,7 +144,8 @@ run "function_follows_the_binary_contract" {
   assert {
     condition = alltrue([
       for k in keys(aws_lambda_function.api.environment[0].variables) :
-      contains(["DATABASE_URL", "DATABASE_SECRET_ARN", "DATABASE_IAM_AUTH", "DB_MAX_CONNS", "DB_QUERY_EXEC_MODE", "BASIC_AUTH_SECRET_ARN", "LOG_LEVEL", "LOG_FORMAT"], k)
+      contains(["DATABASE_URL", "DATABASE_SECRET_ARN", "DATABASE_IAM_AUTH", "DB_MAX_CONNS", "DB_QUERY_EXEC_MODE", "BASIC_AUTH_SECRET_ARN", "LOG_LEVEL", "LOG_FORMAT",
+      "MAIL_URL", "MAIL_FROM", "MAIL_MAX_PER_SECOND", "MAIL_CONNECTIONS", "PUBLIC_BASE_URL", "NOTIFY_SECRET_ARN", "NOTIFY_QUEUE_URL", "NOTIFY_CLAIM_TIMEOUT"], k)
     ])
     error_message = "The function environment may only hold variables the binary reads."
   }
@@ -209,8 +211,8 @@ run "function_role_is_least_privilege" {
   assert {
     condition = toset(one([
       for s in jsondecode(aws_iam_role_policy.function.policy).Statement : s.Resource if s.Sid == "ReadOwnSecrets"
-    ])) == toset([aws_secretsmanager_secret.basic_auth.arn, "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-mock-AbCdEf"])
-    error_message = "The function may read exactly its two secrets."
+    ])) == toset([aws_secretsmanager_secret.basic_auth.arn, aws_secretsmanager_secret.notify.arn, "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-mock-AbCdEf"])
+    error_message = "The function may read exactly its three secrets."
   }
   assert {
     condition = toset(one([
@@ -260,6 +262,7 @@ run "observability_and_events" {
     condition = toset(keys(aws_cloudwatch_metric_alarm.main)) == toset([
       "api-5xx", "api-4xx", "api-latency-p99", "lambda-errors", "lambda-throttles", "lambda-duration-p99",
       "lambda-concurrency", "db-cpu", "db-connections", "db-free-storage", "asset-events-dlq-depth", "function-dlq-depth",
+      "worker-errors", "ses-bounce-rate", "ses-complaint-rate",
     ])
     error_message = "Expected an alarm for each watched metric."
   }
@@ -283,8 +286,8 @@ run "observability_and_events" {
     error_message = "The dashboard must chart API, function and database metrics."
   }
   assert {
-    condition     = length(jsondecode(aws_cloudwatch_dashboard.main.dashboard_body).widgets) == 10
-    error_message = "Expected an alarm widget and nine metric widgets."
+    condition     = length(jsondecode(aws_cloudwatch_dashboard.main.dashboard_body).widgets) == 12
+    error_message = "Expected an alarm widget and eleven metric widgets."
   }
   assert {
     condition     = jsondecode(aws_sqs_queue.asset_events.redrive_policy).deadLetterTargetArn == aws_sqs_queue.asset_events_dlq.arn && jsondecode(aws_sqs_queue.asset_events.redrive_policy).maxReceiveCount == 5
@@ -296,7 +299,7 @@ run "observability_and_events" {
   }
   assert {
     condition = alltrue([
-      for g in [aws_cloudwatch_log_group.function, aws_cloudwatch_log_group.api_access, aws_cloudwatch_log_group.flow_logs, aws_cloudwatch_log_group.database["postgresql"]] :
+      for g in [aws_cloudwatch_log_group.function, aws_cloudwatch_log_group.worker, aws_cloudwatch_log_group.api_access, aws_cloudwatch_log_group.flow_logs, aws_cloudwatch_log_group.database["postgresql"]] :
       g.retention_in_days == 30 && g.kms_key_id == aws_kms_key.main.arn
     ])
     error_message = "Every log group needs a retention period and the KMS key."

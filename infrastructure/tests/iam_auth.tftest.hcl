@@ -7,8 +7,9 @@ mock_provider "aws" {
 }
 
 variables {
-  lambda_zip_path   = "tests/fixtures/lambda.zip"
-  database_iam_auth = true
+  lambda_zip_path    = "tests/fixtures/lambda.zip"
+  ses_sender_address = "notifications@example.com"
+  database_iam_auth  = true
 }
 
 run "iam_auth_on" {
@@ -31,8 +32,8 @@ run "iam_auth_on" {
   assert {
     condition = one([
       for s in jsondecode(aws_iam_role_policy.function.policy).Statement : s.Resource if s.Sid == "ReadOwnSecrets"
-    ]) == [aws_secretsmanager_secret.basic_auth.arn]
-    error_message = "With IAM auth the function reads only the Basic auth secret."
+    ]) == [aws_secretsmanager_secret.basic_auth.arn, aws_secretsmanager_secret.notify.arn]
+    error_message = "With IAM auth the function reads only the Basic auth and link-signing secrets."
   }
   assert {
     condition     = aws_lambda_function.api.environment[0].variables.DATABASE_URL == "postgres://icy_admin@icy-morning-dev.mock.eu-west-1.rds.amazonaws.com:5432/icy_morning?sslmode=verify-full"

@@ -7,8 +7,9 @@ mock_provider "aws" {
 }
 
 variables {
-  lambda_zip_path  = "tests/fixtures/lambda.zip"
-  enable_rds_proxy = true
+  lambda_zip_path    = "tests/fixtures/lambda.zip"
+  ses_sender_address = "notifications@example.com"
+  enable_rds_proxy   = true
 }
 
 run "proxy_in_between" {

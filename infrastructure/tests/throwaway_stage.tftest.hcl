@@ -7,6 +7,7 @@ mock_provider "aws" {
 
 variables {
   lambda_zip_path             = "tests/fixtures/lambda.zip"
+  ses_sender_address          = "notifications@example.com"
   stage                       = "pr123"
   db_deletion_protection      = false
   db_skip_final_snapshot      = true

@@ -7,7 +7,8 @@ mock_provider "aws" {
 }
 
 variables {
-  lambda_zip_path = "tests/fixtures/lambda.zip"
+  lambda_zip_path    = "tests/fixtures/lambda.zip"
+  ses_sender_address = "notifications@example.com"
 }
 
 run "names_too_long_for_iam_prefixes" {

@@ -120,7 +120,10 @@ override_resource {
 
 override_resource {
   target = aws_sqs_queue.asset_events
-  values = { arn = "arn:aws:sqs:eu-west-1:123456789012:mock-asset-events" }
+  values = {
+    arn = "arn:aws:sqs:eu-west-1:123456789012:mock-asset-events"
+    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/mock-asset-events"
+  }
 }
 
 override_resource {
@@ -151,6 +154,7 @@ override_resource {
   values = {
     id            = "mockapi"
     execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:mockapi"
+    api_endpoint  = "https://mockapi.execute-api.eu-west-1.amazonaws.com"
   }
 }
 
@@ -162,4 +166,41 @@ override_resource {
 override_resource {
   target = aws_acm_certificate.api[0]
   values = { arn = "arn:aws:acm:eu-west-1:123456789012:certificate/mock" }
+}
+
+# --- notifications -------------------------------------------------------------
+
+override_resource {
+  target = aws_secretsmanager_secret.notify
+  values = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:icy-morning-dev/notify-secret-GhIjKl" }
+}
+
+override_resource {
+  target = aws_cloudwatch_log_group.worker
+  values = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mock-worker" }
+}
+
+override_resource {
+  target = aws_lambda_function.worker
+  values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mock-worker" }
+}
+
+override_resource {
+  target = aws_sesv2_email_identity.sender
+  values = { arn = "arn:aws:ses:eu-west-1:123456789012:identity/mock-sender" }
+}
+
+override_resource {
+  target = aws_sesv2_configuration_set.main
+  values = { arn = "arn:aws:ses:eu-west-1:123456789012:configuration-set/mock" }
+}
+
+override_resource {
+  target = aws_cloudwatch_event_rule.sweep
+  values = { arn = "arn:aws:events:eu-west-1:123456789012:rule/mock-sweep" }
+}
+
+override_resource {
+  target = aws_cloudwatch_event_rule.ses_feedback
+  values = { arn = "arn:aws:events:eu-west-1:123456789012:rule/mock-ses-feedback" }
 }
