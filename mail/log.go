@@ -29,7 +29,11 @@ func openLog(u *url.URL, logger *slog.Logger, limit *rate.Limiter) (*logSender, 
 }
 
 func (s *logSender) Send(ctx context.Context, msgs []Message) []Result {
-	return sendAll(ctx, "log", s.limit, msgs, func(ctx context.Context, m *message) (string, error) {
+	return collect(ctx, msgs, s.SendEach)
+}
+
+func (s *logSender) SendEach(ctx context.Context, msgs []Message, each func(i int, r Result)) {
+	sendAll(ctx, "log", s.limit, msgs, each, func(ctx context.Context, m *message) (string, error) {
 		if s.closed.Load() {
 			return "", &Error{Transport: "log", Err: errClosed}
 		}

@@ -34,6 +34,11 @@ type Sender interface {
 	// same order. It stops early only when ctx ends: the messages not
 	// sent then carry a transient error.
 	Send(ctx context.Context, msgs []Message) []Result
+	// SendEach sends msgs as Send does, and calls each with every
+	// message's index and Result as soon as it is known, in order, on the
+	// calling goroutine: a caller can record what was sent while the
+	// batch goes on, so a crash mid-batch loses little.
+	SendEach(ctx context.Context, msgs []Message, each func(i int, r Result))
 	// Close releases the Sender's connections. A Send after Close fails
 	// with a transient error.
 	Close() error
@@ -113,21 +118,29 @@ func checkQuery(scheme string, q url.Values, known ...string) error {
 
 // sendAll is the loop every transport runs a batch through: each message
 // is checked, then waits for its turn under the rate limit, then goes to
-// send. The results are in the order of msgs.
-func sendAll(ctx context.Context, transport string, limit *rate.Limiter, msgs []Message, send func(ctx context.Context, m *message) (string, error)) []Result {
-	results := make([]Result, len(msgs))
+// send, and each hears of its Result, in the order of msgs.
+func sendAll(ctx context.Context, transport string, limit *rate.Limiter, msgs []Message, each func(i int, r Result), send func(ctx context.Context, m *message) (string, error)) {
 	for i := range msgs {
+		var r Result
 		m, err := msgs[i].check()
-		if err != nil {
-			results[i].Err = &Error{Transport: transport, Permanent: true, Err: err}
-			continue
+		switch {
+		case err != nil:
+			r.Err = &Error{Transport: transport, Permanent: true, Err: err}
+		default:
+			if err := limit.Wait(ctx); err != nil {
+				r.Err = &Error{Transport: transport, Err: fmt.Errorf("not sent: %w", err)}
+				break
+			}
+			r.ProviderID, r.Err = send(ctx, m)
 		}
-		if err := limit.Wait(ctx); err != nil {
-			results[i].Err = &Error{Transport: transport, Err: fmt.Errorf("not sent: %w", err)}
-			continue
-		}
-		results[i].ProviderID, results[i].Err = send(ctx, m)
+		each(i, r)
 	}
+}
+
+// collect is Send made of SendEach.
+func collect(ctx context.Context, msgs []Message, sendEach func(context.Context, []Message, func(int, Result))) []Result {
+	results := make([]Result, len(msgs))
+	sendEach(ctx, msgs, func(i int, r Result) { results[i] = r })
 	return results
 }
 

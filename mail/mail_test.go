@@ -174,6 +174,36 @@ func TestLogTransport(t *testing.T) {
 	}
 }
 
+// SendEach reports every message as soon as it is known, in order, with
+// the Result Send would give; an invalid message is reported, not skipped.
+func TestSendEach(t *testing.T) {
+	s, err := Open(context.Background(), "log://", Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := notification("e-2@icy.example", "bob@example.org")
+	bad.To = "not an address"
+	msgs := []Message{notification("e-1@icy.example", "ada@example.org"), bad, notification("e-3@icy.example", "cy@example.org")}
+	var order []int
+	var got []Result
+	s.SendEach(context.Background(), msgs, func(i int, r Result) {
+		order = append(order, i)
+		got = append(got, r)
+	})
+	if len(order) != 3 || order[0] != 0 || order[1] != 1 || order[2] != 2 {
+		t.Fatalf("each called for %v, want 0, 1, 2", order)
+	}
+	if got[0].ProviderID != "e-1@icy.example" || got[2].ProviderID != "e-3@icy.example" || !IsPermanent(got[1].Err) {
+		t.Fatalf("results %+v", got)
+	}
+	want := s.Send(context.Background(), msgs)
+	for i := range want {
+		if want[i].ProviderID != got[i].ProviderID || (want[i].Err == nil) != (got[i].Err == nil) {
+			t.Errorf("message %d: SendEach %+v, Send %+v", i, got[i], want[i])
+		}
+	}
+}
+
 func TestOpen(t *testing.T) {
 	const password = "s3cr#t/p@ss"
 	t.Setenv("AWS_REGION", "")

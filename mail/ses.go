@@ -76,7 +76,11 @@ func openSES(ctx context.Context, u *url.URL, limit *rate.Limiter) (*sesSender, 
 }
 
 func (s *sesSender) Send(ctx context.Context, msgs []Message) []Result {
-	return sendAll(ctx, "ses", s.limit, msgs, func(ctx context.Context, m *message) (string, error) {
+	return collect(ctx, msgs, s.SendEach)
+}
+
+func (s *sesSender) SendEach(ctx context.Context, msgs []Message, each func(i int, r Result)) {
+	sendAll(ctx, "ses", s.limit, msgs, each, func(ctx context.Context, m *message) (string, error) {
 		if s.closed.Load() {
 			return "", &Error{Transport: "ses", Err: errClosed}
 		}

@@ -135,6 +135,10 @@ func (s *smtpSender) dial(ctx context.Context, network, addr string) (net.Conn, 
 }
 
 func (s *smtpSender) Send(ctx context.Context, msgs []Message) []Result {
+	return collect(ctx, msgs, s.SendEach)
+}
+
+func (s *smtpSender) SendEach(ctx context.Context, msgs []Message, each func(i int, r Result)) {
 	var (
 		conn    *smtp.Client
 		dialErr error // the batch's failed dial, for the messages after it
@@ -144,7 +148,7 @@ func (s *smtpSender) Send(ctx context.Context, msgs []Message) []Result {
 			_ = s.client.CloseWithSMTPClient(conn)
 		}
 	}()
-	return sendAll(ctx, "smtp", s.limit, msgs, func(ctx context.Context, m *message) (string, error) {
+	sendAll(ctx, "smtp", s.limit, msgs, each, func(ctx context.Context, m *message) (string, error) {
 		if s.closed.Load() {
 			return "", &Error{Transport: "smtp", Err: errClosed}
 		}

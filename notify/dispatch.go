@@ -246,58 +246,95 @@ func (d *Dispatcher) batch(ctx context.Context) (SweepResult, int, error) {
 	if err != nil || len(jobs) == 0 {
 		return res, 0, err
 	}
-	outcomes := make([]icymorning.DeliveryOutcome, len(jobs))
+	rec := recorder{d: d, ctx: ctx, last: time.Now()}
 	msgs := make([]mail.Message, 0, len(jobs))
-	sendIdx := make([]int, 0, len(jobs)) // outcomes' index of each message
+	sendJobs := make([]*icymorning.DeliveryJob, 0, len(jobs)) // the job of each message
 	for i := range jobs {
 		j := &jobs[i]
-		outcomes[i].ID = j.Delivery.ID
+		o := icymorning.DeliveryOutcome{ID: j.Delivery.ID}
 		if j.Subscription.Status != icymorning.SubscriptionActive {
 			// Unsubscribed (or suppressed) after the fan-out: not sent.
-			outcomes[i].Status = icymorning.DeliverySuppressed
-			outcomes[i].Error = "not sent: the subscription is " + string(j.Subscription.Status)
+			o.Status, o.Error = icymorning.DeliverySuppressed, "not sent: the subscription is "+string(j.Subscription.Status)
+			rec.add(o)
 			continue
 		}
 		m, err := d.composer.Compose(&j.Event, &j.Subscription)
 		if err != nil {
-			outcomes[i].Status, outcomes[i].Error = icymorning.DeliveryDead, err.Error()
+			o.Status, o.Error = icymorning.DeliveryDead, err.Error()
+			rec.add(o)
 			continue
 		}
 		msgs = append(msgs, m)
-		sendIdx = append(sendIdx, i)
+		sendJobs = append(sendJobs, j)
 	}
 	if len(msgs) > 0 {
-		results := d.sender.Send(ctx, msgs)
-		for k, r := range results {
-			i := sendIdx[k]
-			d.judge(ctx, &outcomes[i], jobs[i].Delivery.Attempts, r)
-		}
+		d.sender.SendEach(ctx, msgs, func(k int, r mail.Result) {
+			o := icymorning.DeliveryOutcome{ID: sendJobs[k].Delivery.ID}
+			d.judge(ctx, &o, sendJobs[k].Delivery.Attempts, r)
+			rec.add(o)
+		})
 	}
-	for _, o := range outcomes {
-		switch o.Status {
-		case icymorning.DeliverySent:
-			res.Sent++
-		case icymorning.DeliveryFailed:
-			res.Failed++
-		case icymorning.DeliveryDead:
-			res.Dead++
-		case icymorning.DeliverySuppressed:
-			res.Suppressed++
-		}
+	rec.flush()
+	if rec.err != nil {
+		return rec.res, len(jobs), rec.err
 	}
-	// What was sent is recorded even when ctx has ended (shutdown, or the
-	// Lambda deadline near): a lost record would mean a resend after the
-	// claim timeout. One transaction takes milliseconds.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	if rec.res.Failed+rec.res.Dead > 0 {
+		d.logger.LogAttrs(ctx, slog.LevelWarn, "deliveries not sent", slog.Int("sent", rec.res.Sent),
+			slog.Int("failed", rec.res.Failed), slog.Int("dead", rec.res.Dead))
+	}
+	return rec.res, len(jobs), nil
+}
+
+// recordEvery is how often a batch in progress records the outcomes it
+// has: a dispatcher that dies mid-batch has sent at most this long's mail
+// unrecorded, which another sends again (with the same Message-ID) once
+// the claims run out. Each record is one transaction (an fsync on SQLite),
+// so recording after every mail would cost more than it saves.
+const recordEvery = 100 * time.Millisecond
+
+// recorder gathers a batch's outcomes and stores them every recordEvery
+// and at the end.
+type recorder struct {
+	d       *Dispatcher
+	ctx     context.Context
+	pending []icymorning.DeliveryOutcome
+	last    time.Time
+	res     SweepResult
+	err     error
+}
+
+func (r *recorder) add(o icymorning.DeliveryOutcome) {
+	switch o.Status {
+	case icymorning.DeliverySent:
+		r.res.Sent++
+	case icymorning.DeliveryFailed:
+		r.res.Failed++
+	case icymorning.DeliveryDead:
+		r.res.Dead++
+	case icymorning.DeliverySuppressed:
+		r.res.Suppressed++
+	}
+	r.pending = append(r.pending, o)
+	if time.Since(r.last) >= recordEvery {
+		r.flush()
+	}
+}
+
+// flush records the pending outcomes. What was sent is recorded even when
+// ctx has ended (shutdown, or the Lambda deadline near): a lost record
+// would mean a resend after the claim timeout. The first failure is kept
+// in err; the outcomes it held stay claimed until the lease runs out.
+func (r *recorder) flush() {
+	r.last = time.Now()
+	if len(r.pending) == 0 || r.err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), recordTimeout)
 	defer cancel()
-	if err := d.store.RecordDeliveries(rctx, outcomes); err != nil {
-		return res, len(jobs), fmt.Errorf("record %d deliveries: %w", len(outcomes), err)
+	if err := r.d.store.RecordDeliveries(ctx, r.pending); err != nil {
+		r.err = fmt.Errorf("record %d deliveries: %w", len(r.pending), err)
 	}
-	if res.Failed+res.Dead > 0 {
-		d.logger.LogAttrs(ctx, slog.LevelWarn, "deliveries not sent", slog.Int("sent", res.Sent),
-			slog.Int("failed", res.Failed), slog.Int("dead", res.Dead))
-	}
-	return res, len(jobs), nil
+	r.pending = r.pending[:0]
 }
 
 // judge sets the outcome of a delivery from its send result: sent;

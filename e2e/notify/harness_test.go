@@ -1,0 +1,472 @@
+// Package notifye2e tests e-mail notifications the way they run: the real
+// icy-morning binary, built once per test binary, started as processes of
+// its own (serve, worker) on loopback ports, on a real PostgreSQL or
+// SQLite database, mailing a real Mailpit. The faults are real too: a
+// second worker process on the same database, a SIGKILL in the middle of
+// a fan-out. Nothing is mocked.
+//
+// The PostgreSQL tests need TEST_DATABASE_URL (see internal/testdb) and
+// every test needs Mailpit (see internal/mailpeer); without them the tests
+// skip, or fail when ICY_REQUIRE_POSTGRES=1 and ICY_REQUIRE_MAIL=1, as in
+// CI.
+package notifye2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	icymorning "github.com/icy-morning/icy-morning"
+	"github.com/icy-morning/icy-morning/internal/gotool"
+	"github.com/icy-morning/icy-morning/internal/mailpeer"
+	"github.com/icy-morning/icy-morning/internal/netaddr"
+	"github.com/icy-morning/icy-morning/internal/tempdir"
+	"github.com/icy-morning/icy-morning/sqlstore"
+)
+
+// publicBase is the PUBLIC_BASE_URL the processes are given, and idHost
+// the right-hand side of the Message-IDs it makes.
+const (
+	publicBase = "https://icy.example/"
+	idHost     = "icy.example"
+)
+
+// build is the binary this test binary built, once, for every test.
+var build struct {
+	once   sync.Once
+	path   string
+	remove func() // removes the directory it is in
+	err    error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if build.remove != nil {
+		build.remove()
+	}
+	os.Exit(code)
+}
+
+// binary builds ./cmd/icy-morning (go build, nothing more) into a
+// temporary directory the first time it is called, and returns its path.
+func binary(t *testing.T) string {
+	t.Helper()
+	build.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		root, err := gotool.ModuleRoot(ctx)
+		if err != nil {
+			build.err = err
+			return
+		}
+		dir, remove, err := tempdir.Make("notify-e2e-", false, nil)
+		if err != nil {
+			build.err = err
+			return
+		}
+		build.remove = remove
+		start := time.Now()
+		out := filepath.Join(dir, "icy-morning")
+		if build.err = gotool.Build(ctx, root, "./cmd/icy-morning", out, nil); build.err == nil {
+			build.path = out
+			t.Logf("built ./cmd/icy-morning in %s", time.Since(start).Round(time.Millisecond))
+		}
+	})
+	if build.err != nil {
+		t.Fatalf("build icy-morning: %v", build.err)
+	}
+	return build.path
+}
+
+// process is an icy-morning process a test started. The test stops it (by
+// its PID, and only it) when it ends.
+type process struct {
+	name    string
+	cmd     *exec.Cmd
+	logPath string        // its stdout and stderr
+	exited  chan struct{} // closed once it has exited and been waited for
+}
+
+// env is a process's whole environment: only what the test sets, so that
+// the settings of the shell that runs the tests cannot leak in.
+type env map[string]string
+
+// with returns a copy of e with the variables kv (name, value, name,
+// value...) set.
+func (e env) with(kv ...string) env {
+	out := maps.Clone(e)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+func (e env) list() []string {
+	out := make([]string, 0, len(e))
+	for _, k := range slices.Sorted(maps.Keys(e)) {
+		out = append(out, k+"="+e[k])
+	}
+	return out
+}
+
+// start runs the binary with args in environment e. Its output goes to a
+// file, in a process group of its own (so a ctrl-C reaches the test
+// first); it dies with the test binary's thread that started it.
+func start(t *testing.T, name string, e env, args ...string) *process {
+	t.Helper()
+	logFile, err := os.Create(filepath.Join(t.TempDir(), name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close() // the process has its own copy
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = e.list()
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &process{name: name, cmd: cmd, logPath: logFile.Name(), exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() {
+		p.stop(t)
+		if t.Failed() {
+			t.Logf("%s (pid %d) output, last 6000 bytes:\n%s", p.name, p.pid(), tail(p.output(), 6000))
+		}
+	})
+	return p
+}
+
+func (p *process) pid() int { return p.cmd.Process.Pid }
+
+// output is what the process has written so far.
+func (p *process) output() string {
+	b, _ := os.ReadFile(p.logPath)
+	return string(b)
+}
+
+func (p *process) hasExited() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop ends the process as an operator would: SIGTERM, which lets it
+// record the batch in flight, then SIGKILL if it is still there 10 s
+// later. It waits until the process has exited.
+func (p *process) stop(t *testing.T) {
+	if p.hasExited() {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	began := time.Now()
+	defer func() {
+		if took := time.Since(began); took > 2*time.Second {
+			t.Logf("%s (pid %d) took %v to exit after SIGTERM", p.name, p.pid(), took.Round(time.Millisecond))
+		}
+	}()
+	select {
+	case <-p.exited:
+	case <-time.After(10 * time.Second):
+		t.Errorf("%s (pid %d) did not exit 10 s after SIGTERM; killing it", p.name, p.pid())
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+// kill sends SIGKILL (kill -9) and waits until the process is gone,
+// failing the test if something else ended it.
+func (p *process) kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9 %s (pid %d): %v", p.name, p.pid(), err)
+	}
+	<-p.exited
+	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("%s (pid %d) ended with %v, not by SIGKILL", p.name, p.pid(), p.cmd.ProcessState)
+	}
+}
+
+// waitOutput waits until the process has written want, failing the test
+// if it exits first or within passes.
+func (p *process) waitOutput(t *testing.T, want string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !strings.Contains(p.output(), want) {
+		if p.hasExited() {
+			t.Fatalf("%s exited (%v) before it wrote %q:\n%s", p.name, p.cmd.ProcessState, want, tail(p.output(), 4000))
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not write %q within %v:\n%s", p.name, want, within, tail(p.output(), 4000))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+// server is a running `icy-morning serve`.
+type server struct {
+	*process
+	base string // http://127.0.0.1:PORT
+}
+
+// startServe runs `icy-morning serve` in e on a free loopback port and
+// waits until /healthz answers. Another process may take the port between
+// the choice and the bind; then it tries again with a new one.
+func startServe(t *testing.T, name string, e env) *server {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		addr, err := netaddr.FreeLoopback()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := start(t, name, e.with("ADDR", addr), "serve")
+		err = waitHealthy(p, "http://"+addr+"/healthz", 30*time.Second)
+		if err == nil {
+			return &server{process: p, base: "http://" + addr}
+		}
+		if attempt < 3 && strings.Contains(p.output(), "address already in use") {
+			p.stop(t)
+			continue
+		}
+		t.Fatal(err)
+	}
+}
+
+func waitHealthy(p *process, url string, within time.Duration) error {
+	client := &http.Client{Timeout: time.Second}
+	for deadline := time.Now().Add(within); ; {
+		if resp, err := client.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if p.hasExited() {
+			return fmt.Errorf("%s exited (%v) before %s answered:\n%s", p.name, p.cmd.ProcessState, url, tail(p.output(), 4000))
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %s did not answer 200 within %v:\n%s", p.name, url, within, tail(p.output(), 4000))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// startWorker runs `icy-morning worker` in e and waits until it says it
+// has started.
+func startWorker(t *testing.T, name string, e env) *process {
+	t.Helper()
+	p := start(t, name, e, "worker")
+	p.waitOutput(t, `"msg":"worker started"`, 30*time.Second)
+	return p
+}
+
+// The account the servers accept writes from.
+const apiUser = "admin"
+
+var apiPassword = "pw-" + randomHex(8)
+
+// create POSTs body as JSON to path on s with the operator's credentials,
+// wants 201 Created, and returns the new object's id.
+func (s *server) create(t *testing.T, path string, body any) int64 {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, s.base+path, bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(apiUser, apiPassword)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST %s %s: %s %s", path, b, resp.Status, out)
+	}
+	var obj struct{ ID int64 }
+	if err := json.Unmarshal(out, &obj); err != nil || obj.ID < 1 {
+		t.Fatalf("POST %s: no id in %s (%v)", path, out, err)
+	}
+	return obj.ID
+}
+
+// createAnalyst and createAsset write through the API, as an operator
+// does; the asset's event is recorded by the server in its transaction.
+func (s *server) createAnalyst(t *testing.T) int64 {
+	t.Helper()
+	return s.create(t, "/api/v1/analysts", map[string]any{"name": "Ada Lovelace", "company": "Analytical Engines"})
+}
+
+func (s *server) createAsset(t *testing.T, analyst int64, name string) int64 {
+	t.Helper()
+	return s.create(t, "/api/v1/assets", map[string]any{"name": name, "description": "Growth",
+		"inception_date": "2024-01-31", "is_active": true, "analyst_id": analyst})
+}
+
+// openStore opens the database a server migrated, for the test to seed
+// and to read the delivery log.
+func openStore(t *testing.T, url string) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.Open(context.Background(), url, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// subscribe makes n active subscriptions to asset creations, for every
+// analyst, in one transaction through the store: what POST
+// /api/v1/subscriptions does, some hundred times faster than n requests.
+func subscribe(t *testing.T, s *sqlstore.Store, n int) {
+	t.Helper()
+	err := s.InTx(context.Background(), func(tx icymorning.Tx) error {
+		for i := range n {
+			sub := &icymorning.Subscription{Email: fmt.Sprintf("reader-%05d@example.com", i), Topic: icymorning.TopicAssetCreation}
+			created, err := tx.CreateSubscription(context.Background(), sub)
+			if err != nil {
+				return err
+			}
+			if !created || sub.Status != icymorning.SubscriptionActive {
+				return fmt.Errorf("subscription %s: created %v, status %s", sub.Email, created, sub.Status)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("subscribe %d: %v", n, err)
+	}
+}
+
+// deliveries reads the whole delivery log.
+func deliveries(t *testing.T, s *sqlstore.Store) []icymorning.Delivery {
+	t.Helper()
+	var all []icymorning.Delivery
+	for after := int64(0); ; {
+		page, err := s.Deliveries(context.Background(), icymorning.DeliveryFilter{Page: icymorning.Page{After: after, Limit: icymorning.MaxPageLimit}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, page...)
+		if len(page) < icymorning.MaxPageLimit {
+			return all
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+func byStatus(ds []icymorning.Delivery) map[icymorning.DeliveryStatus]int {
+	m := map[icymorning.DeliveryStatus]int{}
+	for _, d := range ds {
+		m[d.Status]++
+	}
+	return m
+}
+
+// waitAllSent polls the delivery log until it holds want deliveries, all
+// sent, and returns it; it fails the test after within, or as soon as one
+// is dead (which no retry would mend).
+func waitAllSent(t *testing.T, s *sqlstore.Store, want int, within time.Duration) []icymorning.Delivery {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		ds := deliveries(t, s)
+		counts := byStatus(ds)
+		if len(ds) == want && counts[icymorning.DeliverySent] == want {
+			return ds
+		}
+		if counts[icymorning.DeliveryDead] > 0 || len(ds) > want {
+			t.Fatalf("%d deliveries (want %d): %v", len(ds), want, counts)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not every delivery sent within %v: %d deliveries (want %d): %v", within, len(ds), want, counts)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// received reads every message Mailpit holds and counts them by
+// Message-ID: each delivery of ds is in the counts (0 when Mailpit has
+// none). A message that is no delivery's fails the test.
+func received(t *testing.T, mp *mailpeer.Mailpit, ds []icymorning.Delivery) ([]mailpeer.Message, map[string]int) {
+	t.Helper()
+	seen := make(map[string]int, len(ds))
+	for _, d := range ds {
+		seen[messageID(idHost, d)] = 0
+	}
+	msgs := mp.Messages(t)
+	var strays []string
+	for _, m := range msgs {
+		if _, ok := seen[m.MessageID]; !ok {
+			strays = append(strays, m.MessageID)
+			continue
+		}
+		seen[m.MessageID]++
+	}
+	failMany(t, "messages in Mailpit whose Message-ID is no delivery's", strays)
+	return msgs, seen
+}
+
+// failMany fails the test once for a fault many items share: how many,
+// and the first few.
+func failMany(t *testing.T, fault string, items []string) {
+	t.Helper()
+	if len(items) == 0 {
+		return
+	}
+	const show = 5
+	slices.Sort(items)
+	more := ""
+	if len(items) > show {
+		more = fmt.Sprintf("\n\t… and %d more", len(items)-show)
+	}
+	t.Errorf("%d %s:\n\t%s%s", len(items), fault, strings.Join(items[:min(show, len(items))], "\n\t"), more)
+}
+
+// messageID is the Message-ID of the mail of event e to subscription s,
+// as the issue defines it: a receiver can drop a resend by it.
+func messageID(host string, d icymorning.Delivery) string {
+	return fmt.Sprintf("event-%d.subscription-%d@%s", d.EventID, d.SubscriptionID, host)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// secret is a NOTIFY_SECRET: 64 characters.
+func secret() string { return randomHex(32) }
