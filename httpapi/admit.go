@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -108,20 +110,31 @@ func admitBody(op *huma.Operation, r *http.Request) (int, string) {
 	}
 	// Media types are case-insensitive (RFC 9110 §8.3.1); ParseMediaType
 	// lowercases the type and refuses a malformed one.
+	takesJSON := op.RequestBody.Content["application/json"] != nil || op.RequestBody.Content["application/merge-patch+json"] != nil
 	media, params, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return http.StatusUnsupportedMediaType, msgNotJSON
+		return http.StatusUnsupportedMediaType, notAccepted(op, takesJSON)
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return http.StatusUnsupportedMediaType, "JSON bodies must be UTF-8 (charset=utf-8)"
+		return http.StatusUnsupportedMediaType, "request bodies must be UTF-8 (charset=utf-8)"
 	}
-	if _, declared := op.RequestBody.Content[media]; !declared && media != "application/json" {
-		return http.StatusUnsupportedMediaType, msgNotJSON
+	// application/json is also taken where only a JSON Merge Patch is
+	// declared, as the Python service took it; a form is never JSON.
+	if _, declared := op.RequestBody.Content[media]; !declared && (media != "application/json" || !takesJSON) {
+		return http.StatusUnsupportedMediaType, notAccepted(op, takesJSON)
 	}
 	// Huma picks the decoder by the header's exact spelling; give it the
 	// canonical one.
 	r.Header.Set("Content-Type", media)
 	return 0, ""
+}
+
+// notAccepted says which bodies an operation takes.
+func notAccepted(op *huma.Operation, takesJSON bool) string {
+	if takesJSON {
+		return msgNotJSON
+	}
+	return "the request body must be " + strings.Join(slices.Sorted(maps.Keys(op.RequestBody.Content)), " or ")
 }
 
 // readWholeBody reads the body into memory before Huma does, so that what

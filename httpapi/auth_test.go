@@ -11,16 +11,25 @@ import (
 // TestEveryWriteRouteNeedsAuth walks every operation the server registered
 // (from its own OpenAPI document, so a new route cannot hide) and proves
 // that each write refuses a missing and a wrong credential, and that reads
-// other than the subscription list are open.
+// other than the lists of personal data (subscriptions, deliveries) are
+// open, as are the public sign-up and the links mails carry, whose
+// token is their proof.
 func TestEveryWriteRouteNeedsAuth(t *testing.T) {
 	e := newEnv(t, "sqlite://:memory:")
-	protectedReads := map[string]bool{"GET /api/v1/subscriptions": true}
-	var writes int
+	protectedReads := map[string]bool{"GET /api/v1/subscriptions": true, "GET /api/v1/deliveries": true}
+	publicWrites := map[string]bool{
+		"POST /api/v1/subscribe": true, "POST /subscribe": true,
+		"POST /subscribe/confirm/{token}": true, "POST /unsubscribe/{token}": true,
+	}
+	var writes, public int
 	for path, item := range e.api.OpenAPI().Paths {
 		for method, op := range operations(item) {
 			route := method + " " + path
-			concrete := strings.ReplaceAll(path, "{id}", "1")
-			mustAuth := method != http.MethodGet || protectedReads[route]
+			concrete := strings.NewReplacer("{id}", "1", "{token}", "x").Replace(path)
+			mustAuth := method != http.MethodGet && !publicWrites[route] || protectedReads[route]
+			if publicWrites[route] {
+				public++
+			}
 			if mustAuth != (len(op.Security) > 0) {
 				t.Errorf("%s: declares security %v, want auth=%v", route, op.Security, mustAuth)
 			}
@@ -38,9 +47,9 @@ func TestEveryWriteRouteNeedsAuth(t *testing.T) {
 			}
 		}
 	}
-	// 11 writes and one protected read, each tried twice.
-	if writes != 2*12 {
-		t.Fatalf("checked %d protected requests, want 24: did the routes change?", writes)
+	// 12 writes and two protected reads, each tried twice.
+	if writes != 2*14 || public != len(publicWrites) {
+		t.Fatalf("checked %d protected requests, want 28, and %d public writes, want %d: did the routes change?", writes, public, len(publicWrites))
 	}
 	// Nothing was written by any refused request.
 	if as, _ := e.store.Analysts(t.Context(), pageAll); len(as) != 0 {

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/validation"
@@ -127,15 +129,27 @@ func problemDetail(msg string, details []*huma.ErrorDetail) string {
 // place where domain error codes become statuses. Internal errors are logged
 // with the request id and answered with no detail of the failure.
 func (s *Server) problemFromDomain(ctx context.Context, err error) error {
+	return s.problemFromDomainIn(ctx, err, "body")
+}
+
+// unavailableRetryAfter is the Retry-After of a 503 for a service we depend
+// on that is down (EUNAVAILABLE): long enough for a mail server to come
+// back, short enough that a person waiting tries again.
+const unavailableRetryAfter = 60 * time.Second
+
+// problemFromDomainIn is problemFromDomain for input that arrived in the
+// part of the request named by in ("body", "path"): an invalid member's
+// location is in.field.
+func (s *Server) problemFromDomainIn(ctx context.Context, err error, in string) error {
 	var e *icymorning.Error
 	if !errors.As(err, &e) {
 		e = &icymorning.Error{Code: icymorning.EINTERNAL}
 	}
 	switch e.Code {
 	case icymorning.EINVALID:
-		loc := "body"
+		loc := in
 		if e.Field != "" {
-			loc = "body." + e.Field
+			loc = in + "." + e.Field
 		}
 		return newProblem(http.StatusUnprocessableEntity, "validation failed", &huma.ErrorDetail{Location: loc, Message: e.Message})
 	case icymorning.ENOTFOUND:
@@ -144,6 +158,8 @@ func (s *Server) problemFromDomain(ctx context.Context, err error) error {
 		return newProblem(http.StatusConflict, e.Message)
 	case icymorning.EUNAUTHORIZED:
 		return newProblem(http.StatusUnauthorized, e.Message)
+	case icymorning.EUNAVAILABLE:
+		return withRetryAfter(newProblem(http.StatusServiceUnavailable, e.Message), unavailableRetryAfter)
 	}
 	if errors.Is(err, context.Canceled) {
 		// The client went away; nobody reads the answer.
@@ -166,6 +182,16 @@ func WriteProblem(w http.ResponseWriter, status int, detail string) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// tooManyRequests is a 429 telling the client when to try again.
+func tooManyRequests(wait time.Duration, msg string) error {
+	return withRetryAfter(newProblem(http.StatusTooManyRequests, msg), wait)
+}
+
+// withRetryAfter adds a Retry-After header (RFC 9110 §10.2.3) to a problem.
+func withRetryAfter(p huma.StatusError, wait time.Duration) error {
+	return huma.ErrorWithHeaders(p, http.Header{"Retry-After": {strconv.Itoa(retryAfter(wait))}})
 }
 
 // fieldError builds a 422 about one request member.

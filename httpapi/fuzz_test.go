@@ -13,8 +13,8 @@ import (
 // FuzzWrites throws arbitrary bodies, paths, query strings and content
 // types at the routes, on SQLite and (when the PostgreSQL tests run) on
 // PostgreSQL, which refuses bytes SQLite stores. Whatever comes in, the
-// answer is a success or a 4xx problem document: never a 5xx, never a
-// panic. `go test` runs the seeds; `go test -fuzz FuzzWrites ./httpapi`
+// answer is a success or a 4xx problem document (or, from a public page, a
+// page): never a 5xx, never a panic. `go test` runs the seeds; `go test -fuzz FuzzWrites ./httpapi`
 // explores further.
 func FuzzWrites(f *testing.F) {
 	for _, seed := range []struct{ method, path, query, ctype, body string }{
@@ -39,6 +39,16 @@ func FuzzWrites(f *testing.F) {
 		{"GET", "/api/v1/assets", "name=%zz&cursor=%", "", ""},
 		{"GET", "/api/v1/analysts", "cursor=%ff%00", "", ""},
 		{"GET", "/api/v1/assets/%00", "name=x", "", ""},
+		// The public sign-up and the links mails carry.
+		{"POST", "/api/v1/subscribe", "", "application/json", `{"email":"a@b.co","topic":"asset::update","analyst_id":1}`},
+		{"POST", "/subscribe", "", "application/x-www-form-urlencoded", "email=a%40b.co&topic=asset%3A%3Aupdate&analyst_id=1"},
+		{"POST", "/subscribe", "", "application/x-www-form-urlencoded", "email=%ff%00&analyst_id=-1&topic=%zz"},
+		{"GET", "/subscribe/confirm/AAAAAAAAAAAAAAAAAAAAAAAAAAAA", "", "", ""},
+		{"POST", "/subscribe/confirm/%00", "", "application/x-www-form-urlencoded", ""},
+		{"POST", "/unsubscribe/" + strings.Repeat("A", 5000), "", "application/x-www-form-urlencoded", "List-Unsubscribe=One-Click"},
+		{"GET", "/unsubscribe/%ff%fe", "", "", ""},
+		{"GET", "/api/v1/deliveries", "status=dead&event_id=1&subscription_id=-1&cursor=%00", "", ""},
+		{"POST", "/api/v1/deliveries/1/retry", "", "", ""},
 	} {
 		f.Add(seed.method, seed.path, seed.query, seed.ctype, seed.body)
 	}
@@ -82,7 +92,12 @@ func FuzzWrites(f *testing.F) {
 			if w.Code >= 500 {
 				t.Fatalf("%s: %s %s?%q (%q) %q: %d %s", name, method, path, query, ctype, body, w.Code, w.Body)
 			}
-			if w.Code >= 400 {
+			if w.Code >= 400 && strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {
+				// A public page's error: a page, saying what is wrong.
+				if !strings.HasPrefix(w.Body.String(), "<!DOCTYPE html>") || !strings.Contains(w.Body.String(), `role="alert"`) {
+					t.Fatalf("%s: %s %s: %d, an HTML error that is not a page: %s", name, method, path, w.Code, w.Body)
+				}
+			} else if w.Code >= 400 {
 				var p struct {
 					Status int    `json:"status"`
 					Detail string `json:"detail"`

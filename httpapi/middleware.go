@@ -18,11 +18,13 @@ type ctxKey int
 const requestInfoKey ctxKey = iota
 
 // requestInfo is what handlers may need of the request beyond their input:
-// its id, for logs, and its URL, for the Link to the next page; and what
-// the access log reports of it: who it acted for.
+// its id, for logs, its URL, for the Link to the next page, and the
+// client's address, for the sign-up limits; and what the access log
+// reports of it: who it acted for.
 type requestInfo struct {
 	id      string
 	url     *url.URL
+	remote  string
 	subject string
 }
 
@@ -117,7 +119,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
 		defer cancel()
-		ri := &requestInfo{id: id, url: r.URL}
+		ri := &requestInfo{id: id, url: r.URL, remote: r.RemoteAddr}
 		r = r.WithContext(context.WithValue(ctx, requestInfoKey, ri))
 		h := w.Header()
 		h.Set("X-Request-Id", id)
@@ -145,7 +147,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			level, attrs := slog.LevelInfo, []slog.Attr{
 				slog.String("request_id", id),
 				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
+				slog.String("path", loggedPath(r)),
 				slog.Int("status", rec.status),
 				slog.Duration("duration", time.Since(start)),
 				slog.Int64("bytes", rec.bytes),
@@ -161,6 +163,20 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// loggedPath is the request's path as the access log shows it: without
+// the token of a confirmation or unsubscribe link, which opens the
+// subscriber's subscription to whoever holds it (an unsubscribe token
+// never expires), and logs are read by more people than mail is.
+func loggedPath(r *http.Request) string {
+	// The mux has set the pattern on r by the time the log is written.
+	if token := r.PathValue("token"); token != "" {
+		if i := strings.LastIndex(r.URL.Path, token); i >= 0 {
+			return r.URL.Path[:i] + "{token}" + r.URL.Path[i+len(token):]
+		}
+	}
+	return r.URL.Path
 }
 
 // bodyReader remembers why a request body could not be read, for the log.

@@ -1,11 +1,15 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	icymorning "github.com/icy-morning/icy-morning"
 )
 
 // routes is the whole API surface. Reads are open; every write (and the
@@ -23,7 +27,7 @@ func (s *Server) routes() {
 		// clients (and the tests, which check every response against this
 		// document) know each one. 400 is a malformed query string.
 		o.Errors = []int{http.StatusBadRequest, http.StatusInternalServerError, http.StatusServiceUnavailable}
-		if strings.HasPrefix(path, "/api/") {
+		if strings.HasPrefix(path, "/api/") || strings.Contains(path, "{") {
 			o.Errors = append(o.Errors, http.StatusUnprocessableEntity)
 		}
 		if strings.Contains(path, "{id}") {
@@ -34,10 +38,15 @@ func (s *Server) routes() {
 		}
 		return o
 	}
-	conflicts := func(o huma.Operation) huma.Operation {
-		o.Errors = append(o.Errors, http.StatusConflict)
+	also := func(o huma.Operation, statuses ...int) huma.Operation {
+		for _, st := range statuses {
+			if !slices.Contains(o.Errors, st) {
+				o.Errors = append(o.Errors, st)
+			}
+		}
 		return o
 	}
+	conflicts := func(o huma.Operation) huma.Operation { return also(o, http.StatusConflict) }
 	secured := func(o huma.Operation) huma.Operation {
 		o.Security = []map[string][]string{{s.scheme: {}}}
 		o.Errors = append(o.Errors, http.StatusUnauthorized, http.StatusTooManyRequests)
@@ -70,6 +79,27 @@ func (s *Server) routes() {
 	alsoAnswers(api, "/api/v1/assets/subscription", http.StatusCreated, http.StatusOK, "Already subscribed: the existing subscription.")
 	s.onlyMethods("/api/v1/assets/subscription") // not GET /api/v1/assets/{id}
 	huma.Register(api, secured(op("delete-subscription", http.MethodDelete, "/api/v1/subscriptions/{id}", "Unsubscribe", "subscriptions", 200)), s.handleSubscriptionDelete)
+
+	// The public side of subscriptions (signup.go): no credentials; a
+	// link's token is the proof. Each sign-up may mail, so it is limited
+	// (429) and depends on the mail server (503). The pages answer HTML,
+	// and problems only for what admit refuses; a GET changes nothing.
+	signUp := func(o huma.Operation) huma.Operation {
+		return also(o, http.StatusUnprocessableEntity, http.StatusTooManyRequests)
+	}
+	huma.Register(api, signUp(op("sign-up", http.MethodPost, "/api/v1/subscribe", "Sign up for e-mail notifications (double opt-in)", "sign-up", 202)), s.handleSignUp)
+	registerPage(api, op("sign-up-page", http.MethodGet, "/subscribe", "The sign-up page (HTML)", "sign-up", 200), s.handleSignUpPage)
+	registerPage(api, signUp(op("sign-up-form", http.MethodPost, "/subscribe", "Sign up from the page's form (HTML)", "sign-up", 200)), s.handleSignUpForm)
+	registerPage(api, conflicts(op("confirm-page", http.MethodGet, "/subscribe/confirm/{token}", "The page of a confirmation link (HTML): it confirms nothing itself", "sign-up", 200)), s.handleConfirmPage)
+	registerPage(api, also(op("confirm", http.MethodPost, "/subscribe/confirm/{token}", "Confirm a sign-up (HTML)", "sign-up", 200), http.StatusNotFound, http.StatusConflict), s.handleConfirm)
+	registerPage(api, also(op("unsubscribe-page", http.MethodGet, "/unsubscribe/{token}", "The page of an unsubscribe link (HTML): it unsubscribes nothing itself", "sign-up", 200), http.StatusNotFound), s.handleUnsubscribePage)
+	registerPage(api, also(op("unsubscribe", http.MethodPost, "/unsubscribe/{token}", "Unsubscribe at once (RFC 8058 one-click; HTML)", "sign-up", 200), http.StatusNotFound), s.handleUnsubscribe)
+	describeForms(api)
+
+	huma.Register(api, secured(op("list-deliveries", http.MethodGet, "/api/v1/deliveries", "List deliveries (the delivery log)", "deliveries", 200)), s.handleDeliveryList)
+	huma.Register(api, secured(conflicts(op("retry-delivery", http.MethodPost, "/api/v1/deliveries/{id}/retry", "Retry a dead or failed delivery", "deliveries", 200))), s.handleDeliveryRetry)
+
+	documentRetryAfter(api)
 }
 
 // alsoAnswers documents a second success status of a POST operation, with
@@ -80,3 +110,90 @@ func alsoAnswers(api huma.API, path string, documented, extra int, description s
 	r.Description = description
 	op.Responses[strconv.Itoa(extra)] = &r
 }
+
+// registered returns the operation of method and path in the document.
+func registered(api huma.API, method, path string) *huma.Operation {
+	item := api.OpenAPI().Paths[path]
+	switch method {
+	case http.MethodGet:
+		return item.Get
+	case http.MethodPost:
+		return item.Post
+	}
+	panic("httpapi: no " + method + " " + path)
+}
+
+// registerPage registers an operation that answers HTML pages (pages.go).
+// Each of its answers may be a page, except admit's refusals of a body
+// (408, 413, 415), which are problems only; the others may be problems
+// too, from admit and Huma. A POST takes a form, or nothing.
+func registerPage[I any](api huma.API, o huma.Operation, handler func(context.Context, *I) (*pageOutput, error)) {
+	huma.Register(api, o, handler)
+	op := registered(api, o.Method, o.Path)
+	html := &huma.MediaType{Schema: &huma.Schema{Type: "string", Description: "An HTML page."}}
+	for code, r := range op.Responses {
+		switch code {
+		case "408", "413", "415":
+			continue
+		}
+		if r.Content == nil {
+			r.Content = map[string]*huma.MediaType{}
+		}
+		r.Content["text/html"] = html
+	}
+	if op.RequestBody != nil {
+		// Huma requires a RawBody; a one-click POST may have none.
+		op.RequestBody.Required = false
+	}
+}
+
+// describeForms documents the form members of the pages' POSTs, which
+// the handlers read themselves (Huma documents a RawBody as bytes).
+func describeForms(api huma.API) {
+	const form = "application/x-www-form-urlencoded"
+	topics := make([]any, len(icymorning.Topics))
+	for i, t := range icymorning.Topics {
+		topics[i] = string(t)
+	}
+	maxEmail := icymorning.MaxEmailLength
+	registered(api, http.MethodPost, "/subscribe").RequestBody.Content[form].Schema = &huma.Schema{
+		Type: "object", Required: []string{"email"},
+		Properties: map[string]*huma.Schema{
+			"email":      {Type: "string", Format: "email", MaxLength: &maxEmail},
+			"topic":      {Type: "string", Enum: topics, Default: string(icymorning.TopicAssetCreation)},
+			"analyst_id": {Type: "string", Pattern: "^[0-9]*$", Description: "Only events of this analyst's assets; empty or absent: every analyst's."},
+		},
+	}
+	registered(api, http.MethodPost, "/subscribe/confirm/{token}").RequestBody.Content[form].Schema = &huma.Schema{
+		Type: "object", Description: "The page's button sends no members; a body is not needed.",
+	}
+	registered(api, http.MethodPost, "/unsubscribe/{token}").RequestBody.Content[form].Schema = &huma.Schema{
+		Type: "object", Description: "What a mail provider sends for RFC 8058 one-click unsubscribe; a bare POST unsubscribes too.",
+		Properties: map[string]*huma.Schema{"List-Unsubscribe": {Type: "string", Enum: []any{"One-Click"}}},
+	}
+}
+
+// documentRetryAfter documents the Retry-After header of every 429 (the
+// authentication and sign-up limits), and of the 503s that can carry one.
+func documentRetryAfter(api huma.API) {
+	for _, item := range api.OpenAPI().Paths {
+		for _, op := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
+			if op == nil {
+				continue
+			}
+			for code, required := range map[string]bool{"429": true, "503": false} {
+				r := op.Responses[code]
+				if r == nil {
+					continue
+				}
+				if r.Headers == nil {
+					r.Headers = map[string]*huma.Param{}
+				}
+				r.Headers["Retry-After"] = &huma.Param{Required: required, Schema: &huma.Schema{Type: "integer", Minimum: ptr(1.0)},
+					Description: "Seconds to wait before trying again."}
+			}
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

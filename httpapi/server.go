@@ -28,6 +28,13 @@ type Config struct {
 	RequestTimeout time.Duration
 	// AuthThrottle limits failed authentications per client address.
 	AuthThrottle AuthThrottle
+	// Notifier mails confirmation links and reads the tokens of
+	// confirmation and unsubscribe links (notify.Service). Nil: the public
+	// sign-up, confirmation and unsubscribe routes answer 503.
+	Notifier icymorning.Notifier
+	// SignUpThrottle limits public sign-ups per client address and per
+	// e-mail address.
+	SignUpThrottle SignUpThrottle
 }
 
 // DefaultRequestTimeout is the default Config.RequestTimeout: shorter than
@@ -47,6 +54,8 @@ type Server struct {
 	// onlyMethods), which notRouted must not count as allowed methods.
 	refused  map[string]bool
 	throttle *authThrottle
+	notifier icymorning.Notifier
+	signUps  *signUpThrottle
 	// scheme is the name of the authenticator's security scheme in the
 	// document; operations that declare it need credentials.
 	scheme string
@@ -64,7 +73,8 @@ func NewServer(c Config) *Server {
 		c.RequestTimeout = DefaultRequestTimeout
 	}
 	s := &Server{store: c.Store, auth: c.Auth, logger: c.Logger, timeout: c.RequestTimeout,
-		refused: map[string]bool{}, throttle: newAuthThrottle(c.AuthThrottle)}
+		refused: map[string]bool{}, throttle: newAuthThrottle(c.AuthThrottle),
+		notifier: c.Notifier, signUps: newSignUpThrottle(c.SignUpThrottle)}
 
 	cfg := huma.DefaultConfig("Icy Morning API", c.Version)
 	cfg.Info.Description = "Tracks investment assets and the analysts who cover them, " +

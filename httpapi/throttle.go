@@ -4,25 +4,97 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 )
 
-// authThrottle slows password guessing: each client address has a token
-// bucket (golang.org/x/time/rate) that a failed authentication drains, and
-// an address whose bucket is empty gets 429 before its credentials are even
-// checked, so valid credentials from elsewhere are never slowed. The
-// per-address table is ours because the library limits one key; it is
-// bounded so that a spray of addresses cannot grow it without limit.
-type authThrottle struct {
+// limiters is a table of token buckets (golang.org/x/time/rate), one per
+// key: a client address, an e-mail address. The table is ours because the
+// library limits one key; it is bounded so that a spray of keys cannot grow
+// it without limit.
+type limiters[K comparable] struct {
 	burst  int
 	refill rate.Limit
-	max    int // most addresses tracked
+	max    int // most keys tracked
 
-	mu      sync.Mutex
-	clients map[netip.Prefix]*rate.Limiter
+	mu sync.Mutex
+	m  map[K]*rate.Limiter
+}
+
+// maxThrottled bounds every table of limiters.
+const maxThrottled = 10000
+
+func newLimiters[K comparable](burst int, every time.Duration) *limiters[K] {
+	return &limiters[K]{burst: burst, refill: rate.Every(every), max: maxThrottled, m: map[K]*rate.Limiter{}}
+}
+
+// wait reports how long until key's bucket holds a token (0: it holds one
+// now), without taking one.
+func (t *limiters[K]) wait(key K, now time.Time) time.Duration {
+	t.mu.Lock()
+	l := t.m[key]
+	t.mu.Unlock()
+	if l == nil {
+		return 0
+	}
+	return t.waitOf(l, now)
+}
+
+// take takes a token from key's bucket and reports 0, or, when the bucket
+// is empty, takes nothing and reports how long until it holds a token.
+func (t *limiters[K]) take(key K, now time.Time) time.Duration {
+	t.mu.Lock()
+	l := t.m[key]
+	if l == nil {
+		if len(t.m) >= t.max {
+			t.evict(now)
+		}
+		l = rate.NewLimiter(t.refill, t.burst)
+		t.m[key] = l
+	}
+	t.mu.Unlock()
+	if l.AllowN(now, 1) {
+		return 0
+	}
+	// Another request may have taken the last token between the two
+	// calls; the wait is then at least a moment.
+	return max(t.waitOf(l, now), time.Millisecond)
+}
+
+func (t *limiters[K]) waitOf(l *rate.Limiter, now time.Time) time.Duration {
+	tokens := l.TokensAt(now)
+	if tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - tokens) / float64(t.refill) * float64(time.Second))
+}
+
+// evict makes room in a full table: first the keys whose buckets have
+// refilled (they carry no state worth keeping), then, if a spray of keys
+// still fills it, any tenth of them. The caller holds t.mu.
+func (t *limiters[K]) evict(now time.Time) {
+	for k, l := range t.m {
+		if l.TokensAt(now) >= float64(t.burst) {
+			delete(t.m, k)
+		}
+	}
+	for k := range t.m {
+		if len(t.m) < t.max*9/10 {
+			break
+		}
+		delete(t.m, k)
+	}
+}
+
+// authThrottle slows password guessing: each client address has a token
+// bucket that a failed authentication drains, and an address whose bucket
+// is empty gets 429 before its credentials are even checked, so valid
+// credentials from elsewhere are never slowed.
+type authThrottle struct {
+	clients *limiters[netip.Prefix]
 }
 
 // AuthThrottle configures the throttle: Burst failures are allowed at
@@ -38,18 +110,19 @@ type AuthThrottle struct {
 const (
 	defaultAuthBurst  = 20
 	defaultAuthRefill = 3 * time.Second
-	maxThrottled      = 10000
 )
 
 func newAuthThrottle(c AuthThrottle) *authThrottle {
-	if c.Burst <= 0 {
-		c.Burst = defaultAuthBurst
+	return &authThrottle{clients: newLimiters[netip.Prefix](
+		orDefault(c.Burst, defaultAuthBurst), orDefault(c.Refill, defaultAuthRefill))}
+}
+
+// orDefault is v, or def when v is not above zero.
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
 	}
-	if c.Refill <= 0 {
-		c.Refill = defaultAuthRefill
-	}
-	return &authThrottle{burst: c.Burst, refill: rate.Every(c.Refill), max: maxThrottled,
-		clients: map[netip.Prefix]*rate.Limiter{}}
+	return v
 }
 
 // clientKey is the throttled unit for a remote address: the IPv4 address,
@@ -80,54 +153,71 @@ func (t *authThrottle) blocked(remoteAddr string, now time.Time) (time.Duration,
 	if !ok {
 		return 0, false
 	}
-	t.mu.Lock()
-	l := t.clients[key]
-	t.mu.Unlock()
-	if l == nil {
-		return 0, false
-	}
-	tokens := l.TokensAt(now)
-	if tokens >= 1 {
-		return 0, false
-	}
-	wait := time.Duration((1 - tokens) / float64(t.refill) * float64(time.Second))
-	return wait, true
+	wait := t.clients.wait(key, now)
+	return wait, wait > 0
 }
 
 // failed records a failed authentication from the address.
 func (t *authThrottle) failed(remoteAddr string, now time.Time) {
-	key, ok := clientKey(remoteAddr)
-	if !ok {
-		return
+	if key, ok := clientKey(remoteAddr); ok {
+		t.clients.take(key, now)
 	}
-	t.mu.Lock()
-	l := t.clients[key]
-	if l == nil {
-		if len(t.clients) >= t.max {
-			t.evict(now)
-		}
-		l = rate.NewLimiter(t.refill, t.burst)
-		t.clients[key] = l
-	}
-	t.mu.Unlock()
-	l.AllowN(now, 1)
 }
 
-// evict makes room in a full table: first the addresses whose buckets have
-// refilled (they carry no state worth keeping), then, if a spray of
-// addresses still fills it, any tenth of them.
-func (t *authThrottle) evict(now time.Time) {
-	for k, l := range t.clients {
-		if l.TokensAt(now) >= float64(t.burst) {
-			delete(t.clients, k)
-		}
+// signUpThrottle limits public sign-ups, each of which may send a mail:
+// per client address, so one client cannot mail many inboxes, and per
+// e-mail address, so many clients cannot flood one inbox (the store's
+// resend window already keeps a pending sign-up to one mail an hour).
+type signUpThrottle struct {
+	addresses *limiters[netip.Prefix]
+	emails    *limiters[string]
+}
+
+// SignUpThrottle configures the limits of public sign-ups: AddressBurst
+// sign-ups from one client address at once, then one more each
+// AddressRefill; EmailBurst for one e-mail address, then one each
+// EmailRefill. Zero values take the defaults.
+type SignUpThrottle struct {
+	AddressBurst  int
+	AddressRefill time.Duration
+	EmailBurst    int
+	EmailRefill   time.Duration
+}
+
+// Default sign-up limits: a person who mistypes an address a few times,
+// or signs up for each topic, never notices; a script gets one mail a
+// minute per client address and one per ten minutes per inbox.
+const (
+	defaultSignUpAddressBurst  = 10
+	defaultSignUpAddressRefill = time.Minute
+	defaultSignUpEmailBurst    = 3
+	defaultSignUpEmailRefill   = 10 * time.Minute
+)
+
+func newSignUpThrottle(c SignUpThrottle) *signUpThrottle {
+	return &signUpThrottle{
+		addresses: newLimiters[netip.Prefix](orDefault(c.AddressBurst, defaultSignUpAddressBurst),
+			orDefault(c.AddressRefill, defaultSignUpAddressRefill)),
+		emails: newLimiters[string](orDefault(c.EmailBurst, defaultSignUpEmailBurst),
+			orDefault(c.EmailRefill, defaultSignUpEmailRefill)),
 	}
-	for k := range t.clients {
-		if len(t.clients) < t.max*9/10 {
-			break
-		}
-		delete(t.clients, k)
+}
+
+// address takes a sign-up of the client address; see limiters.take. An
+// address that does not parse is not limited (there is nothing to key).
+func (t *signUpThrottle) address(remoteAddr string, now time.Time) time.Duration {
+	key, ok := clientKey(remoteAddr)
+	if !ok {
+		return 0
 	}
+	return t.addresses.take(key, now)
+}
+
+// email takes a sign-up of a normalised e-mail address. The key ignores
+// letter case altogether: mail servers almost always do, so Ada@ and ada@
+// are one inbox to protect.
+func (t *signUpThrottle) email(email string, now time.Time) time.Duration {
+	return t.emails.take(strings.ToLower(email), now)
 }
 
 // retryAfter is the Retry-After value for a wait: whole seconds, rounded

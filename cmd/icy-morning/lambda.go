@@ -72,7 +72,7 @@ func runLambda(ctx context.Context, args []string, getenv func(string) string, s
 	if nudger != nil {
 		data = notify.NudgeAfterChanges(store, nudger.Nudge)
 	}
-	api := httpapi.NewServer(httpapi.Config{Store: data, Auth: authn, Logger: logger, Version: version()})
+	api := httpapi.NewServer(httpapi.Config{Store: data, Auth: authn, Notifier: notes.service, Logger: logger, Version: version()})
 	h := awslambda.New(api, logger, map[string]awslambda.Command{
 		"migrate": func(ctx context.Context) (any, error) {
 			n, err := store.MigrateUp(ctx)
