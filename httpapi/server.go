@@ -78,7 +78,8 @@ func NewServer(c Config) *Server {
 
 	cfg := huma.DefaultConfig("Icy Morning API", c.Version)
 	cfg.Info.Description = "Tracks investment assets and the analysts who cover them, " +
-		"and e-mails subscribers when assets change. Reads are open; writes need credentials."
+		"and e-mails subscribers when assets change. Reads, sign-up (confirmed by e-mail) and unsubscribe links " +
+		"are open; writes, the subscription list and the delivery log need credentials."
 	// No $schema member or describedby links: clients of the Python service
 	// compare whole bodies, which must hold the contract's members only.
 	cfg.CreateHooks = nil
