@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# Browser end-to-end test of the API docs page (/docs): installs what it needs
-# (headless Chromium from Debian's packages, the pinned playwright-core from
-# e2e/package-lock.json), builds the binary and runs e2e/docs.test.mjs.
+# Browser end-to-end tests: the API docs page (/docs, e2e/docs.test.mjs) and
+# a subscriber's path through sign-up, confirmation, a notification and
+# unsubscribing, with mail through Mailpit (e2e/subscribe.test.mjs). Installs
+# what it can (headless Chromium from Debian's packages, the pinned
+# playwright-core from e2e/package-lock.json), checks that Mailpit is
+# installed (`make init` puts it in .tools/bin), builds the binary and runs
+# both tests.
 #
-# Usage, from anywhere (e.g. the repository root of a clean clone):
+# Usage, from anywhere (e.g. the repository root of a clean clone, after
+# `make init`):
 #   bash e2e/run.sh
 #
 # Environment (optional):
 #   SKIP_BUILD=1     use the existing bin/icy-morning instead of building it
 #   CHROMIUM_PATH    browser to use (default /usr/bin/chromium)
+#   MAILPIT_BIN      Mailpit to use (default .tools/bin/mailpit)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 chromium_path="${CHROMIUM_PATH:-/usr/bin/chromium}"
+mailpit_bin="${MAILPIT_BIN:-$root/.tools/bin/mailpit}"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -35,7 +42,20 @@ apt_get() {
   return 1
 }
 
-# 1. Headless Chromium.
+# 1. Mailpit, the SMTP server subscribe.test.mjs mails through and reads
+#    back from. Not installed here: `make init` installs the version the
+#    Go tests use too. Checked first, before anything is installed.
+if [ ! -x "$mailpit_bin" ]; then
+  if [ -n "${MAILPIT_BIN:-}" ]; then
+    echo "MAILPIT_BIN=$MAILPIT_BIN is not an executable file" >&2
+  else
+    echo "Mailpit is missing ($mailpit_bin): run \`make init\` in $root, which installs it there" >&2
+  fi
+  exit 1
+fi
+mailpit_bin="$(cd "$(dirname "$mailpit_bin")" && pwd)/$(basename "$mailpit_bin")" # the tests run from e2e/
+
+# 2. Headless Chromium.
 if [ ! -x "$chromium_path" ]; then
   if [ -n "${CHROMIUM_PATH:-}" ]; then
     echo "CHROMIUM_PATH=$CHROMIUM_PATH is not an executable file" >&2
@@ -48,7 +68,7 @@ if [ ! -x "$chromium_path" ]; then
 fi
 log "$("$chromium_path" --version 2>/dev/null | tail -n 1)"
 
-# 2. Node and the pinned playwright-core (it never downloads a browser: the
+# 3. Node and the pinned playwright-core (it never downloads a browser: the
 #    test drives the Chromium above).
 command -v node >/dev/null || { echo "node (20 or newer) is required" >&2; exit 1; }
 command -v npm >/dev/null || { echo "npm is required" >&2; exit 1; }
@@ -60,15 +80,16 @@ fi
 log "npm ci in e2e/"
 (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 
-# 3. The binary under test.
+# 4. The binary under test.
 if [ "${SKIP_BUILD:-}" != 1 ]; then
   log "building bin/icy-morning"
   (cd "$root" && CGO_ENABLED=0 go build -o bin/icy-morning ./cmd/icy-morning)
 fi
 
-# 4. The test. It bounds itself to < 60 s; the outer timeout only guards
-#    against a hung Node process.
-log "running docs.test.mjs"
+# 5. The tests, one file after the other (each starts its own server and
+#    browser). Each file bounds itself to < 60 s; the outer timeout only
+#    guards against a hung Node process.
+log "running docs.test.mjs and subscribe.test.mjs"
 cd "$here"
-export ICY_MORNING_BIN="$root/bin/icy-morning" CHROMIUM_PATH="$chromium_path"
-timeout --kill-after=5 90 node --test docs.test.mjs
+export ICY_MORNING_BIN="$root/bin/icy-morning" CHROMIUM_PATH="$chromium_path" MAILPIT_BIN="$mailpit_bin"
+timeout --kill-after=5 150 node --test --test-concurrency=1 docs.test.mjs subscribe.test.mjs
