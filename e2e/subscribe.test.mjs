@@ -17,19 +17,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join, resolve } from 'node:path';
+import {
+  ARTIFACTS, BIN, STARTUP_TIMEOUT_MS, TEST_TIMEOUT_MS, here,
+  answers200, exited, http, newPage, reportFailure, setUp, sleep, spawnChild, startBrowser, stop, tearDown, waitFor, watchPage,
+} from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const BIN = process.env.ICY_MORNING_BIN || resolve(here, '..', 'bin', 'icy-morning');
 const MAILPIT = process.env.MAILPIT_BIN || resolve(here, '..', '.tools', 'bin', 'mailpit');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARTIFACTS = join(here, 'artifacts');
 const FAILURE_SCREENSHOT = join(ARTIFACTS, 'subscribe-failure.png');
 
 const USER = 'operator';
@@ -39,90 +34,14 @@ const EMAIL = 'ada.subscriber@example.com';
 const WITNESS = 'witness@example.com'; // subscribed by the operator, to show a fan-out has happened
 const TOPIC = 'asset::creation';
 
-// Time budget. The whole file must end in < 60 s: the test itself times out
-// at TEST_TIMEOUT_MS, every single wait below has its own shorter limit, and
-// a last-resort watchdog kills the children and exits at WATCHDOG_MS.
-const TEST_TIMEOUT_MS = 50_000;
-const WATCHDOG_MS = 57_000;
-const STEP_TIMEOUT_MS = 10_000; // any one browser action or wait
-const STARTUP_TIMEOUT_MS = 15_000; // a process listening and healthy; browser up
+// Time budget: the whole file's is harness.mjs's; these waits are this
+// test's own.
 const MAIL_TIMEOUT_MS = 10_000; // a mail arriving in Mailpit
 // How long a mail that must not come is waited for. A confirmation is sent
 // within the sign-up request, so by its answer Mailpit has it; this only
 // covers Mailpit's storing it after its SMTP reply.
 const NO_MAIL_SETTLE_MS = 1_000;
-const HTTP_TIMEOUT_MS = 5_000; // one plain HTTP request from the test
-const STOP_GRACE_MS = 5_000; // SIGTERM, then SIGKILL
 const START_TRIES = 3; // a free port may be taken between probe and bind
-
-const children = new Set(); // { name, proc, group, log } still to be stopped
-let tmp = null; // this run's temporary folder (databases, browser profile)
-
-const watchdog = setTimeout(() => {
-  console.error(`watchdog: the test ran past ${WATCHDOG_MS} ms; killing its processes`);
-  for (const c of children) hardKill(c);
-  try {
-    if (tmp) rmSync(tmp, { recursive: true, force: true, maxRetries: 5 });
-  } catch {
-    // best effort
-  }
-  process.exit(1);
-}, WATCHDOG_MS);
-watchdog.unref();
-
-function hardKill({ proc, group }) {
-  try {
-    process.kill(group ? -proc.pid : proc.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-function exited(proc) {
-  return proc.exitCode !== null || proc.signalCode !== null;
-}
-
-// stop ends a child by its PID (its process group for the browser, whose
-// renderers and helpers share the group): SIGTERM, then SIGKILL after
-// STOP_GRACE_MS.
-async function stop(child) {
-  if (!child) return;
-  const { proc, group } = child;
-  if (!exited(proc)) {
-    const gone = new Promise((res) => proc.once('exit', res));
-    try {
-      process.kill(group ? -proc.pid : proc.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-    const t = setTimeout(() => hardKill(child), STOP_GRACE_MS);
-    await gone;
-    clearTimeout(t);
-  }
-  // The leader may have gone before the rest of its group.
-  if (group) hardKill(child);
-  children.delete(child);
-}
-
-// waitFor resolves with the first truthy value of check(), polled every 50 ms,
-// or rejects after ms (or at once when failed() returns a message).
-async function waitFor(what, ms, check, failed = () => null) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const why = failed();
-    if (why) throw new Error(`${what}: ${why}`);
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function http(url, init = {}) {
-  return fetch(url, { ...init, signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
-}
 
 // api calls the service's JSON API with the operator's credentials and
 // returns the decoded body, failing unless the status is want.
@@ -163,14 +82,6 @@ function accepts(port) {
   });
 }
 
-async function answers200(url) {
-  try {
-    return (await http(url)).status === 200;
-  } catch {
-    return false;
-  }
-}
-
 // startProcess runs bin with the arguments and environment that
 // make(ports) gives for fresh free ports, and waits until ready(ports)
 // holds. A process that exits before it is ready (another one took a port)
@@ -181,24 +92,15 @@ async function startProcess(name, bin, portCount, make, ready) {
     const ports = [];
     for (let i = 0; i < portCount; i++) ports.push(await freePort());
     const { args, env } = make(ports);
-    const proc = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const child = { name, proc, group: false, log: '', ports };
-    children.add(child);
-    let spawnError = null;
-    proc.on('error', (e) => (spawnError = e));
-    const onData = (d) => (child.log += d);
-    proc.stdout.setEncoding('utf8').on('data', onData);
-    proc.stderr.setEncoding('utf8').on('data', onData);
-    const failed = () =>
-      spawnError ? `cannot start ${bin}: ${spawnError.message}` :
-      exited(proc) ? `${name} exited (${proc.exitCode ?? proc.signalCode}); log:\n${child.log}` : null;
+    const child = spawnChild(name, bin, args, { env });
+    child.ports = ports;
     try {
-      await waitFor(`${name} ready`, STARTUP_TIMEOUT_MS, () => ready(ports, child), failed);
+      await waitFor(`${name} ready`, STARTUP_TIMEOUT_MS, () => ready(ports, child), child.failed);
       return child;
     } catch (err) {
       lastError = err;
       await stop(child);
-      if (spawnError || !exited(proc)) break; // not a port taken in between: do not retry
+      if (child.spawnError || !exited(child.proc)) break; // not a port taken in between: do not retry
     }
   }
   throw lastError;
@@ -236,44 +138,6 @@ function startServer(dbPath, mailpit) {
     child.base = `http://127.0.0.1:${port}`;
     return true;
   });
-}
-
-// startBrowser launches headless Chromium itself (so that the flags, the
-// profile and the PID are ours) with DevTools on a kernel-picked loopback
-// port, and connects Playwright to it over CDP.
-async function startBrowser(profileDir) {
-  const args = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    // A container's /dev/shm may be tiny; Debian's launcher script means to
-    // add this itself but its check breaks where findmnt prints two lines.
-    '--disable-dev-shm-usage',
-    // The test needs no name resolution (it uses 127.0.0.1): answer every
-    // lookup "not found" inside the browser, so no DNS query leaves it.
-    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-    `--user-data-dir=${profileDir}`,
-    '--remote-debugging-port=0',
-    'about:blank',
-  ];
-  // detached: its own process group, so that stop() ends its helpers too.
-  const proc = spawn(CHROMIUM, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-  const child = { name: 'chromium', proc, group: true, log: '' };
-  children.add(child);
-  let spawnError = null;
-  proc.on('error', (e) => (spawnError = e));
-  proc.stderr.setEncoding('utf8').on('data', (d) => (child.log += d));
-  const ws = await waitFor('Chromium DevTools endpoint', STARTUP_TIMEOUT_MS,
-    () => child.log.match(/DevTools listening on (ws:\/\/\S+)/)?.[1],
-    () => spawnError ? `cannot start ${CHROMIUM}: ${spawnError.message}` :
-      exited(proc) ? `Chromium exited (${proc.exitCode ?? proc.signalCode}); stderr:\n${child.log}` : null);
-  child.browser = await chromium.connectOverCDP(ws, { timeout: STARTUP_TIMEOUT_MS });
-  return child;
 }
 
 // Mailpit's HTTP API.
@@ -365,9 +229,7 @@ async function signUpInBrowser(page, base) {
 
 test('subscriber: sign up on /subscribe, confirm from the mail, get a notification, unsubscribe from its link',
   { timeout: TEST_TIMEOUT_MS }, async (t) => {
-    tmp = mkdtempSync(join(tmpdir(), 'icy-morning-e2e-subscribe-'));
-    mkdirSync(ARTIFACTS, { recursive: true });
-    rmSync(FAILURE_SCREENSHOT, { force: true });
+    const tmp = setUp('icy-morning-e2e-subscribe-', FAILURE_SCREENSHOT);
     const started = Date.now();
     const step = (what) => t.diagnostic(`${((Date.now() - started) / 1000).toFixed(2)} s: ${what}`);
     let mailpit, server, browser, page;
@@ -383,18 +245,11 @@ test('subscriber: sign up on /subscribe, confirm from the mail, get a notificati
 
       browser = await startBrowser(join(tmp, 'chromium-profile'));
       step(`chromium pid ${browser.proc.pid}`);
-      const context = await browser.browser.newContext({ viewport: { width: 1000, height: 800 } });
-      context.setDefaultTimeout(STEP_TIMEOUT_MS);
-      context.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
-      page = await context.newPage();
+      page = await newPage(browser, { width: 1000, height: 800 });
       page.on('console', (m) => {
         if (m.type() === 'error') problems.push(`console error: ${m.text()} (${page.url()})`);
       });
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      page.on('requestfailed', (r) => problems.push(`request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
-      page.on('response', (r) => {
-        if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
-      });
+      watchPage(page, problems);
 
       // 1. Sign up on the page.
       await signUpInBrowser(page, base);
@@ -478,23 +333,9 @@ test('subscriber: sign up on /subscribe, confirm from the mail, get a notificati
 
       assert.deepEqual(problems, [], 'no console errors, page errors or failed requests on the pages');
     } catch (err) {
-      if (page) {
-        await page.screenshot({ path: FAILURE_SCREENSHOT, fullPage: true, timeout: 3_000 }).catch(() => {});
-        console.error(`failure screenshot: ${FAILURE_SCREENSHOT} (page ${page.url()})`);
-      }
-      if (problems.length) console.error('browser problems:\n  ' + problems.join('\n  '));
-      for (const c of [server, mailpit]) {
-        if (c?.log) console.error(`${c.name} log (tail):\n` + c.log.split('\n').slice(-30).join('\n'));
-      }
+      await reportFailure({ page, screenshot: FAILURE_SCREENSHOT, problems, processes: [server, mailpit] });
       throw err;
     } finally {
-      if (browser?.browser) {
-        await Promise.race([browser.browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 2_000))]);
-      }
-      // Every process started, newest (the browser) first, including one
-      // whose start-up failed before its start function returned it.
-      for (const child of [...children].reverse()) await stop(child);
-      // maxRetries: a killed browser helper may still be letting go of files.
-      rmSync(tmp, { recursive: true, force: true, maxRetries: 5 });
+      await tearDown(browser);
     }
   });

@@ -22,20 +22,18 @@ import (
 	"maps"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	icymorning "github.com/icy-morning/icy-morning"
 	"github.com/icy-morning/icy-morning/internal/gotool"
 	"github.com/icy-morning/icy-morning/internal/mailpeer"
-	"github.com/icy-morning/icy-morning/internal/netaddr"
 	"github.com/icy-morning/icy-morning/internal/tempdir"
+	"github.com/icy-morning/icy-morning/internal/testproc"
 	"github.com/icy-morning/icy-morning/sqlstore"
 )
 
@@ -96,10 +94,7 @@ func binary(t *testing.T) string {
 // process is an icy-morning process a test started. The test stops it (by
 // its PID, and only it) when it ends.
 type process struct {
-	name    string
-	cmd     *exec.Cmd
-	logPath string        // its stdout and stderr
-	exited  chan struct{} // closed once it has exited and been waited for
+	*testproc.Proc
 }
 
 // env is a process's whole environment: only what the test sets, so that
@@ -124,71 +119,37 @@ func (e env) list() []string {
 	return out
 }
 
-// start runs the binary with args in environment e. Its output goes to a
-// file, in a process group of its own (so a ctrl-C reaches the test
-// first); it dies with the test binary's thread that started it.
+// start runs the binary with args in environment e (see testproc.Start).
+// When the test ends it is stopped as an operator would (stop), and if
+// the test failed its output is logged.
 func start(t *testing.T, name string, e env, args ...string) *process {
 	t.Helper()
-	logFile, err := os.Create(filepath.Join(t.TempDir(), name+".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close() // the process has its own copy
-	cmd := exec.Command(binary(t), args...)
-	cmd.Env = e.list()
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	p := &process{name: name, cmd: cmd, logPath: logFile.Name(), exited: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(p.exited) }()
+	p := &process{testproc.Start(t, testproc.Cmd{Name: name, Path: binary(t), Args: args, Env: e.list(), Grace: 10 * time.Second})}
 	t.Cleanup(func() {
 		p.stop(t)
 		if t.Failed() {
-			t.Logf("%s (pid %d) output, last 6000 bytes:\n%s", p.name, p.pid(), tail(p.output(), 6000))
+			t.Logf("%s (pid %d) output, last 6000 bytes:\n%s", p.Name, p.PID(), p.Tail(6000))
 		}
 	})
 	return p
 }
 
-func (p *process) pid() int { return p.cmd.Process.Pid }
-
 // output is what the process has written so far.
-func (p *process) output() string {
-	b, _ := os.ReadFile(p.logPath)
-	return string(b)
-}
-
-func (p *process) hasExited() bool {
-	select {
-	case <-p.exited:
-		return true
-	default:
-		return false
-	}
-}
+func (p *process) output() string { return p.Output() }
 
 // stop ends the process as an operator would: SIGTERM, which lets it
 // record the batch in flight, then SIGKILL if it is still there 10 s
-// later. It waits until the process has exited.
+// later, which fails the test. It waits until the process has exited.
 func (p *process) stop(t *testing.T) {
-	if p.hasExited() {
+	if p.Exited() {
 		return
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	began := time.Now()
-	defer func() {
-		if took := time.Since(began); took > 2*time.Second {
-			t.Logf("%s (pid %d) took %v to exit after SIGTERM", p.name, p.pid(), took.Round(time.Millisecond))
-		}
-	}()
-	select {
-	case <-p.exited:
-	case <-time.After(10 * time.Second):
-		t.Errorf("%s (pid %d) did not exit 10 s after SIGTERM; killing it", p.name, p.pid())
-		_ = p.cmd.Process.Kill()
-		<-p.exited
+	if p.Stop() {
+		t.Errorf("%s (pid %d) did not exit 10 s after SIGTERM; killed it", p.Name, p.PID())
+	}
+	if took := time.Since(began); took > 2*time.Second {
+		t.Logf("%s (pid %d) took %v to exit after SIGTERM", p.Name, p.PID(), took.Round(time.Millisecond))
 	}
 }
 
@@ -196,37 +157,7 @@ func (p *process) stop(t *testing.T) {
 // failing the test if something else ended it.
 func (p *process) kill(t *testing.T) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatalf("kill -9 %s (pid %d): %v", p.name, p.pid(), err)
-	}
-	<-p.exited
-	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
-	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("%s (pid %d) ended with %v, not by SIGKILL", p.name, p.pid(), p.cmd.ProcessState)
-	}
-}
-
-// waitOutput waits until the process has written want, failing the test
-// if it exits first or within passes.
-func (p *process) waitOutput(t *testing.T, want string, within time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !strings.Contains(p.output(), want) {
-		if p.hasExited() {
-			t.Fatalf("%s exited (%v) before it wrote %q:\n%s", p.name, p.cmd.ProcessState, want, tail(p.output(), 4000))
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not write %q within %v:\n%s", p.name, want, within, tail(p.output(), 4000))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
+	p.Kill(t)
 }
 
 // server is a running `icy-morning serve`.
@@ -240,41 +171,16 @@ type server struct {
 // the choice and the bind; then it tries again with a new one.
 func startServe(t *testing.T, name string, e env) *server {
 	t.Helper()
-	for attempt := 1; ; attempt++ {
-		addr, err := netaddr.FreeLoopback()
-		if err != nil {
-			t.Fatal(err)
+	var s *server
+	testproc.OnFreePorts(t, 1, func(addrs []string) (*testproc.Proc, error) {
+		s = &server{process: start(t, name, e.with("ADDR", addrs[0]), "serve"), base: "http://" + addrs[0]}
+		err := s.WaitReady(s.base+"/healthz", nil, 30*time.Second)
+		if err != nil && !strings.Contains(s.Output(), "address already in use") {
+			t.Fatal(err) // not a port taken in between: no new try
 		}
-		p := start(t, name, e.with("ADDR", addr), "serve")
-		err = waitHealthy(p, "http://"+addr+"/healthz", 30*time.Second)
-		if err == nil {
-			return &server{process: p, base: "http://" + addr}
-		}
-		if attempt < 3 && strings.Contains(p.output(), "address already in use") {
-			p.stop(t)
-			continue
-		}
-		t.Fatal(err)
-	}
-}
-
-func waitHealthy(p *process, url string, within time.Duration) error {
-	client := &http.Client{Timeout: time.Second}
-	for deadline := time.Now().Add(within); ; {
-		if resp, err := client.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		if p.hasExited() {
-			return fmt.Errorf("%s exited (%v) before %s answered:\n%s", p.name, p.cmd.ProcessState, url, tail(p.output(), 4000))
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: %s did not answer 200 within %v:\n%s", p.name, url, within, tail(p.output(), 4000))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return s.Proc, err
+	})
+	return s
 }
 
 // startWorker runs `icy-morning worker` in e and waits until it says it
@@ -282,7 +188,7 @@ func waitHealthy(p *process, url string, within time.Duration) error {
 func startWorker(t *testing.T, name string, e env) *process {
 	t.Helper()
 	p := start(t, name, e, "worker")
-	p.waitOutput(t, `"msg":"worker started"`, 30*time.Second)
+	p.WaitOutput(t, `"msg":"worker started"`, 30*time.Second)
 	return p
 }
 

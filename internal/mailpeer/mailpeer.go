@@ -14,7 +14,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -25,12 +24,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/icy-morning/icy-morning/internal/gotool"
-	"github.com/icy-morning/icy-morning/internal/netaddr"
+	"github.com/icy-morning/icy-morning/internal/testproc"
 )
 
 // Peer is a program the tests need, and where to look for it: $Env, then
@@ -84,111 +82,27 @@ func (p Peer) find() (string, error) {
 	return exec.LookPath(p.Name)
 }
 
-// proc is a peer process, stopped when its test ends.
-type proc struct {
-	logFile string // its stdout and stderr
-	exited  chan struct{}
-	stop    func()
-}
-
-// Stop stops the process (SIGTERM, then SIGKILL 5 s later) and waits
-// until it has exited.
-func (p *proc) Stop() {
-	p.stop()
-	<-p.exited
-}
-
-// Output is what the process wrote so far. It writes to the file itself,
-// so a line it wrote before it answered the test is there.
-func (p *proc) Output() string {
-	b, _ := os.ReadFile(p.logFile)
-	return string(b)
-}
+// readyWithin is how long a peer may take to answer its readiness check.
+const readyWithin = 20 * time.Second
 
 // start runs bin with the arguments argv makes for two free loopback
 // addresses, and waits until an HTTP GET of readyURL (which argv also
 // returns) answers 200 and every address in dial accepts a connection. A
 // peer that exits first (another process took a port in between) is tried
-// again with new ports.
-func start(t *testing.T, bin string, argv func(a, b string) (args []string, readyURL string, dial []string)) *proc {
+// again with new ports. It is stopped (SIGTERM, then SIGKILL 5 s later)
+// when the test ends.
+func start(t *testing.T, bin string, argv func(a, b string) (args []string, readyURL string, dial []string)) *testproc.Proc {
 	t.Helper()
-	var lastErr error
-	for range 3 {
-		a, errA := netaddr.FreeLoopback()
-		b, errB := netaddr.FreeLoopback()
-		if err := errors.Join(errA, errB); err != nil {
-			t.Fatal(err)
-		}
-		args, readyURL, dial := argv(a, b)
-		p, err := launch(t, bin, args, readyURL, dial)
-		if err == nil {
-			return p
-		}
-		lastErr = err
-	}
-	t.Fatal(lastErr)
-	return nil
-}
-
-func launch(t *testing.T, bin string, args []string, readyURL string, dial []string) (*proc, error) {
-	log, err := os.CreateTemp(t.TempDir(), filepath.Base(bin)+"-*.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer log.Close() // the process has its own copy
-	ctx, stop := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	// When the test ends: SIGTERM, and SIGKILL if it has not exited 5 s
-	// later. It has a process group of its own, so that a ctrl-C reaches
-	// the test first, and dies with the test binary.
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 5 * time.Second
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		stop()
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	p := &proc{logFile: log.Name(), exited: make(chan struct{}), stop: stop}
-	go func() { _ = cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() { stop(); <-p.exited })
-
-	deadline := time.Now().Add(20 * time.Second)
-	for !p.ready(readyURL, dial) {
-		select {
-		case <-p.exited:
-			return nil, fmt.Errorf("%s exited before it was ready:\n%s", filepath.Base(bin), p.Output())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready after 20 s:\n%s", filepath.Base(bin), p.Output())
-		}
-	}
-	return p, nil
-}
-
-func (p *proc) ready(readyURL string, dial []string) bool {
-	resp, err := http.Get(readyURL)
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return false
-	}
-	for _, addr := range dial {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			return false
-		}
-		c.Close()
-	}
-	return true
+	return testproc.OnFreePorts(t, 2, func(addrs []string) (*testproc.Proc, error) {
+		args, readyURL, dial := argv(addrs[0], addrs[1])
+		p := testproc.Start(t, testproc.Cmd{Path: bin, Args: args})
+		return p, p.WaitReady(readyURL, dial, readyWithin)
+	})
 }
 
 // Mailpit is a running Mailpit.
 type Mailpit struct {
-	*proc
+	*testproc.Proc
 	SMTP  string // host:port
 	API   string // http://host:port
 	probe int    // the SMTP sessions of start's readiness probe
@@ -204,7 +118,7 @@ func StartMailpit(t *testing.T, extra ...string) *Mailpit {
 	bin := Require(t, MailpitPeer)
 	db := filepath.Join(t.TempDir(), "mailpit.db")
 	mp := &Mailpit{bin: bin}
-	mp.proc = start(t, bin, func(smtpAddr, httpAddr string) ([]string, string, []string) {
+	mp.Proc = start(t, bin, func(smtpAddr, httpAddr string) ([]string, string, []string) {
 		mp.SMTP, mp.API = smtpAddr, "http://"+httpAddr
 		mp.args = append([]string{"--smtp", smtpAddr, "--listen", httpAddr, "--database", db,
 			"--disable-version-check", "--smtp-disable-rdns", "--verbose"}, extra...)
@@ -227,11 +141,11 @@ func (mp *Mailpit) settle() {
 // database (a mail server that comes back after an outage).
 func (mp *Mailpit) Restart(t *testing.T) {
 	t.Helper()
-	p, err := launch(t, mp.bin, mp.args, mp.API+"/readyz", []string{mp.SMTP})
-	if err != nil {
+	p := testproc.Start(t, testproc.Cmd{Path: mp.bin, Args: mp.args})
+	if err := p.WaitReady(mp.API+"/readyz", []string{mp.SMTP}, readyWithin); err != nil {
 		t.Fatal(err)
 	}
-	mp.proc = p
+	mp.Proc = p
 	mp.settle()
 }
 
@@ -386,7 +300,7 @@ func TestCert(t *testing.T) (certFile, keyFile string, roots *x509.CertPool) {
 
 // SESLocal is a running aws-ses-v2-local.
 type SESLocal struct {
-	*proc
+	*testproc.Proc
 	URL string
 }
 
@@ -394,7 +308,7 @@ func StartSESLocal(t *testing.T) *SESLocal {
 	t.Helper()
 	bin := Require(t, SESLocalPeer)
 	s := &SESLocal{}
-	s.proc = start(t, bin, func(addr, _ string) ([]string, string, []string) {
+	s.Proc = start(t, bin, func(addr, _ string) ([]string, string, []string) {
 		host, port, _ := net.SplitHostPort(addr)
 		s.URL = "http://" + addr
 		return []string{"--host", host, "--port", port}, s.URL + "/health-check", nil
