@@ -3,6 +3,7 @@ package icymorning
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each names a class of failure that callers handle alike; the
@@ -13,7 +14,7 @@ const (
 	ECONFLICT     = "conflict"     // the change clashes with stored state
 	EUNAUTHORIZED = "unauthorized" // no valid credentials were given
 	EUNAVAILABLE  = "unavailable"  // a service it depends on is down: try again later
-	EINTERNAL     = "internal"     // anything else: a bug or an outage
+	EINTERNAL     = "internal"     // anything else: a bug, or a failure no code above names
 )
 
 // Error is a failure the domain knows how to explain. Message is safe to show
@@ -24,6 +25,10 @@ type Error struct {
 	// Field names the input member at fault, when there is one, so that the
 	// HTTP layer can point at it.
 	Field string
+	// RetryAfter, for EUNAVAILABLE, is how soon the service that is down
+	// may be back, which the client is told to wait; zero leaves the
+	// choice to the caller.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

@@ -133,9 +133,14 @@ func (s *Server) problemFromDomain(ctx context.Context, err error) error {
 }
 
 // unavailableRetryAfter is the Retry-After of a 503 for a service we depend
-// on that is down (EUNAVAILABLE): long enough for a mail server to come
-// back, short enough that a person waiting tries again.
+// on that is down (EUNAVAILABLE) when the error does not say how soon it
+// may be back: long enough for a mail server to come back, short enough
+// that a person waiting tries again.
 const unavailableRetryAfter = 60 * time.Second
+
+// timeoutRetryAfter is the Retry-After of a 503 for a request that ran out
+// of time (its budget, Config.RequestTimeout) and that nothing classified.
+const timeoutRetryAfter = 5 * time.Second
 
 // problemFromDomainIn is problemFromDomain for input that arrived in the
 // part of the request named by in ("body", "path"): an invalid member's
@@ -159,7 +164,12 @@ func (s *Server) problemFromDomainIn(ctx context.Context, err error, in string) 
 	case icymorning.EUNAUTHORIZED:
 		return newProblem(http.StatusUnauthorized, e.Message)
 	case icymorning.EUNAVAILABLE:
-		return withRetryAfter(newProblem(http.StatusServiceUnavailable, e.Message), unavailableRetryAfter)
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "dependency unavailable", slog.String("request_id", RequestID(ctx)), slog.Any("error", err))
+		wait := e.RetryAfter
+		if wait <= 0 {
+			wait = unavailableRetryAfter
+		}
+		return withRetryAfter(newProblem(http.StatusServiceUnavailable, e.Message), wait)
 	}
 	if errors.Is(err, context.Canceled) {
 		// The client went away; nobody reads the answer.
@@ -167,7 +177,7 @@ func (s *Server) problemFromDomainIn(ctx context.Context, err error, in string) 
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		s.logger.LogAttrs(ctx, slog.LevelWarn, "request timed out", slog.String("request_id", RequestID(ctx)), slog.Any("error", err))
-		return newProblem(http.StatusServiceUnavailable, "the database did not answer in time; try again")
+		return withRetryAfter(newProblem(http.StatusServiceUnavailable, "the database did not answer in time; try again"), timeoutRetryAfter)
 	}
 	s.logger.LogAttrs(ctx, slog.LevelError, "internal error", slog.String("request_id", RequestID(ctx)), slog.Any("error", err))
 	return newProblem(http.StatusInternalServerError, "internal error (request id "+RequestID(ctx)+")")

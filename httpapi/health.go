@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"context"
-	"net/http"
+	"fmt"
 	"time"
+
+	icymorning "github.com/icy-morning/icy-morning"
 )
 
 type healthOutput struct {
@@ -23,13 +25,19 @@ func (s *Server) handleHealthz(context.Context, *struct{}) (*healthOutput, error
 }
 
 // handleReadyz pings the database, briefly: a load balancer asking must
-// get an answer before its own timeout.
+// get an answer before its own timeout. While the database cannot be
+// reached the answer is 503, as requests that need it get; the next ping
+// after it is back answers 200.
 func (s *Server) handleReadyz(ctx context.Context, _ *struct{}) (*healthOutput, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, readyzTimeout)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
-		s.logger.WarnContext(ctx, "readiness check failed", "request_id", RequestID(ctx), "error", err)
-		return nil, newProblem(http.StatusServiceUnavailable, "the database is not reachable")
+		notReady := &icymorning.Error{Code: icymorning.EUNAVAILABLE, Message: "the database is not reachable", RetryAfter: readyzTimeout}
+		return nil, s.problemFromDomain(ctx, fmt.Errorf("readiness check failed: %w: %w", notReady, err))
 	}
 	return ok(), nil
 }
+
+// readyzTimeout bounds the readiness ping; its 503 suggests asking again
+// as soon, since a restarted database is back within seconds.
+const readyzTimeout = 2 * time.Second

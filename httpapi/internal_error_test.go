@@ -48,6 +48,9 @@ func TestInternalErrorsLeakNothing(t *testing.T) {
 		if w.Code != tt.status {
 			t.Fatalf("%s: %d, want %d: %s", tt.path, w.Code, tt.status, w.Body)
 		}
+		if tt.status == 503 && w.Header().Get("Retry-After") != "2" {
+			t.Fatalf("%s: Retry-After %q, want 2", tt.path, w.Header().Get("Retry-After"))
+		}
 		if tt.status != 500 {
 			continue
 		}
@@ -66,7 +69,7 @@ func TestInternalErrorsLeakNothing(t *testing.T) {
 }
 
 // TestRequestTimeout: a database call that outlives the request's time
-// budget ends in a 503 problem, not a hung request.
+// budget ends in a 503 problem with Retry-After, not a hung request.
 func TestRequestTimeout(t *testing.T) {
 	url := testdb.Postgres(t)
 	store, err := sqlstore.Open(context.Background(), url, sqlstore.Options{})
@@ -98,5 +101,8 @@ func TestRequestTimeout(t *testing.T) {
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/api/v1/assets/1", nil))
 	if w.Code != 503 || time.Since(start) > 5*time.Second {
 		t.Fatalf("status %d after %v: %s", w.Code, time.Since(start), w.Body)
+	}
+	if ra := w.Header().Get("Retry-After"); ra != "5" || !strings.Contains(w.Body.String(), "did not answer in time") {
+		t.Fatalf("Retry-After %q, body %s; want 5 and the reason", ra, w.Body)
 	}
 }

@@ -15,6 +15,10 @@ import (
 	icymorning "github.com/icy-morning/icy-morning"
 )
 
+// defaultConnectTimeout bounds a connection attempt when the URL's
+// connect_timeout does not.
+const defaultConnectTimeout = 5 * time.Second
+
 // openPostgres parses connString afresh, so the pool's configuration is
 // its own: a copy of one (pgxpool.Config.Copy) would not do, because pgx's
 // verify-ca check reads the root CAs of the tls.Config it was parsed with.
@@ -27,6 +31,12 @@ func openPostgres(ctx context.Context, connString string, o Options) (*Store, er
 		cfg.MaxConns = int32(o.MaxConns)
 	}
 	cfg.PingTimeout = o.PingTimeout
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// A connection attempt runs on after the request that started it
+		// has given up, holding a place in the pool: one to a server that
+		// does not answer must end well within a request's time.
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
 	if o.shouldPing != nil {
 		cfg.ShouldPing = o.shouldPing
 	}

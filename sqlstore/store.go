@@ -106,12 +106,19 @@ func (s *Store) timestamp() time.Time {
 	return s.now().UTC().Truncate(time.Microsecond)
 }
 
-// internal wraps a driver error that the domain has no code for. The
-// wrapped text reaches logs only: the HTTP layer answers internal errors
-// with a generic message.
+// internal wraps a driver error that the domain has no code for, except
+// that an outage of the database becomes EUNAVAILABLE (see unavailable)
+// with the driver's error still in the chain. The wrapped text reaches
+// logs only: the HTTP layer answers with the domain error's message, or
+// a generic one. A caller that gave up (context.Canceled) gets its own
+// error back, and an error classified already passes through.
 func (s *Store) internal(what string, err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	var known *icymorning.Error
+	if errors.Is(err, context.Canceled) || errors.As(err, &known) {
 		return err
+	}
+	if u := unavailable(err); u != nil {
+		return fmt.Errorf("sqlstore: %s: %w: %w", what, u, err)
 	}
 	return fmt.Errorf("sqlstore: %s: %w", what, err)
 }

@@ -22,17 +22,13 @@ import (
 	"maps"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	icymorning "github.com/icy-morning/icy-morning"
-	"github.com/icy-morning/icy-morning/internal/gotool"
 	"github.com/icy-morning/icy-morning/internal/mailpeer"
-	"github.com/icy-morning/icy-morning/internal/tempdir"
 	"github.com/icy-morning/icy-morning/internal/testproc"
 	"github.com/icy-morning/icy-morning/sqlstore"
 )
@@ -44,51 +40,13 @@ const (
 	idHost     = "icy.example"
 )
 
-// build is the binary this test binary built, once, for every test.
-var build struct {
-	once   sync.Once
-	path   string
-	remove func() // removes the directory it is in
-	err    error
-}
+// icyMorning is the binary these tests run, built once per test binary.
+var icyMorning = &testproc.Program{Pkg: "./cmd/icy-morning"}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if build.remove != nil {
-		build.remove()
-	}
+	icyMorning.Remove()
 	os.Exit(code)
-}
-
-// binary builds ./cmd/icy-morning (go build, nothing more) into a
-// temporary directory the first time it is called, and returns its path.
-func binary(t *testing.T) string {
-	t.Helper()
-	build.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		root, err := gotool.ModuleRoot(ctx)
-		if err != nil {
-			build.err = err
-			return
-		}
-		dir, remove, err := tempdir.Make("notify-e2e-", false, nil)
-		if err != nil {
-			build.err = err
-			return
-		}
-		build.remove = remove
-		start := time.Now()
-		out := filepath.Join(dir, "icy-morning")
-		if build.err = gotool.Build(ctx, root, "./cmd/icy-morning", out, nil); build.err == nil {
-			build.path = out
-			t.Logf("built ./cmd/icy-morning in %s", time.Since(start).Round(time.Millisecond))
-		}
-	})
-	if build.err != nil {
-		t.Fatalf("build icy-morning: %v", build.err)
-	}
-	return build.path
 }
 
 // process is an icy-morning process a test started. The test stops it (by
@@ -124,7 +82,7 @@ func (e env) list() []string {
 // the test failed its output is logged.
 func start(t *testing.T, name string, e env, args ...string) *process {
 	t.Helper()
-	p := &process{testproc.Start(t, testproc.Cmd{Name: name, Path: binary(t), Args: args, Env: e.list(), Grace: 10 * time.Second})}
+	p := &process{testproc.Start(t, testproc.Cmd{Name: name, Path: icyMorning.Path(t), Args: args, Env: e.list(), Grace: 10 * time.Second})}
 	t.Cleanup(func() {
 		p.stop(t)
 		if t.Failed() {

@@ -32,6 +32,10 @@ type Cmd struct {
 	// Grace is how long Stop waits after SIGTERM before SIGKILL; by
 	// default 5 s.
 	Grace time.Duration
+	// Credential, when set, runs the process as that user: a test running
+	// as root starts PostgreSQL, which refuses to run as root, as the
+	// postgres user.
+	Credential *syscall.Credential
 }
 
 // Proc is a running process a test started.
@@ -68,7 +72,7 @@ func Start(t *testing.T, c Cmd) *Proc {
 	cmd := exec.Command(c.Path, c.Args...)
 	cmd.Env = c.Env
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: c.Credential}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
@@ -178,16 +182,29 @@ func ready(client *http.Client, url string, dial []string) bool {
 // if it exits first or within passes.
 func (p *Proc) WaitOutput(t *testing.T, want string, within time.Duration) {
 	t.Helper()
+	if err := p.WaitFor(want, within); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// WaitFor waits until the process has written want. It returns an error
+// wrapping ErrExited if the process exits first, and another one if
+// within passes.
+func (p *Proc) WaitFor(want string, within time.Duration) error {
 	deadline := time.Now().Add(within)
 	for !strings.Contains(p.Output(), want) {
 		if p.Exited() {
-			t.Fatalf("%s exited (%v) before it wrote %q:\n%s", p.Name, p.cmd.ProcessState, want, p.Tail(4000))
+			if strings.Contains(p.Output(), want) { // written just before it exited
+				return nil
+			}
+			return fmt.Errorf("%s %w (%v) before it wrote %q:\n%s", p.Name, ErrExited, p.cmd.ProcessState, want, p.Tail(4000))
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s did not write %q within %v:\n%s", p.Name, want, within, p.Tail(4000))
+			return fmt.Errorf("%s did not write %q within %v:\n%s", p.Name, want, within, p.Tail(4000))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return nil
 }
 
 // Stop ends the process: SIGTERM, then SIGKILL if it is still there the
