@@ -59,6 +59,9 @@ type DispatchOptions struct {
 	MaxAttempts int
 	// Now is the clock of sign-up expiry; nil means time.Now.
 	Now func() time.Time
+	// FanOutBudget and SendBudget bound a sweep's rounds (see Sweep;
+	// default 1 s and 10 s).
+	FanOutBudget, SendBudget time.Duration
 }
 
 // Defaults of DispatchOptions.
@@ -109,6 +112,12 @@ func (o DispatchOptions) withDefaults() DispatchOptions {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.FanOutBudget <= 0 {
+		o.FanOutBudget = defaultFanOutBudget
+	}
+	if o.SendBudget <= 0 {
+		o.SendBudget = defaultSendBudget
+	}
 	return o
 }
 
@@ -158,7 +167,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				}
 			}
 		}
-		if _, err := d.Sweep(ctx, time.Time{}); err != nil && ctx.Err() == nil {
+		// A minute at most, so that expiry runs under a steady load too.
+		if _, err := d.Sweep(ctx, time.Now().Add(time.Minute)); err != nil && ctx.Err() == nil {
 			d.logger.LogAttrs(ctx, slog.LevelWarn, "dispatch sweep failed; trying again", slog.String("error", err.Error()))
 		}
 		t := time.NewTimer(d.opts.Poll)
@@ -187,28 +197,72 @@ func (r *SweepResult) add(o SweepResult) {
 	r.Suppressed += o.Suppressed
 }
 
-// Sweep fans out the events not yet fanned out, then sends due deliveries
-// until none are left or, when stop is not zero, until stop: no batch is
-// claimed later than a second before it. A batch that ctx cuts short (the
-// Lambda worker gives it a deadline before the invocation's) records what
-// it sent, and leaves the rest due at once. It reports what it did.
+// Sweep fans out the events not yet fanned out and sends due deliveries
+// until there is nothing left to do or, when stop is not zero, until stop:
+// no batch is claimed later than a second before it. It works in rounds
+// of at most FanOutBudget of fanning out, then at most SendBudget of
+// sending, so that events arriving faster than they fan out (a large
+// audience under a stream of changes) never keep mail from going out, nor
+// does a long queue of mail keep new events from being fanned out. A
+// batch that ctx cuts short (the Lambda worker gives it a deadline before
+// the invocation's) records what it sent and leaves the rest due at once.
+// It reports what it did.
 func (d *Dispatcher) Sweep(ctx context.Context, stop time.Time) (SweepResult, error) {
 	var res SweepResult
 	for {
-		events, err := d.store.PendingEvents(ctx, fanOutPage)
+		var round SweepResult
+		more, err := d.fanOut(ctx, &round)
+		if err == nil {
+			err = d.send(ctx, stop, &round)
+		}
+		res.add(round)
 		if err != nil {
 			return res, err
 		}
-		for _, ev := range events {
+		idle := round == SweepResult{}
+		if (idle && !more) || (!stop.IsZero() && time.Until(stop) <= time.Second) {
+			return res, nil
+		}
+	}
+}
+
+// Budgets of a sweep's round (see Sweep).
+const (
+	defaultFanOutBudget = time.Second
+	defaultSendBudget   = 10 * time.Second
+)
+
+// fanOut fans out pending events, oldest first, for at most FanOutBudget,
+// and reports whether some are left.
+func (d *Dispatcher) fanOut(ctx context.Context, res *SweepResult) (more bool, err error) {
+	until := time.Now().Add(d.opts.FanOutBudget)
+	for {
+		events, err := d.store.PendingEvents(ctx, fanOutPage)
+		if err != nil {
+			return false, err
+		}
+		for k, ev := range events {
 			n, err := d.store.FanOut(ctx, ev.ID)
 			if err != nil {
-				return res, err
+				return false, err
 			}
 			res.FannedOut += n
+			if time.Now().After(until) {
+				return k < len(events)-1 || len(events) == fanOutPage, nil
+			}
 		}
 		if len(events) < fanOutPage {
-			break
+			return false, nil
 		}
+	}
+}
+
+// send sends due deliveries over Connections connections until none are
+// due, SendBudget has passed, or stop comes near.
+func (d *Dispatcher) send(ctx context.Context, stop time.Time, res *SweepResult) error {
+	until := time.Now().Add(d.opts.SendBudget)
+	if !stop.IsZero() && stop.Before(until) {
+		until = stop
 	}
 	var (
 		mu       sync.Mutex
@@ -217,7 +271,7 @@ func (d *Dispatcher) Sweep(ctx context.Context, stop time.Time) (SweepResult, er
 	)
 	for range d.opts.Connections {
 		wg.Go(func() {
-			for ctx.Err() == nil && (stop.IsZero() || time.Until(stop) > time.Second) {
+			for ctx.Err() == nil && time.Until(until) > time.Second {
 				r, n, err := d.batch(ctx)
 				mu.Lock()
 				res.add(r)
@@ -235,7 +289,7 @@ func (d *Dispatcher) Sweep(ctx context.Context, stop time.Time) (SweepResult, er
 	if firstErr == nil {
 		firstErr = ctx.Err()
 	}
-	return res, firstErr
+	return firstErr
 }
 
 // batch claims, sends and records one batch, and reports how many it

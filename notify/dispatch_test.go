@@ -466,3 +466,35 @@ func TestDispatchThroughSES(t *testing.T) {
 		}
 	}
 }
+
+// A sweep alternates fanning out and sending, so a backlog of events does
+// not hold back the mail of those already fanned out: with a fan-out
+// budget of one event per round, the first event's mail goes out before
+// the last event is fanned out.
+func TestDispatchInterleavesFanOutAndSending(t *testing.T) {
+	f := newFixture(t, "sqlite:///"+filepath.Join(t.TempDir(), "i.db"))
+	f.subscribe(t, 3, icymorning.TopicAssetCreation)
+	f.createAssets(t, 150) // more than a page of pending events
+	d := f.dispatcher(t, notify.DispatchOptions{FanOutBudget: time.Nanosecond})
+	res, err := d.Sweep(context.Background(), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent != 450 || res.FannedOut != 450 {
+		t.Fatalf("sweep: %+v, want 450 fanned out and sent", res)
+	}
+	all := f.deliveries(t)
+	var firstSent, lastCreated time.Time
+	for _, dl := range all {
+		if dl.SentAt != nil && (firstSent.IsZero() || dl.SentAt.Before(firstSent)) {
+			firstSent = *dl.SentAt
+		}
+		if dl.CreatedAt.After(lastCreated) {
+			lastCreated = dl.CreatedAt
+		}
+	}
+	if !firstSent.Before(lastCreated) {
+		t.Fatalf("the first mail went out at %v, after the last fan-out at %v: sending waited for the whole backlog", firstSent, lastCreated)
+	}
+	f.wantEachOnce(t, all)
+}

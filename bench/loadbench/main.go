@@ -45,6 +45,8 @@ type options struct {
 	quietWait   time.Duration
 	retries     int
 	keep        bool
+	subscribers int
+	postRounds  int
 }
 
 func main() {
@@ -63,6 +65,8 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 0, "bound on the whole run; 0 derives one from -duration and -warmup")
 	flag.DurationVar(&o.quietWait, "quiet-wait", time.Minute, "before each scenario, wait up to this long for other processes to leave the CPU idle")
 	flag.IntVar(&o.retries, "retries", 2, "measure a scenario again, up to this many times, when other processes took CPU during it")
+	flag.IntVar(&o.subscribers, "subscribers", 10_000, "active subscribers of the POST-with-subscribers scenarios (issue 9); 0 skips them")
+	flag.IntVar(&o.postRounds, "post-rounds", 3, "rounds of the side-by-side POST with and without subscribers, dispatcher off; 0 skips them")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server logs, SQLite files)")
 	flag.Parse()
 
@@ -76,13 +80,19 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
-	if o.duration <= 0 || o.connections <= 0 || o.threads <= 0 || o.startupRuns <= 0 || o.retries < 0 {
-		return errors.New("-duration, -connections, -threads and -startup-runs must be positive, -retries not negative")
+	if o.duration <= 0 || o.connections <= 0 || o.threads <= 0 || o.startupRuns <= 0 || o.retries < 0 || o.subscribers < 0 || o.postRounds < 0 {
+		return errors.New("-duration, -connections, -threads and -startup-runs must be positive, -retries, -subscribers and -post-rounds not negative")
 	}
 	if o.timeout == 0 {
-		// 13 scenarios, each measured up to 1+retries times, plus building
-		// and seeding 1,000,000 rows twice, well under a minute each.
-		o.timeout = time.Duration(13*(1+o.retries))*(o.duration+o.warmup+o.quietWait+15*time.Second) + 10*time.Minute
+		// 13 scenarios and the POST-with-subscribers ones (two a round
+		// and one more, on each database), each measured up to 1+retries
+		// times, plus building and seeding 1,000,000 rows twice, well under
+		// a minute each.
+		scenarios := 13
+		if o.subscribers > 0 && o.postRounds > 0 {
+			scenarios += 2 * (2*o.postRounds + 1)
+		}
+		o.timeout = time.Duration(scenarios*(1+o.retries))*(o.duration+o.warmup+o.quietWait+15*time.Second) + 10*time.Minute
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()

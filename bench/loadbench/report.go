@@ -21,6 +21,9 @@ const (
 	targetPageSlowdown = 1.3
 	targetStartup      = 100 * time.Millisecond
 	targetPeakRSS      = 60_000_000
+	// Issue 9: POST with 10,000 subscribers at most this many times
+	// slower than with none, at p50 and at p99.
+	targetSubscriberSlowdown = 1.2
 )
 
 // report is everything a run prints: the measurements, the ratios derived
@@ -76,7 +79,7 @@ func (b *bench) report() *report {
 	for _, r := range b.results {
 		if !r.quiet || r.cpu.other > 0.1 {
 			rep.warnings = append(rep.warnings, fmt.Sprintf("%s on %s (%s, %s rows): other processes used %.2f cores during the run",
-				r.scenario, r.server, r.database, benchreport.Thousands(int64(r.rows)), r.cpu.other))
+				r.label(), r.server, r.database, benchreport.Thousands(int64(r.rows)), r.cpu.other))
 		}
 	}
 
@@ -121,7 +124,7 @@ func (b *bench) report() *report {
 	}
 
 	for _, r := range b.results {
-		if r.database != dbPostgres || r.server != serverService {
+		if r.database != dbPostgres || r.server != serverService || r.round > 0 {
 			continue
 		}
 		rep.verdicts = append(rep.verdicts, verdict{
@@ -146,7 +149,7 @@ func (b *bench) report() *report {
 	for _, db := range []string{dbPostgres, dbSQLite} {
 		var peak result
 		for _, r := range b.results {
-			if r.database == db && r.server == serverService && r.peakRSS > peak.peakRSS {
+			if r.database == db && r.server == serverService && r.round == 0 && r.peakRSS > peak.peakRSS {
 				peak = r
 			}
 		}
@@ -158,7 +161,83 @@ func (b *bench) report() *report {
 			})
 		}
 	}
+	b.reportSubscribers(rep)
 	return rep
+}
+
+// reportSubscribers adds the ratios and verdicts of the POST-with-
+// subscribers scenarios: medians over the rounds, dispatcher off, with
+// subscribers over without; and the dispatcher-on run against both.
+func (b *bench) reportSubscribers(rep *report) {
+	for _, db := range []string{dbPostgres, dbSQLite} {
+		var none, subs []result
+		var on *result
+		for i, r := range b.results {
+			if r.database != db {
+				continue
+			}
+			switch r.scenario {
+			case scPostNone:
+				none = append(none, r)
+			case scPostSubs:
+				subs = append(subs, r)
+			case scPostSubsDispOn:
+				on = &b.results[i]
+			}
+		}
+		if len(none) == 0 || len(subs) == 0 {
+			continue
+		}
+		n := benchreport.Thousands(int64(subs[0].subscribers))
+		p50n, p99n := medianOf(none, func(r result) time.Duration { return r.p50 }), medianOf(none, func(r result) time.Duration { return r.p99 })
+		p50s, p99s := medianOf(subs, func(r result) time.Duration { return r.p50 }), medianOf(subs, func(r result) time.Duration { return r.p99 })
+		r50, r99 := float64(p50s)/float64(p50n), float64(p99s)/float64(p99n)
+		var rounds []string
+		for _, s := range subs {
+			for _, x := range none {
+				if x.round == s.round {
+					rounds = append(rounds, fmt.Sprintf("round %d: p50 %.2fx, p99 %.2fx", s.round, float64(s.p50)/float64(x.p50), float64(s.p99)/float64(x.p99)))
+				}
+			}
+		}
+		rep.ratios = append(rep.ratios, [2]string{
+			fmt.Sprintf("POST on %s, dispatcher off, %s subscribers / none (medians of %d rounds)", db, n, len(subs)),
+			fmt.Sprintf("p50 %s / %s = %.2fx, p99 %s / %s = %.2fx (%s)", benchreport.Ms(p50s), benchreport.Ms(p50n), r50,
+				benchreport.Ms(p99s), benchreport.Ms(p99n), r99, strings.Join(rounds, "; "))})
+		rep.verdicts = append(rep.verdicts, verdict{
+			target:   fmt.Sprintf("%s POST with %s subscribers <= %.1fx the time with none, p50 and p99 (dispatcher off: the request path)", db, n, targetSubscriberSlowdown),
+			measured: fmt.Sprintf("p50 %.2fx, p99 %.2fx", r50, r99),
+			pass:     r50 <= targetSubscriberSlowdown && r99 <= targetSubscriberSlowdown,
+		})
+		if on == nil {
+			continue
+		}
+		vs := fmt.Sprintf("p50 %s (%.2fx the dispatcher-off median with none), p99 %s (%.2fx)",
+			benchreport.Ms(on.p50), float64(on.p50)/float64(p50n), benchreport.Ms(on.p99), float64(on.p99)/float64(p99n))
+		if plain := b.find(scPost, db, serverService, seedAssetsSmall); plain != nil {
+			vs += fmt.Sprintf("; against POST with the dispatcher on and no subscriber: p50 %.2fx, p99 %.2fx", float64(on.p50)/float64(plain.p50), float64(on.p99)/float64(plain.p99))
+		}
+		rep.ratios = append(rep.ratios, [2]string{
+			fmt.Sprintf("POST on %s, dispatcher on, %s subscribers (one run; every POST fans out to all of them)", db, n),
+			fmt.Sprintf("%.0f req/s, %s; after the run: %s", on.rps, vs, on.note)})
+	}
+}
+
+func medianOf(rs []result, f func(result) time.Duration) time.Duration {
+	ds := make([]time.Duration, len(rs))
+	for i, r := range rs {
+		ds[i] = f(r)
+	}
+	return median(ds)
+}
+
+// label is the scenario's name, with the subscribers and the round of
+// the POST-with-subscribers ones.
+func (r *result) label() string {
+	if r.round == 0 {
+		return r.scenario
+	}
+	return fmt.Sprintf("%s (%s subscribers, round %d)", r.scenario, benchreport.Thousands(int64(r.subscribers)), r.round)
 }
 
 func (r *report) failures() []string { return r.problems }
@@ -169,7 +248,7 @@ var tableHeader = []string{"Scenario", "Database", "Server", "Rows", "req/s", "p
 func (r *report) tableRows() [][]string {
 	var rows [][]string
 	for _, x := range r.results {
-		rows = append(rows, []string{x.scenario, x.database, x.server, benchreport.Thousands(int64(x.rows)), benchreport.Thousands(int64(x.rps + 0.5)),
+		rows = append(rows, []string{x.label(), x.database, x.server, benchreport.Thousands(int64(x.rows)), benchreport.Thousands(int64(x.rps + 0.5)),
 			benchreport.Ms(x.p50), benchreport.Ms(x.p99), fmtMB(x.peakRSS), benchreport.Thousands(x.non2xx), benchreport.Thousands(x.socketErrors), fmtCPU(x.cpu)})
 	}
 	return rows

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,11 @@ const (
 	scPageFirst = "GET page of 100, first"
 	scPageDeep  = "GET page of 100, deep"
 	scPost      = "POST asset"
+	// POST with the dispatcher off, with no subscriber and with
+	// -subscribers; then once with the dispatcher on (see subscribers.go).
+	scPostNone       = "POST asset, dispatcher off, no subscribers"
+	scPostSubs       = "POST asset, dispatcher off, with subscribers"
+	scPostSubsDispOn = "POST asset, dispatcher on, with subscribers"
 )
 
 // bench holds a run's settings and what it has measured so far.
@@ -55,6 +61,11 @@ type result struct {
 	database string
 	server   string
 	rows     int // assets seeded (POST adds more as it runs)
+	// subscribers and round are those of the POST-with-subscribers
+	// scenarios (round 0 for the others); note says what the outbox held
+	// after a dispatcher-on run.
+	subscribers, round int
+	note               string
 	wrkResult
 	peakRSS int64 // bytes (VmHWM)
 	cpu     cpuUse
@@ -69,6 +80,7 @@ type target struct {
 	args     []string // without the listen address
 	addrFlag string
 	env      []string
+	dbURL    string // the database it serves, for the scenarios' set-up
 }
 
 // scenario is one endpoint under load, with the one request that must
@@ -80,6 +92,13 @@ type scenario struct {
 	script     string // wrk Lua script file name, or ""
 	scriptArgs []string
 	preflight  func(ctx context.Context, base string) error
+	// Optional: env is added to the target's; setup runs before each
+	// attempt's server starts, after runs after its measured load (the
+	// server still up); their arguments are the target's database URL.
+	env                []string
+	setup              func(ctx context.Context, dbURL string) error
+	after              func(ctx context.Context, dbURL string) (string, error)
+	subscribers, round int
 }
 
 // cursor is the service's opaque page cursor for "after id": base64url,
@@ -153,6 +172,47 @@ func (b *bench) post() scenario {
 	}
 }
 
+// postWith is the POST scenario with n active subscribers, the in-process
+// dispatcher on or off, in a round of the side-by-side comparison.
+func (b *bench) postWith(name string, n int, dispatcher bool, round int) scenario {
+	sc := b.post()
+	sc.name, sc.subscribers, sc.round = name, n, round
+	sc.env = []string{"NOTIFY_DISPATCHER=" + strconv.FormatBool(dispatcher)}
+	sc.setup = func(ctx context.Context, dbURL string) error { return setSubscribers(ctx, dbURL, n) }
+	if dispatcher {
+		var lastOld int64
+		sc.setup = func(ctx context.Context, dbURL string) error {
+			var err error
+			if lastOld, err = resetOutbox(ctx, dbURL); err != nil {
+				return err
+			}
+			return setSubscribers(ctx, dbURL, n)
+		}
+		sc.after = func(ctx context.Context, dbURL string) (string, error) { return outboxBacklog(ctx, dbURL, lastOld) }
+	}
+	return sc
+}
+
+// postSubscribers are the POST-with-subscribers scenarios, in the order
+// they run: the dispatcher off, without and with subscribers, alternating
+// in ABBA order over the rounds (so that the table's growth, a slow drift,
+// falls on both sides alike), then one run with the dispatcher on.
+func (b *bench) postSubscribers() []scenario {
+	if b.o.subscribers == 0 || b.o.postRounds == 0 {
+		return nil
+	}
+	var scs []scenario
+	for r := 1; r <= b.o.postRounds; r++ {
+		none, subs := b.postWith(scPostNone, 0, false, r), b.postWith(scPostSubs, b.o.subscribers, false, r)
+		if r%2 == 1 {
+			scs = append(scs, none, subs)
+		} else {
+			scs = append(scs, subs, none)
+		}
+	}
+	return append(scs, b.postWith(scPostSubsDispOn, b.o.subscribers, true, 1))
+}
+
 // fetchJSON makes one request and checks its status, decoding the body
 // into v unless v is nil.
 func fetchJSON(ctx context.Context, method, url string, body io.Reader, basic string, want int, v any) error {
@@ -197,7 +257,8 @@ func (b *bench) service(database, dbURL string) target {
 		server: serverService, database: database, bin: b.o.bin, args: args, addrFlag: "--addr",
 		// Logging stays on, as in production: one JSON line per request,
 		// to a file in the temporary directory.
-		env: []string{"BASIC_AUTH_USERNAME=" + b.user, "BASIC_AUTH_PASSWORD=" + b.pass, "LOG_FORMAT=json", "LOG_LEVEL=info"},
+		env:   []string{"BASIC_AUTH_USERNAME=" + b.user, "BASIC_AUTH_PASSWORD=" + b.pass, "LOG_FORMAT=json", "LOG_LEVEL=info"},
+		dbURL: dbURL,
 	}
 }
 
@@ -215,9 +276,10 @@ func (b *bench) runAll(ctx context.Context) error {
 		return err
 	}
 	pg := b.service(dbPostgres, b.o.pgURL)
-	// The POST scenario runs last on each small database: it adds rows,
+	// The POST scenarios run last on each small database: they add rows,
 	// and the reads should see exactly the seeded 1,000.
-	small := []scenario{b.getByID(seedAssetsSmall), b.page(scPageFirst, 0), b.page(scPageDeep, seedAssetsSmall/2), b.post()}
+	small := append([]scenario{b.getByID(seedAssetsSmall), b.page(scPageFirst, 0), b.page(scPageDeep, seedAssetsSmall/2), b.post()},
+		b.postSubscribers()...)
 	large := []scenario{b.page(scPageFirst, 0), b.page(scPageDeep, seedAssetsLarge/2)}
 
 	if err := preparePostgres(ctx, b.o.bin, b.o.pgURL, seedAssetsSmall); err != nil {
@@ -272,6 +334,9 @@ const noisyCores = 0.1
 // keeps the attempt they disturbed least.
 func (b *bench) measure(ctx context.Context, t target, sc scenario, rows int) error {
 	name := fmt.Sprintf("%s on %s (%s, %d rows)", sc.name, t.server, t.database, rows)
+	if sc.round > 0 {
+		name = fmt.Sprintf("%s (%d subscribers, round %d) on %s (%s)", sc.name, sc.subscribers, sc.round, t.server, t.database)
+	}
 	var best *result
 	for attempt := 0; attempt <= b.o.retries; attempt++ {
 		r, err := b.measureOnce(ctx, t, sc, rows, name)
@@ -298,11 +363,16 @@ func (b *bench) measure(ctx context.Context, t target, sc scenario, rows int) er
 // scenario's alone, checks one request, warms up, runs the measured load
 // and reads the peak RSS before stopping the server.
 func (b *bench) measureOnce(ctx context.Context, t target, sc scenario, rows int, name string) (*result, error) {
+	if sc.setup != nil {
+		if err := sc.setup(ctx, t.dbURL); err != nil {
+			return nil, fmt.Errorf("%s: set-up: %w", name, err)
+		}
+	}
 	quiet, busy := procstat.WaitQuiet(ctx, b.o.quietWait, 0.1)
 	if !quiet {
 		logf("%s: the machine is still busy (%.2f cores) after %s; measuring anyway", name, busy, b.o.quietWait)
 	}
-	srv, err := b.startServer(ctx, t.server, t.bin, t.addrFlag, t.args, t.env)
+	srv, err := b.startServer(ctx, t.server, t.bin, t.addrFlag, t.args, append(slices.Clone(t.env), sc.env...))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -329,8 +399,15 @@ func (b *bench) measureOnce(ctx context.Context, t target, sc scenario, rows int
 	if err != nil {
 		return nil, fmt.Errorf("%s: peak RSS: %w", name, err)
 	}
-	return &result{scenario: sc.name, database: t.database, server: t.server, rows: rows,
-		wrkResult: wr, peakRSS: rss, cpu: cpu, quiet: quiet}, nil
+	var note string
+	if sc.after != nil {
+		if note, err = sc.after(ctx, t.dbURL); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		logf("%s: %s", name, note)
+	}
+	return &result{scenario: sc.name, database: t.database, server: t.server, rows: rows, subscribers: sc.subscribers, round: sc.round,
+		note: note, wrkResult: wr, peakRSS: rss, cpu: cpu, quiet: quiet}, nil
 }
 
 // postgresVersion records the server's version for the report; it also
