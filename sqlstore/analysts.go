@@ -36,10 +36,13 @@ func (s *Store) CreateAnalyst(ctx context.Context, a *icymorning.Analyst) error 
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	if err := scanAnalyst(s.w.queryRow(ctx, sqlAnalystInsert, a.Name, a.Company, s.timestamp()), a); err != nil {
-		return s.internal("insert analyst", err)
-	}
-	return nil
+	now := s.timestamp()
+	return s.write(ctx, func(q querier) error {
+		if err := scanAnalyst(q.queryRow(ctx, sqlAnalystInsert, a.Name, a.Company, now), a); err != nil {
+			return s.internal("insert analyst", err)
+		}
+		return nil
+	})
 }
 
 // Analyst implements icymorning.AnalystStore.
@@ -68,14 +71,21 @@ func (s *Store) UpdateAnalyst(ctx context.Context, id int64, u icymorning.Analys
 	if err := u.Validate(); err != nil {
 		return nil, err
 	}
+	now := s.timestamp()
 	var a icymorning.Analyst
-	err := scanAnalyst(s.w.queryRow(ctx, sqlAnalystUpdate, id,
-		u.Name.Set, u.Name.Value, u.Company.Set, u.Company.Value, s.timestamp()), &a)
-	if err != nil {
-		if isNoRows(err) {
-			return nil, notFound("analyst", id)
+	err := s.write(ctx, func(q querier) error {
+		err := scanAnalyst(q.queryRow(ctx, sqlAnalystUpdate, id,
+			u.Name.Set, u.Name.Value, u.Company.Set, u.Company.Value, now), &a)
+		switch {
+		case err == nil:
+			return nil
+		case isNoRows(err):
+			return notFound("analyst", id)
 		}
-		return nil, s.internal("update analyst", err)
+		return s.internal("update analyst", err)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &a, nil
 }
@@ -83,15 +93,21 @@ func (s *Store) UpdateAnalyst(ctx context.Context, id int64, u icymorning.Analys
 // DeleteAnalyst implements icymorning.AnalystStore.
 func (s *Store) DeleteAnalyst(ctx context.Context, id int64) (*icymorning.Analyst, error) {
 	var a icymorning.Analyst
-	if err := scanAnalyst(s.w.queryRow(ctx, sqlAnalystDelete, id), &a); err != nil {
+	err := s.write(ctx, func(q querier) error {
+		err := scanAnalyst(q.queryRow(ctx, sqlAnalystDelete, id), &a)
 		switch {
+		case err == nil:
+			return nil
 		case isNoRows(err):
-			return nil, notFound("analyst", id)
+			return notFound("analyst", id)
 		case s.isForeignKey(err):
-			return nil, icymorning.Errorf(icymorning.ECONFLICT,
+			return icymorning.Errorf(icymorning.ECONFLICT,
 				"analyst %d still covers assets: delete or reassign them first", id)
 		}
-		return nil, s.internal("delete analyst", err)
+		return s.internal("delete analyst", err)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &a, nil
 }

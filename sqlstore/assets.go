@@ -56,24 +56,27 @@ func (s *Store) CreateAsset(ctx context.Context, a *icymorning.Asset) error {
 	}
 	now := s.timestamp()
 	args := []any{a.Name, a.Description, s.dateArg(a.InceptionDate), a.IsActive, a.AnalystID, now}
-	var err error
-	if s.dialect == Postgres {
-		err = scanAsset(s.w.queryRow(ctx, pgAssetInsert, args...), a)
-	} else {
-		err = s.atomic(ctx, func(q querier) error {
-			if err := scanAsset(q.queryRow(ctx, sqlAssetInsert, args...), a); err != nil {
-				return err
-			}
-			return recordEvent(ctx, q, icymorning.TopicAssetCreation, a, now)
-		})
-	}
-	if err != nil {
-		if s.isForeignKey(err) {
+	// failed tells the statements' errors apart inside the write, so that
+	// no error of a group commit (groupcommit.go), such as a failed COMMIT,
+	// is taken for theirs; the other write methods do the same.
+	failed := func(err error) error {
+		switch {
+		case err == nil:
+			return nil
+		case s.isForeignKey(err):
 			return analystMissing(a.AnalystID)
 		}
 		return s.internal("insert asset", err)
 	}
-	return nil
+	if s.dialect == Postgres {
+		return failed(scanAsset(s.w.queryRow(ctx, pgAssetInsert, args...), a))
+	}
+	return s.atomic(ctx, func(q querier) error {
+		if err := scanAsset(q.queryRow(ctx, sqlAssetInsert, args...), a); err != nil {
+			return failed(err)
+		}
+		return failed(recordEvent(ctx, q, icymorning.TopicAssetCreation, a, now))
+	})
 }
 
 // Asset implements icymorning.AssetStore.
@@ -124,39 +127,44 @@ func (s *Store) UpdateAsset(ctx context.Context, id int64, u icymorning.AssetUpd
 		u.IsActive.Set, u.IsActive.Value,
 		u.AnalystID.Set, u.AnalystID.Value,
 		now}
+	failed := func(err error) error {
+		switch {
+		case err == nil:
+			return nil
+		case isNoRows(err):
+			return notFound("asset", id)
+		case s.isForeignKey(err):
+			return analystMissing(u.AnalystID.Value)
+		}
+		return s.internal("update asset", err)
+	}
 	var a icymorning.Asset
 	var err error
 	if s.dialect == Postgres {
-		err = scanAsset(s.w.queryRow(ctx, pgAssetUpdate, args...), &a)
+		err = failed(scanAsset(s.w.queryRow(ctx, pgAssetUpdate, args...), &a))
 	} else {
 		err = s.atomic(ctx, func(q querier) error {
 			// The writer connection is SQLite's only one: nothing changes
 			// the asset between these statements.
 			var old icymorning.Asset
 			if err := scanAsset(q.queryRow(ctx, sqlAssetGet, id), &old); err != nil {
-				return err
+				return failed(err)
 			}
 			if err := scanAsset(q.queryRow(ctx, sqlAssetUpdate, args...), &a); err != nil {
-				return err
+				return failed(err)
 			}
 			before, err := snapshotOf(&old)
 			if err != nil {
-				return err
+				return failed(err)
 			}
 			if after, err := snapshotOf(&a); err != nil || bytes.Equal(before, after) {
-				return err
+				return failed(err)
 			}
-			return recordEvent(ctx, q, icymorning.TopicAssetUpdate, &a, now)
+			return failed(recordEvent(ctx, q, icymorning.TopicAssetUpdate, &a, now))
 		})
 	}
 	if err != nil {
-		switch {
-		case isNoRows(err):
-			return nil, notFound("asset", id)
-		case s.isForeignKey(err):
-			return nil, analystMissing(u.AnalystID.Value)
-		}
-		return nil, s.internal("update asset", err)
+		return nil, err
 	}
 	return &a, nil
 }
@@ -164,23 +172,29 @@ func (s *Store) UpdateAsset(ctx context.Context, id int64, u icymorning.AssetUpd
 // DeleteAsset implements icymorning.AssetStore.
 func (s *Store) DeleteAsset(ctx context.Context, id int64) (*icymorning.Asset, error) {
 	now := s.timestamp()
+	failed := func(err error) error {
+		switch {
+		case err == nil:
+			return nil
+		case isNoRows(err):
+			return notFound("asset", id)
+		}
+		return s.internal("delete asset", err)
+	}
 	var a icymorning.Asset
 	var err error
 	if s.dialect == Postgres {
-		err = scanAsset(s.w.queryRow(ctx, pgAssetDelete, id, now), &a)
+		err = failed(scanAsset(s.w.queryRow(ctx, pgAssetDelete, id, now), &a))
 	} else {
 		err = s.atomic(ctx, func(q querier) error {
 			if err := scanAsset(q.queryRow(ctx, sqlAssetDelete, id), &a); err != nil {
-				return err
+				return failed(err)
 			}
-			return recordEvent(ctx, q, icymorning.TopicAssetDeletion, &a, now)
+			return failed(recordEvent(ctx, q, icymorning.TopicAssetDeletion, &a, now))
 		})
 	}
 	if err != nil {
-		if isNoRows(err) {
-			return nil, notFound("asset", id)
-		}
-		return nil, s.internal("delete asset", err)
+		return nil, err
 	}
 	return &a, nil
 }

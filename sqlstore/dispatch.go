@@ -150,19 +150,26 @@ func (s *Store) RecordDeliveries(ctx context.Context, outcomes []icymorning.Deli
 
 // RetryDelivery implements icymorning.OutboxStore.
 func (s *Store) RetryDelivery(ctx context.Context, id int64) (*icymorning.Delivery, error) {
+	now := s.timestamp()
 	var d icymorning.Delivery
-	err := scanDelivery(s.w.queryRow(ctx, sqlRetryDelivery, id, s.timestamp()), &d)
-	if err == nil {
-		return &d, nil
-	}
-	if !isNoRows(err) {
-		return nil, s.internal("retry delivery", err)
-	}
-	if err := scanDelivery(s.w.queryRow(ctx, sqlDeliveryByID, id), &d); err != nil {
-		if isNoRows(err) {
-			return nil, notFound("delivery", id)
+	err := s.write(ctx, func(q querier) error {
+		err := scanDelivery(q.queryRow(ctx, sqlRetryDelivery, id, now), &d)
+		if err == nil {
+			return nil
 		}
-		return nil, s.internal("find delivery", err)
+		if !isNoRows(err) {
+			return s.internal("retry delivery", err)
+		}
+		if err := scanDelivery(q.queryRow(ctx, sqlDeliveryByID, id), &d); err != nil {
+			if isNoRows(err) {
+				return notFound("delivery", id)
+			}
+			return s.internal("find delivery", err)
+		}
+		return icymorning.Errorf(icymorning.ECONFLICT, "delivery %d is %s: only a dead or failed delivery can be retried", id, d.Status)
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, icymorning.Errorf(icymorning.ECONFLICT, "delivery %d is %s: only a dead or failed delivery can be retried", id, d.Status)
+	return &d, nil
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -26,4 +27,56 @@ func QueryInt(ctx context.Context, s *Store, sql string, args ...any) (int64, er
 	var n int64
 	err := s.w.queryRow(ctx, sql, args...).Scan(&n)
 	return n, err
+}
+
+// Commits reports how many transactions s's group commit has committed, and
+// how many writes they held (0 and 0 on PostgreSQL).
+func Commits(s *Store) (commits, writes int64) {
+	if s.committer == nil {
+		return 0, 0
+	}
+	return s.committer.commits.Load(), s.committer.committed.Load()
+}
+
+// Queued reports how many writes wait for s's committer to take them.
+func Queued(s *Store) int { return len(s.committer.queue) }
+
+// HoldNextCommit stops s's committer before the COMMIT of its next batch
+// that has something to commit: held is closed when it stops there, and
+// release lets it go on. Later batches are not held.
+func HoldNextCommit(s *Store) (held <-chan struct{}, release func()) {
+	stopped, resume := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	hold := func() {
+		once.Do(func() {
+			close(stopped)
+			<-resume
+		})
+	}
+	s.committer.beforeCommit.Store(&hold)
+	var releaseOnce sync.Once
+	return stopped, func() { releaseOnce.Do(func() { close(resume) }) }
+}
+
+// WriteSQL runs statements, in order, as one write of s's group commit: for
+// tests that need a write no store method makes (one whose COMMIT fails).
+func WriteSQL(ctx context.Context, s *Store, statements ...string) error {
+	return s.committer.do(ctx, func(q querier) error {
+		for _, st := range statements {
+			if _, err := q.exec(ctx, st); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Closing reports whether Close has begun to stop s's committer.
+func Closing(s *Store) bool {
+	select {
+	case <-s.committer.quit:
+		return true
+	default:
+		return false
+	}
 }

@@ -18,12 +18,19 @@ const (
 func (s *Store) Secret(ctx context.Context, name string, size int) ([]byte, error) {
 	fresh := make([]byte, size)
 	_, _ = rand.Read(fresh) // never fails (crypto/rand's documentation)
-	if _, err := s.w.exec(ctx, sqlSecretInsert, name, base64.StdEncoding.EncodeToString(fresh), s.timestamp()); err != nil {
-		return nil, s.internal("keep secret", err)
-	}
+	now := s.timestamp()
 	var v string
-	if err := s.w.queryRow(ctx, sqlSecretRead, name).Scan(&v); err != nil {
-		return nil, s.internal("read secret", err)
+	err := s.write(ctx, func(q querier) error {
+		if _, err := q.exec(ctx, sqlSecretInsert, name, base64.StdEncoding.EncodeToString(fresh), now); err != nil {
+			return s.internal("keep secret", err)
+		}
+		if err := q.queryRow(ctx, sqlSecretRead, name).Scan(&v); err != nil {
+			return s.internal("read secret", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	key, err := base64.StdEncoding.DecodeString(v)
 	if err != nil {

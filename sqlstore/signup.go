@@ -45,61 +45,85 @@ func (s *Store) SignUp(ctx context.Context, sub *icymorning.Subscription, resend
 	if err := sub.Validate(); err != nil {
 		return false, err
 	}
-	analyst, err := s.checkAnalyst(ctx, sub)
+	now := s.timestamp()
+	var signedUp bool
+	err := s.write(ctx, func(q querier) error {
+		analyst, err := s.checkAnalyst(ctx, q, sub)
+		if err != nil {
+			return err
+		}
+		err = scanSubscription(q.queryRow(ctx, sqlSignUp, sub.Email, string(sub.Topic), sub.AnalystID, now, now.Add(-resendAfter)), sub)
+		if signedUp = err == nil; signedUp {
+			return nil
+		}
+		if !isNoRows(err) {
+			return s.internal("sign up", err)
+		}
+		if err := scanSubscription(q.queryRow(ctx, sqlSubscriptionFind, sub.Email, string(sub.Topic), analyst), sub); err != nil {
+			return s.internal("find subscription", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return false, err
 	}
-	now := s.timestamp()
-	err = scanSubscription(s.w.queryRow(ctx, sqlSignUp, sub.Email, string(sub.Topic), sub.AnalystID, now, now.Add(-resendAfter)), sub)
-	if err == nil {
-		return true, nil
-	}
-	if !isNoRows(err) {
-		return false, s.internal("sign up", err)
-	}
-	if err := scanSubscription(s.w.queryRow(ctx, sqlSubscriptionFind, sub.Email, string(sub.Topic), analyst), sub); err != nil {
-		return false, s.internal("find subscription", err)
-	}
-	return false, nil
+	return signedUp, nil
 }
 
 // ForgetConfirmation implements icymorning.SubscriptionStore.
 func (s *Store) ForgetConfirmation(ctx context.Context, id int64) error {
-	if _, err := s.w.exec(ctx, sqlForgetConfirmation, id); err != nil {
-		return s.internal("forget confirmation", err)
-	}
-	return nil
+	return s.write(ctx, func(q querier) error {
+		if _, err := q.exec(ctx, sqlForgetConfirmation, id); err != nil {
+			return s.internal("forget confirmation", err)
+		}
+		return nil
+	})
 }
 
 // ConfirmSubscription implements icymorning.SubscriptionStore.
 func (s *Store) ConfirmSubscription(ctx context.Context, id int64) (*icymorning.Subscription, error) {
+	now := s.timestamp()
 	var sub icymorning.Subscription
-	err := scanSubscription(s.w.queryRow(ctx, sqlConfirm, id, s.timestamp()), &sub)
-	if err == nil {
-		return &sub, nil
-	}
-	if !isNoRows(err) {
-		return nil, s.internal("confirm subscription", err)
-	}
-	if err := scanSubscription(s.w.queryRow(ctx, sqlSubscriptionByID, id), &sub); err != nil {
-		if isNoRows(err) {
-			return nil, notFound("subscription", id)
+	err := s.write(ctx, func(q querier) error {
+		err := scanSubscription(q.queryRow(ctx, sqlConfirm, id, now), &sub)
+		if err == nil {
+			return nil
 		}
-		return nil, s.internal("find subscription", err)
+		if !isNoRows(err) {
+			return s.internal("confirm subscription", err)
+		}
+		if err := scanSubscription(q.queryRow(ctx, sqlSubscriptionByID, id), &sub); err != nil {
+			if isNoRows(err) {
+				return notFound("subscription", id)
+			}
+			return s.internal("find subscription", err)
+		}
+		if sub.Status == icymorning.SubscriptionActive {
+			return nil
+		}
+		return icymorning.Errorf(icymorning.ECONFLICT, "subscription %d is %s: sign up again to receive mail", id, sub.Status)
+	})
+	if err != nil {
+		return nil, err
 	}
-	if sub.Status == icymorning.SubscriptionActive {
-		return &sub, nil
-	}
-	return nil, icymorning.Errorf(icymorning.ECONFLICT, "subscription %d is %s: sign up again to receive mail", id, sub.Status)
+	return &sub, nil
 }
 
 // ExpireSignUps implements icymorning.SubscriptionStore.
 func (s *Store) ExpireSignUps(ctx context.Context, cutoff time.Time) (int, error) {
 	// The cutoff in microseconds, as the times it is compared with are
 	// kept: PostgreSQL drops the rest, SQLite would compare it.
-	n, err := s.w.exec(ctx, sqlExpireSignUps, cutoff.UTC().Truncate(time.Microsecond), s.timestamp())
+	cutoff, now := cutoff.UTC().Truncate(time.Microsecond), s.timestamp()
+	var n int64
+	err := s.write(ctx, func(q querier) error {
+		var err error
+		if n, err = q.exec(ctx, sqlExpireSignUps, cutoff, now); err != nil {
+			return s.internal("expire sign-ups", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, s.internal("expire sign-ups", err)
+		return 0, err
 	}
 	return int(n), nil
 }

@@ -48,8 +48,11 @@ func openSQLite(ctx context.Context, path string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlstore: open SQLite: %w", err)
 	}
 	// One writer connection: SQLite admits one writer at a time anyway, and
-	// queueing in Go is fairer and cheaper than retrying on SQLITE_BUSY. An
-	// in-memory database lives in one connection, which must never close.
+	// queueing in Go is fairer and cheaper than retrying on SQLITE_BUSY.
+	// The committer (groupcommit.go) runs every write on it, many to a
+	// transaction; migrations, which run before the store serves, take it
+	// through this pool of one between batches. An in-memory database
+	// lives in one connection, which must never close.
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
@@ -63,12 +66,16 @@ func openSQLite(ctx context.Context, path string, o Options) (*Store, error) {
 		dialect: SQLite,
 		r:       w, w: w, db: w,
 		ping:         writer.PingContext,
-		close:        writer.Close,
 		dateArg:      func(d icymorning.Date) any { return d.String() },
 		isForeignKey: sqliteIsForeignKey,
 		now:          o.Now,
 		migrations:   func() *sql.DB { return writer },
 		lockPath:     path + ".migrate-lock",
+	}
+	s.committer = newCommitter(writer, s.internal)
+	s.close = func() error {
+		s.committer.stop()
+		return writer.Close()
 	}
 	if path == ":memory:" {
 		s.lockPath = ""
@@ -76,7 +83,7 @@ func openSQLite(ctx context.Context, path string, o Options) (*Store, error) {
 	}
 	reader, err := sql.Open("sqlite", path+"?"+sqliteParams+"&_pragma=query_only(1)")
 	if err != nil {
-		writer.Close()
+		s.Close()
 		return nil, fmt.Errorf("sqlstore: open SQLite: %w", err)
 	}
 	n := o.MaxConns
@@ -88,6 +95,7 @@ func openSQLite(ctx context.Context, path string, o Options) (*Store, error) {
 	s.r = sqlQ{q: reader}
 	s.ping = reader.PingContext
 	s.close = func() error {
+		s.committer.stop()
 		rerr := reader.Close()
 		if err := writer.Close(); err != nil {
 			return err

@@ -41,6 +41,10 @@ type Store struct {
 	migrations func() *sql.DB
 	// lockPath is the file locked while SQLite migrates ("" in memory).
 	lockPath string
+
+	// committer runs SQLite's writes, batched into group commits
+	// (groupcommit.go); nil on PostgreSQL.
+	committer *committer
 }
 
 var _ icymorning.Store = (*Store)(nil)
@@ -54,9 +58,10 @@ func (s *Store) Ping(ctx context.Context) error { return s.ping(ctx) }
 // Close implements icymorning.Store.
 func (s *Store) Close() error { return s.close() }
 
-// InTx implements icymorning.Store.
+// InTx implements icymorning.Store. On SQLite the whole of fn is one write
+// of a group commit, in its own savepoint.
 func (s *Store) InTx(ctx context.Context, fn func(tx icymorning.Tx) error) error {
-	return s.withTx(ctx, func(q querier) error {
+	return s.atomic(ctx, func(q querier) error {
 		txs := *s
 		txs.r, txs.w, txs.db = q, q, nil
 		return fn(txHandle{&txs})
@@ -88,13 +93,30 @@ func (s *Store) withTx(ctx context.Context, fn func(q querier) error) (err error
 	return nil
 }
 
-// atomic runs fn so that its statements are one transaction: inside InTx
-// they join the caller's, otherwise they get their own.
+// atomic runs fn, which changes data, so that its statements are one
+// transaction: inside InTx they join the caller's; on SQLite they are one
+// write of a group commit; on PostgreSQL they get a transaction of their
+// own.
 func (s *Store) atomic(ctx context.Context, fn func(q querier) error) error {
-	if s.db == nil {
+	switch {
+	case s.db == nil:
 		return fn(s.w)
+	case s.committer != nil:
+		return s.committer.do(ctx, fn)
 	}
 	return s.withTx(ctx, fn)
+}
+
+// write runs fn, which changes data, on the writer: inside InTx in the
+// caller's transaction; on SQLite as one write of a group commit, answered
+// after the commit that holds it; on PostgreSQL statement by statement, as
+// the pool runs them, for fn's statements need no transaction together
+// there (use atomic when they do).
+func (s *Store) write(ctx context.Context, fn func(q querier) error) error {
+	if s.committer != nil && s.db != nil {
+		return s.committer.do(ctx, fn)
+	}
+	return fn(s.w)
 }
 
 // txHandle is what InTx hands its function: the store's data methods on the

@@ -64,35 +64,43 @@ func (s *Store) CreateSubscription(ctx context.Context, sub *icymorning.Subscrip
 	if err := sub.Validate(); err != nil {
 		return false, err
 	}
-	analyst, err := s.checkAnalyst(ctx, sub)
+	now := s.timestamp()
+	var created bool
+	err := s.write(ctx, func(q querier) error {
+		analyst, err := s.checkAnalyst(ctx, q, sub)
+		if err != nil {
+			return err
+		}
+		err = scanSubscription(q.queryRow(ctx, sqlSubscriptionUpsert, sub.Email, string(sub.Topic), sub.AnalystID, now), sub)
+		if created = err == nil; created {
+			return nil
+		}
+		if !isNoRows(err) {
+			return s.internal("insert subscription", err)
+		}
+		// Already in effect, or suppressed: answer with the stored one. Read
+		// through the writer so that the row just seen by the conflict is
+		// visible.
+		if err := scanSubscription(q.queryRow(ctx, sqlSubscriptionFind, sub.Email, string(sub.Topic), analyst), sub); err != nil {
+			return s.internal("find subscription", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return false, err
 	}
-	err = scanSubscription(s.w.queryRow(ctx, sqlSubscriptionUpsert, sub.Email, string(sub.Topic), sub.AnalystID, s.timestamp()), sub)
-	if err == nil {
-		return true, nil
-	}
-	if !isNoRows(err) {
-		return false, s.internal("insert subscription", err)
-	}
-	// Already in effect, or suppressed: answer with the stored one. Read
-	// through the writer so that the row just seen by the conflict is
-	// visible.
-	if err := scanSubscription(s.w.queryRow(ctx, sqlSubscriptionFind, sub.Email, string(sub.Topic), analyst), sub); err != nil {
-		return false, s.internal("find subscription", err)
-	}
-	return false, nil
+	return created, nil
 }
 
-// checkAnalyst checks that the analyst sub is narrowed to exists (no
-// foreign key says so: see the migration) and returns its id as the unique
-// index has it: 0 for none.
-func (s *Store) checkAnalyst(ctx context.Context, sub *icymorning.Subscription) (int64, error) {
+// checkAnalyst checks, on the writer q, that the analyst sub is narrowed to
+// exists (no foreign key says so: see the migration) and returns its id as
+// the unique index has it: 0 for none.
+func (s *Store) checkAnalyst(ctx context.Context, q querier, sub *icymorning.Subscription) (int64, error) {
 	if sub.AnalystID == nil {
 		return 0, nil
 	}
 	var one int
-	if err := s.w.queryRow(ctx, sqlAnalystExists, *sub.AnalystID).Scan(&one); err != nil {
+	if err := q.queryRow(ctx, sqlAnalystExists, *sub.AnalystID).Scan(&one); err != nil {
 		if isNoRows(err) {
 			return 0, analystMissing(*sub.AnalystID)
 		}
@@ -134,11 +142,18 @@ func (s *Store) SetSubscriptionStatus(ctx context.Context, id int64, status icym
 // updateSubscription runs an UPDATE of subscription id that returns it.
 func (s *Store) updateSubscription(ctx context.Context, id int64, what, sql string, args ...any) (*icymorning.Subscription, error) {
 	var sub icymorning.Subscription
-	if err := scanSubscription(s.w.queryRow(ctx, sql, args...), &sub); err != nil {
-		if isNoRows(err) {
-			return nil, notFound("subscription", id)
+	err := s.write(ctx, func(q querier) error {
+		err := scanSubscription(q.queryRow(ctx, sql, args...), &sub)
+		switch {
+		case err == nil:
+			return nil
+		case isNoRows(err):
+			return notFound("subscription", id)
 		}
-		return nil, s.internal(what, err)
+		return s.internal(what, err)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &sub, nil
 }
