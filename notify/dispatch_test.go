@@ -277,7 +277,6 @@ func TestDispatchSurvivesMailServerOutage(t *testing.T) {
 		t.Run(db.name, func(t *testing.T) {
 			f := newFixture(t, db.url(t))
 			f.subscribe(t, 1, icymorning.TopicAssetCreation)
-			// Retries long enough apart that one sweep tries each once.
 			d := f.dispatcher(t, notify.DispatchOptions{RetryBase: time.Second, RetryMax: time.Second})
 			f.mp.Stop()
 			f.createAssets(t, 100)
@@ -285,8 +284,10 @@ func TestDispatchSurvivesMailServerOutage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Failed != 100 || res.Sent != 0 {
-				t.Fatalf("with the server down: %+v, want 100 failed", res)
+			// Each is tried at least once; a slow machine may see some
+			// due again (after 0.8 s or more) within the same sweep.
+			if res.Failed < 100 || res.Sent != 0 {
+				t.Fatalf("with the server down: %+v, want 100 or more failed attempts and none sent", res)
 			}
 			for _, dl := range f.deliveries(t) {
 				if dl.Status != icymorning.DeliveryFailed || dl.LastError == "" {
