@@ -123,7 +123,7 @@ var settings = []setting{
 			return nil
 		}},
 	{env: "DB_MAX_CONNS", flag: "max-conns", modes: modeServe | modeLambda | modeWorker, def: "0", lambdaDef: strconv.Itoa(lambdaDefaultMaxConns),
-		doc:   "database connection pool size; 0 for the driver's default",
+		doc:   "database connection pool size; 0 for the default (serve on PostgreSQL: 8 unless the URL sets pool_max_conns; else the driver's)",
 		parse: func(c *config, v string) error { return parseCount(&c.maxConns, v) }},
 	{env: "HTTP_MAX_CONNS", flag: "max-open-conns", modes: modeServe, def: "0",
 		doc:   fmt.Sprintf("most client connections open at once; 0 for the default, %d or what the open-file limit leaves room for", defaultMaxOpenConns),
