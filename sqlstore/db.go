@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -127,6 +128,124 @@ type sqlRows struct{ *sql.Rows }
 // Close drops database/sql's close error: Err, checked after the loop, has
 // already reported any failure that matters.
 func (r sqlRows) Close() { _ = r.Rows.Close() }
+
+// maxCachedStmts bounds the statements a stmtCache keeps prepared. The
+// store's SQL is a fixed set of constants, well under it; past it, a
+// statement runs unprepared, as every statement did before the cache.
+const maxCachedStmts = 64
+
+// stmtCache runs statements on one database/sql connection, each SQL text
+// prepared once and reused: modernc's SQLite parses and plans a statement
+// on every Exec or Query unless a prepared one is reused, and that was
+// about a quarter of the write path's CPU. It is used by one goroutine at a
+// time (the committer hands it from write to write), so it has no lock.
+// Its statements die with the connection: close closes them first.
+type stmtCache struct {
+	conn  *sql.Conn
+	stmts map[string]*cachedStmt
+	// prepared counts the statements prepared, for tests.
+	prepared *atomic.Int64
+}
+
+type cachedStmt struct {
+	st *sql.Stmt
+	// busy: rows of st are open. SQLite steps a prepared statement's rows
+	// in place, so a use of the same SQL while they are open (a nested
+	// query) runs unprepared instead of resetting them.
+	busy bool
+}
+
+func newStmtCache(conn *sql.Conn, prepared *atomic.Int64) *stmtCache {
+	return &stmtCache{conn: conn, stmts: make(map[string]*cachedStmt), prepared: prepared}
+}
+
+// stmt returns q's prepared statement, preparing it on first use, or nil
+// when q is to run unprepared: the cache is full, the statement's rows are
+// open, or it does not prepare (run unprepared, it fails with the same
+// error it always did, from the same place).
+func (c *stmtCache) stmt(ctx context.Context, q string) *cachedStmt {
+	if cs, ok := c.stmts[q]; ok {
+		if cs.busy {
+			return nil
+		}
+		return cs
+	}
+	if len(c.stmts) >= maxCachedStmts {
+		return nil
+	}
+	st, err := c.conn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil
+	}
+	c.prepared.Add(1)
+	cs := &cachedStmt{st: st}
+	c.stmts[q] = cs
+	return cs
+}
+
+func (c *stmtCache) queryRow(ctx context.Context, q string, args ...any) row {
+	cs := c.stmt(ctx, q)
+	if cs == nil {
+		return c.conn.QueryRowContext(ctx, q, args...)
+	}
+	cs.busy = true
+	return cachedRow{cs.st.QueryRowContext(ctx, args...), cs}
+}
+
+func (c *stmtCache) query(ctx context.Context, q string, args ...any) (rows, error) {
+	cs := c.stmt(ctx, q)
+	if cs == nil {
+		return sqlQ{q: c.conn}.query(ctx, q, args...)
+	}
+	r, err := cs.st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	cs.busy = true
+	return cachedRows{sqlRows{r}, cs}, nil
+}
+
+func (c *stmtCache) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	cs := c.stmt(ctx, q)
+	if cs == nil {
+		return sqlQ{q: c.conn}.exec(ctx, q, args...)
+	}
+	res, err := cs.st.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// close closes the statements, then returns the connection to its pool.
+func (c *stmtCache) close() {
+	for q, cs := range c.stmts {
+		_ = cs.st.Close() // nothing to do about a failed finalize but go on
+		delete(c.stmts, q)
+	}
+	_ = c.conn.Close()
+}
+
+// cachedRow frees its statement once scanned, as *sql.Row closes its rows.
+type cachedRow struct {
+	*sql.Row
+	cs *cachedStmt
+}
+
+func (r cachedRow) Scan(dest ...any) error {
+	defer func() { r.cs.busy = false }()
+	return r.Row.Scan(dest...)
+}
+
+type cachedRows struct {
+	sqlRows
+	cs *cachedStmt
+}
+
+func (r cachedRows) Close() {
+	r.sqlRows.Close()
+	r.cs.busy = false
+}
 
 // sqlDB is a database/sql pool that can begin transactions. For SQLite it
 // is the single writer connection (see openSQLite).

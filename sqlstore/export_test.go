@@ -80,3 +80,7 @@ func Closing(s *Store) bool {
 		return false
 	}
 }
+
+// Prepared reports how many statements s's committer has prepared on the
+// writer connection.
+func Prepared(s *Store) int64 { return s.committer.prepared.Load() }

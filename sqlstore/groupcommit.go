@@ -26,6 +26,13 @@ import (
 // (or a test's t.Fatal) stays in the goroutine it belongs to, and what the
 // function writes into its caller's variables is never touched by another
 // goroutine.
+//
+// Within a batch the writer connection prepares each statement once
+// (stmtCache) and reuses it for every write, so that a statement is parsed
+// once a batch, not once a write. Between batches the connection goes back
+// to its pool of one, statements closed, as before: migrations, and reads
+// of an in-memory database, use that pool too and wait for no more than a
+// batch.
 
 // maxBatch bounds the writes of one transaction, and so the time the first
 // of them waits for its answer.
@@ -95,6 +102,9 @@ type committer struct {
 	// and its COMMIT: a test holds a batch there to see that no write is
 	// answered before its commit.
 	beforeCommit atomic.Pointer[func()]
+
+	// prepared counts the statements prepared on the writer, for tests.
+	prepared atomic.Int64
 }
 
 func newCommitter(db *sql.DB, internal func(string, error) error) *committer {
@@ -219,17 +229,18 @@ func (c *committer) run() {
 // to repeat), and none is answered as success unless it committed.
 func (c *committer) commit(batch []*write) (rest []*write) {
 	ctx := context.Background()
-	conn, err := c.db.Conn(ctx)
+	dbConn, err := c.db.Conn(ctx)
 	if err != nil {
 		c.fail(batch, c.internal("writer connection", err))
 		return nil
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, sqlBatchBegin); err != nil {
+	conn := newStmtCache(dbConn, &c.prepared)
+	defer conn.close()
+	if _, err := conn.conn.ExecContext(ctx, sqlBatchBegin); err != nil {
 		c.fail(batch, c.internal("begin transaction", err))
 		return nil
 	}
-	q := detached{sqlQ{q: conn}}
+	q := detached{conn}
 	ran := make([]*write, 0, len(batch))
 	answers := make([]error, 0, len(batch))
 	succeeded := 0
@@ -239,7 +250,7 @@ func (c *committer) commit(batch []*write) (rest []*write) {
 		}
 		err, lost := c.runOne(ctx, conn, q, w)
 		if lost != nil {
-			_, _ = conn.ExecContext(ctx, sqlBatchRollback) // if SQLite has not already
+			_, _ = conn.conn.ExecContext(ctx, sqlBatchRollback) // if SQLite has not already
 			c.fail(ran, lost)
 			c.fail([]*write{w}, err)
 			return batch[i+1:]
@@ -253,19 +264,19 @@ func (c *committer) commit(batch []*write) (rest []*write) {
 	if succeeded == 0 {
 		// Nothing to make durable: no fsync. The failures saw only
 		// committed data, so their answers stand.
-		_, _ = conn.ExecContext(ctx, sqlBatchRollback)
+		_, _ = conn.conn.ExecContext(ctx, sqlBatchRollback)
 		c.answer(ran, answers)
 		return nil
 	}
 	if hold := c.beforeCommit.Load(); hold != nil {
 		(*hold)()
 	}
-	if _, err := conn.ExecContext(ctx, sqlBatchCommit); err != nil {
+	if _, err := conn.conn.ExecContext(ctx, sqlBatchCommit); err != nil {
 		// Whether any of it reached the disk is unknown, so no write is
 		// run again (it might be applied twice) and none is answered as
 		// done, not even a failure whose answer depended on a batch-mate
 		// that may now never have happened.
-		_, _ = conn.ExecContext(ctx, sqlBatchRollback) // SQLite may keep a failed COMMIT's transaction open
+		_, _ = conn.conn.ExecContext(ctx, sqlBatchRollback) // SQLite may keep a failed COMMIT's transaction open
 		c.fail(ran, c.internal("commit", err))
 		return nil
 	}
@@ -281,24 +292,24 @@ func (c *committer) commit(batch []*write) (rest []*write) {
 // answer of the batch-mates that ran in it: w's own error when that is the
 // database failing (SQLite rolls back on a full disk or an I/O error),
 // never a domain error about w alone.
-func (c *committer) runOne(ctx context.Context, conn *sql.Conn, q querier, w *write) (err, lost error) {
-	if _, err := conn.ExecContext(ctx, sqlWriteSavepoint); err != nil {
+func (c *committer) runOne(ctx context.Context, conn *stmtCache, q querier, w *write) (err, lost error) {
+	if _, err := conn.exec(ctx, sqlWriteSavepoint); err != nil {
 		lost = c.internal("savepoint", err)
 		return lost, lost
 	}
 	w.next <- step{q: q}
 	if err = <-w.ran; err == nil {
-		if _, err := conn.ExecContext(ctx, sqlWriteRelease); err != nil {
+		if _, err := conn.exec(ctx, sqlWriteRelease); err != nil {
 			lost = c.internal("release savepoint", err)
 			return lost, lost
 		}
 		return nil, nil
 	}
 	// Undo this write's statements only; its batch-mates' stay.
-	if _, rerr := conn.ExecContext(ctx, sqlWriteUndo); rerr != nil {
+	if _, rerr := conn.exec(ctx, sqlWriteUndo); rerr != nil {
 		return err, c.lost(err, "roll back to savepoint", rerr)
 	}
-	if _, rerr := conn.ExecContext(ctx, sqlWriteRelease); rerr != nil {
+	if _, rerr := conn.exec(ctx, sqlWriteRelease); rerr != nil {
 		return err, c.lost(err, "release savepoint", rerr)
 	}
 	return err, nil

@@ -419,3 +419,42 @@ func TestGroupCommitClose(t *testing.T) {
 		t.Fatal("a write after Close was answered as done")
 	}
 }
+
+// A batch prepares each of its statements once: a batch of 50 creates
+// prepares no more statements than one create alone does.
+func TestGroupCommitPreparesOnce(t *testing.T) {
+	ctx := context.Background()
+	for _, st := range sqliteStores {
+		t.Run(st.name, func(t *testing.T) {
+			s := openMigrated(t, st.url(t), sqlstore.Options{})
+			analyst := &icymorning.Analyst{Name: "Ada", Company: "Acme"}
+			before := sqlstore.Prepared(s)
+			mustDo(t, s.CreateAnalyst(ctx, analyst))
+			oneAnalyst := sqlstore.Prepared(s) - before
+			before = sqlstore.Prepared(s)
+			mustDo(t, s.CreateAsset(ctx, newTestAsset("solo", analyst.ID)))
+			oneAsset := sqlstore.Prepared(s) - before
+			if oneAnalyst == 0 || oneAsset == 0 {
+				t.Fatalf("prepared %d statements for an analyst and %d for an asset, want some", oneAnalyst, oneAsset)
+			}
+
+			const creates = 50
+			writes := make([]func() error, creates)
+			for i := range writes {
+				writes[i] = func() error { return s.CreateAsset(ctx, newTestAsset(fmt.Sprintf("a%d", i), analyst.ID)) }
+			}
+			before = sqlstore.Prepared(s)
+			results, release := holdBatch(t, s, writes...)
+			release()
+			for _, r := range results {
+				mustDo(t, <-r)
+			}
+			if n, most := sqlstore.Prepared(s)-before, oneAnalyst+oneAsset; n > most {
+				t.Errorf("a held analyst and %d creates behind it prepared %d statements, want at most %d", creates, n, most)
+			}
+			if n := count(t, s, "SELECT count(*) FROM assets"); n != creates+1 {
+				t.Errorf("%d assets stored, want %d", n, creates+1)
+			}
+		})
+	}
+}
