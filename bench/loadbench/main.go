@@ -4,6 +4,12 @@
 // and prints requests/s, latency percentiles, peak RSS and the verdict on
 // each performance target. The same report goes, as Markdown, to -out.
 //
+// With -pocketbase (the default) it also measures PocketBase (issue 10)
+// beside icy-morning on SQLite, in interleaved rounds (peer.go); it builds
+// PocketBase under .tools/ when it is missing (pocketbase.go), and skips
+// the comparison, saying so loudly, when it cannot.
+// -pocketbase-only runs that comparison alone.
+//
 // Run it from the repository: go run ./bench/loadbench -duration 10s
 //
 // Everything it starts (servers, wrk) runs on 127.0.0.1, is bounded in
@@ -27,7 +33,11 @@ import (
 	"github.com/icy-morning/icy-morning/internal/tempdir"
 )
 
-const defaultOut = "bench/results/latest.md"
+const (
+	defaultOut = "bench/results/latest.md"
+	// -pocketbase-only's report, when -out is left at its default.
+	defaultPocketBaseOut = "bench/results/pocketbase-latest.md"
+)
 
 // options are the command's flags.
 type options struct {
@@ -47,6 +57,11 @@ type options struct {
 	keep        bool
 	subscribers int
 	postRounds  int
+
+	pocketBase       bool
+	pocketBaseBin    string
+	pocketBaseRounds int
+	pocketBaseOnly   bool
 }
 
 func main() {
@@ -59,7 +74,7 @@ func main() {
 	flag.IntVar(&o.connections, "connections", 32, "wrk connections (-c)")
 	flag.StringVar(&o.bin, "bin", "", "icy-morning binary to test; empty builds bin/icy-morning")
 	flag.StringVar(&o.ceilingBin, "ceiling-bin", "", "ceiling binary; empty builds bin/icy-morning-ceiling")
-	flag.StringVar(&o.out, "out", defaultOut, "Markdown report file")
+	flag.StringVar(&o.out, "out", defaultOut, "Markdown report file (with -pocketbase-only, the default is "+defaultPocketBaseOut+")")
 	flag.IntVar(&o.maxConns, "max-conns", 0, "pass --max-conns to icy-morning; 0 keeps its default pool size")
 	flag.IntVar(&o.startupRuns, "startup-runs", 5, "start-up measurements on a fresh SQLite file")
 	flag.DurationVar(&o.timeout, "timeout", 0, "bound on the whole run; 0 derives one from -duration and -warmup")
@@ -67,6 +82,10 @@ func main() {
 	flag.IntVar(&o.retries, "retries", 2, "measure a scenario again, up to this many times, when other processes took CPU during it")
 	flag.IntVar(&o.subscribers, "subscribers", 10_000, "active subscribers of the POST-with-subscribers scenarios (issue 9); 0 skips them")
 	flag.IntVar(&o.postRounds, "post-rounds", 3, "rounds of the side-by-side POST with and without subscribers, dispatcher off; 0 skips them")
+	flag.BoolVar(&o.pocketBase, "pocketbase", true, "measure PocketBase "+pocketBaseVersion+" beside icy-morning on SQLite (built under .tools/ when missing; skipped, with a warning, when it cannot be built)")
+	flag.StringVar(&o.pocketBaseBin, "pocketbase-bin", "", "PocketBase binary (a build of "+pocketBasePackage+"); empty uses, or builds, .tools/pocketbase/"+pocketBaseVersion+"/base")
+	flag.IntVar(&o.pocketBaseRounds, "pocketbase-rounds", 2, "interleaved rounds of the PocketBase comparison")
+	flag.BoolVar(&o.pocketBaseOnly, "pocketbase-only", false, "run only the PocketBase comparison (no PostgreSQL, ceiling or start-up); fails when PocketBase cannot be built")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server logs, SQLite files)")
 	flag.Parse()
 
@@ -83,6 +102,12 @@ func run(ctx context.Context, o options) error {
 	if o.duration <= 0 || o.connections <= 0 || o.threads <= 0 || o.startupRuns <= 0 || o.retries < 0 || o.subscribers < 0 || o.postRounds < 0 {
 		return errors.New("-duration, -connections, -threads and -startup-runs must be positive, -retries, -subscribers and -post-rounds not negative")
 	}
+	if o.pocketBaseOnly {
+		o.pocketBase = true
+	}
+	if o.pocketBase && o.pocketBaseRounds <= 0 {
+		return errors.New("-pocketbase-rounds must be positive")
+	}
 	if o.timeout == 0 {
 		// 13 scenarios and the POST-with-subscribers ones (two a round
 		// and one more, on each database), each measured up to 1+retries
@@ -92,7 +117,11 @@ func run(ctx context.Context, o options) error {
 		if o.subscribers > 0 && o.postRounds > 0 {
 			scenarios += 2 * (2*o.postRounds + 1)
 		}
-		o.timeout = time.Duration(scenarios*(1+o.retries))*(o.duration+o.warmup+o.quietWait+15*time.Second) + 10*time.Minute
+		if o.pocketBaseOnly {
+			scenarios = 0
+		}
+		o.timeout = time.Duration(scenarios*(1+o.retries))*(o.duration+o.warmup+o.quietWait+15*time.Second) + 10*time.Minute +
+			o.pocketBaseTimeout()
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
@@ -121,7 +150,7 @@ func run(ctx context.Context, o options) error {
 		bin       *string
 		pkg, name string
 	}{{&o.bin, "./cmd/icy-morning", "icy-morning"}, {&o.ceilingBin, "./bench/ceiling", "icy-morning-ceiling"}} {
-		if *bl.bin != "" {
+		if *bl.bin != "" || (o.pocketBaseOnly && bl.bin == &o.ceilingBin) {
 			continue
 		}
 		*bl.bin = filepath.Join(root, "bin", bl.name)
@@ -139,6 +168,18 @@ func run(ctx context.Context, o options) error {
 	}
 
 	b := &bench{o: o, tmp: tmp, procs: procs, scripts: scripts}
+	if o.pocketBase {
+		bin, version, err := pocketBaseBinary(ctx, root, o.pocketBaseBin)
+		switch {
+		case err == nil:
+			b.pocketBaseBin, b.pocketBaseVersion = bin, version
+		case o.pocketBaseOnly || ctx.Err() != nil:
+			return fmt.Errorf("PocketBase: %w", err)
+		default:
+			b.pocketBaseSkipped = err.Error()
+			logf("WARNING: PocketBase cannot be built or used; the PocketBase comparison is SKIPPED, the rest runs:\n%s", err)
+		}
+	}
 	if err := b.runAll(ctx); err != nil {
 		return err
 	}
@@ -147,7 +188,10 @@ func run(ctx context.Context, o options) error {
 	fmt.Print(rep.text())
 	out := o.out
 	if out == defaultOut {
-		out = filepath.Join(root, defaultOut)
+		if o.pocketBaseOnly {
+			out = defaultPocketBaseOut
+		}
+		out = filepath.Join(root, out)
 	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err

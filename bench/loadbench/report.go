@@ -38,6 +38,11 @@ type report struct {
 	startup  []time.Duration
 	problems []string // what makes the run invalid
 	warnings []string // what makes a figure doubtful
+
+	// The side by side with PocketBase (peer.go), when it ran.
+	peerTitle  string
+	peer       []result
+	peerRatios [][2]string
 }
 
 type verdict struct {
@@ -59,7 +64,7 @@ func (b *bench) find(scenario, database, server string, rows int) *result {
 func (b *bench) report() *report {
 	rep := &report{
 		when:    time.Now().UTC(),
-		machine: machineInfo(b.pgVersion),
+		machine: machineInfo(b.pgVersion, b.pocketBaseVersion),
 		load: fmt.Sprintf("wrk -t%d -c%d -d%s --latency, after a %s warm-up run; a fresh server process per scenario; "+
 			"CPU is the cores used during the measured run by the server, wrk, PostgreSQL and everything else",
 			b.o.threads, b.o.connections, b.o.duration, b.o.warmup),
@@ -162,6 +167,7 @@ func (b *bench) report() *report {
 		}
 	}
 	b.reportSubscribers(rep)
+	b.reportPeer(rep)
 	return rep
 }
 
@@ -268,18 +274,23 @@ func (r *report) text() string {
 	for _, m := range r.machine {
 		fmt.Fprintf(&sb, "  %s\n", m)
 	}
-	fmt.Fprintf(&sb, "  Load: %s\n\n", r.load)
+	fmt.Fprintf(&sb, "  Load: %s\n", r.load)
 
-	tw := tabwriter.NewWriter(&sb, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, strings.Join(tableHeader, "\t")+"\t")
-	for _, row := range r.tableRows() {
-		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	if len(r.results) > 0 {
+		sb.WriteString("\n")
+		writeTextTable(&sb, tableHeader, r.tableRows())
+		sb.WriteString("\nRatios\n")
+		for _, x := range r.ratios {
+			fmt.Fprintf(&sb, "  %s: %s\n", x[0], x[1])
+		}
 	}
-	tw.Flush()
-
-	sb.WriteString("\nRatios\n")
-	for _, x := range r.ratios {
-		fmt.Fprintf(&sb, "  %s: %s\n", x[0], x[1])
+	if len(r.peer) > 0 {
+		fmt.Fprintf(&sb, "\n%s\n\n", r.peerTitle)
+		writeTextTable(&sb, peerHeader, r.peerRows())
+		sb.WriteString("\n")
+		for _, x := range r.peerRatios {
+			fmt.Fprintf(&sb, "  %s: %s\n", x[0], strings.ReplaceAll(x[1], "**", ""))
+		}
 	}
 	sb.WriteString("\nTargets\n")
 	for _, v := range r.verdicts {
@@ -304,24 +315,23 @@ func (r *report) markdown(command string) string {
 		fmt.Fprintf(&sb, "- %s\n", m)
 	}
 	fmt.Fprintf(&sb, "- Command: `%s`\n", command)
-	fmt.Fprintf(&sb, "- Load: %s\n\n", r.load)
+	fmt.Fprintf(&sb, "- Load: %s\n", r.load)
 
-	sb.WriteString("| " + strings.Join(tableHeader, " | ") + " |\n|")
-	for i := range tableHeader {
-		if i < 3 {
-			sb.WriteString("---|")
-		} else {
-			sb.WriteString("--:|")
+	if len(r.results) > 0 {
+		sb.WriteString("\n")
+		writeMarkdownTable(&sb, tableHeader, 3, r.tableRows())
+		sb.WriteString("\n## Ratios\n\n")
+		for _, x := range r.ratios {
+			fmt.Fprintf(&sb, "- %s: %s\n", x[0], x[1])
 		}
 	}
-	sb.WriteString("\n")
-	for _, row := range r.tableRows() {
-		sb.WriteString("| " + strings.Join(row, " | ") + " |\n")
-	}
-
-	sb.WriteString("\n## Ratios\n\n")
-	for _, x := range r.ratios {
-		fmt.Fprintf(&sb, "- %s: %s\n", x[0], x[1])
+	if len(r.peer) > 0 {
+		fmt.Fprintf(&sb, "\n## PocketBase\n\n%s.\n\n", r.peerTitle)
+		writeMarkdownTable(&sb, peerHeader, 3, r.peerRows())
+		sb.WriteString("\n")
+		for _, x := range r.peerRatios {
+			fmt.Fprintf(&sb, "- %s: %s\n", x[0], x[1])
+		}
 	}
 	sb.WriteString("\n## Targets\n\n| Target | Measured | Verdict |\n|---|---|---|\n")
 	for _, v := range r.verdicts {
@@ -339,10 +349,38 @@ func (r *report) markdown(command string) string {
 	return sb.String()
 }
 
+// writeTextTable writes a table for the terminal, figures aligned right.
+func writeTextTable(sb *strings.Builder, header []string, rows [][]string) {
+	tw := tabwriter.NewWriter(sb, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
+	for _, row := range rows {
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	}
+	tw.Flush()
+}
+
+// writeMarkdownTable writes a table whose first left columns are text and
+// the others figures, aligned right.
+func writeMarkdownTable(sb *strings.Builder, header []string, left int, rows [][]string) {
+	sb.WriteString("| " + strings.Join(header, " | ") + " |\n|")
+	for i := range header {
+		if i < left {
+			sb.WriteString("---|")
+		} else {
+			sb.WriteString("--:|")
+		}
+	}
+	sb.WriteString("\n")
+	for _, row := range rows {
+		sb.WriteString("| " + strings.Join(row, " | ") + " |\n")
+	}
+}
+
 // machineInfo describes where the run happened, so that figures from
 // different machines are not compared by mistake: the machine, and the
-// software under and beside the service.
-func machineInfo(pgVersion string) []string {
+// software under and beside the service (PostgreSQL and PocketBase when
+// the run used them).
+func machineInfo(pgVersion, pocketBaseVersion string) []string {
 	wrkVersion := "unknown"
 	// wrk -v prints its version and exits with status 1.
 	if out, _ := exec.Command("wrk", "-v").CombinedOutput(); len(out) > 0 {
@@ -350,14 +388,19 @@ func machineInfo(pgVersion string) []string {
 		line, _, _ = strings.Cut(line, " Copyright")
 		wrkVersion = strings.TrimSpace(line)
 	}
-	return []string{
-		benchreport.Machine(),
-		fmt.Sprintf("Software: %s, %s, PostgreSQL %s on 127.0.0.1", runtime.Version(), wrkVersion, pgVersion),
+	software := fmt.Sprintf("Software: %s, %s", runtime.Version(), wrkVersion)
+	if pgVersion != "" {
+		software += fmt.Sprintf(", PostgreSQL %s on 127.0.0.1", pgVersion)
 	}
+	if pocketBaseVersion != "" {
+		software += ", PocketBase " + pocketBaseVersion
+	}
+	return []string{benchreport.Machine(), software}
 }
 
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
+// median is the middle value, or the mean of the two middle ones.
+func median[T ~int64 | ~float64](xs []T) T {
+	s := slices.Clone(xs)
 	slices.Sort(s)
 	if len(s)%2 == 1 {
 		return s[len(s)/2]

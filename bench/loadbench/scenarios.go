@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +52,11 @@ type bench struct {
 	results   []result
 	startup   []time.Duration
 	pgVersion string
+
+	// PocketBase's binary and version, or why it is skipped; and the side
+	// by side's results (peer.go).
+	pocketBaseBin, pocketBaseVersion, pocketBaseSkipped string
+	peer                                                []result
 }
 
 // result is one scenario's measurement against one server.
@@ -79,6 +83,7 @@ type target struct {
 	bin      string
 	args     []string // without the listen address
 	addrFlag string
+	health   string // the path that answers 200 once it serves; "" is /healthz
 	env      []string
 	dbURL    string // the database it serves, for the scenarios' set-up
 }
@@ -99,6 +104,7 @@ type scenario struct {
 	setup              func(ctx context.Context, dbURL string) error
 	after              func(ctx context.Context, dbURL string) (string, error)
 	subscribers, round int
+	tag                string // added to the name in progress lines, e.g. " (beside PocketBase, round 1)"
 }
 
 // cursor is the service's opaque page cursor for "after id": base64url,
@@ -167,7 +173,7 @@ func (b *bench) post() scenario {
 		scriptArgs: []string{auth},
 		preflight: func(ctx context.Context, base string) error {
 			body := `{"name":"preflight","is_active":true,"analyst_id":1,"inception_date":"2024-01-02"}`
-			return fetchJSON(ctx, http.MethodPost, base+"/api/v1/assets", strings.NewReader(body), auth, http.StatusCreated, nil)
+			return fetchJSON(ctx, http.MethodPost, base+"/api/v1/assets", strings.NewReader(body), "Basic "+auth, http.StatusCreated, nil)
 		},
 	}
 }
@@ -213,9 +219,10 @@ func (b *bench) postSubscribers() []scenario {
 	return append(scs, b.postWith(scPostSubsDispOn, b.o.subscribers, true, 1))
 }
 
-// fetchJSON makes one request and checks its status, decoding the body
-// into v unless v is nil.
-func fetchJSON(ctx context.Context, method, url string, body io.Reader, basic string, want int, v any) error {
+// fetchJSON makes one request, with the Authorization header's value
+// unless it is "", and checks its status, decoding the body into v unless
+// v is nil.
+func fetchJSON(ctx context.Context, method, url string, body io.Reader, authorization string, want int, v any) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, url, body)
@@ -225,8 +232,8 @@ func fetchJSON(ctx context.Context, method, url string, body io.Reader, basic st
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if basic != "" {
-		req.Header.Set("Authorization", "Basic "+basic)
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -267,10 +274,14 @@ func (b *bench) ceiling(dbURL string) target {
 		args: []string{"-database-url", dbURL}, addrFlag: "-addr"}
 }
 
-// runAll measures every scenario, database by database, then start-up.
+// runAll measures every scenario, database by database, then PocketBase
+// beside icy-morning on SQLite, then start-up.
 func (b *bench) runAll(ctx context.Context) error {
 	b.user = "bench"
 	b.pass = rand.Text()
+	if b.o.pocketBaseOnly {
+		return b.runPeer(ctx, b.pocketBaseBin)
+	}
 
 	if err := b.postgresVersion(ctx); err != nil {
 		return err
@@ -312,6 +323,11 @@ func (b *bench) runAll(ctx context.Context) error {
 			return err
 		}
 	}
+	if b.pocketBaseBin != "" {
+		if err := b.runPeer(ctx, b.pocketBaseBin); err != nil {
+			return err
+		}
+	}
 	return b.measureStartup(ctx)
 }
 
@@ -329,11 +345,22 @@ func (b *bench) measureAll(ctx context.Context, t target, scs []scenario, rows i
 // the accounting, more visibly lowers a 2-core machine's figures.
 const noisyCores = 0.1
 
-// measure measures one scenario against one target. When other processes
-// took CPU during the run, it measures again (up to -retries times) and
-// keeps the attempt they disturbed least.
+// measure measures one scenario against one target and adds the result to
+// the report's main table.
 func (b *bench) measure(ctx context.Context, t target, sc scenario, rows int) error {
-	name := fmt.Sprintf("%s on %s (%s, %d rows)", sc.name, t.server, t.database, rows)
+	r, err := b.measureBest(ctx, t, sc, rows)
+	if err != nil {
+		return err
+	}
+	b.results = append(b.results, *r)
+	return nil
+}
+
+// measureBest measures one scenario against one target. When other
+// processes took CPU during the run, it measures again (up to -retries
+// times) and returns the attempt they disturbed least.
+func (b *bench) measureBest(ctx context.Context, t target, sc scenario, rows int) (*result, error) {
+	name := fmt.Sprintf("%s on %s (%s, %d rows)", sc.name+sc.tag, t.server, t.database, rows)
 	if sc.round > 0 {
 		name = fmt.Sprintf("%s (%d subscribers, round %d) on %s (%s)", sc.name, sc.subscribers, sc.round, t.server, t.database)
 	}
@@ -341,7 +368,7 @@ func (b *bench) measure(ctx context.Context, t target, sc scenario, rows int) er
 	for attempt := 0; attempt <= b.o.retries; attempt++ {
 		r, err := b.measureOnce(ctx, t, sc, rows, name)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		logf("%-62s %6.0f req/s  p50 %s  p99 %s  RSS %s  non-2xx %d  socket errors %d  CPU %s",
 			name, r.rps, benchreport.Ms(r.p50), benchreport.Ms(r.p99), fmtMB(r.peakRSS), r.non2xx, r.socketErrors, fmtCPU(r.cpu))
@@ -355,8 +382,7 @@ func (b *bench) measure(ctx context.Context, t target, sc scenario, rows int) er
 			logf("%s: other processes used %.2f cores; measuring again", name, r.cpu.other)
 		}
 	}
-	b.results = append(b.results, *best)
-	return nil
+	return best, nil
 }
 
 // measureOnce starts a fresh server, so that its peak RSS is this
@@ -372,7 +398,7 @@ func (b *bench) measureOnce(ctx context.Context, t target, sc scenario, rows int
 	if !quiet {
 		logf("%s: the machine is still busy (%.2f cores) after %s; measuring anyway", name, busy, b.o.quietWait)
 	}
-	srv, err := b.startServer(ctx, t.server, t.bin, t.addrFlag, t.args, append(slices.Clone(t.env), sc.env...))
+	srv, err := b.startServer(ctx, t, sc.env)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -395,6 +421,12 @@ func (b *bench) measureOnce(ctx context.Context, t target, sc scenario, rows int
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	cpu := before.use(takeSnapshot(srv.pid()), wr.cpuSeconds)
+	if t.database != dbPostgres {
+		// A server on SQLite does not use PostgreSQL: what it spent (other
+		// sessions' tests, autovacuum) was taken from the run.
+		cpu.other += cpu.db
+		cpu.db = 0
+	}
 	rss, err := srv.peakRSS()
 	if err != nil {
 		return nil, fmt.Errorf("%s: peak RSS: %w", name, err)

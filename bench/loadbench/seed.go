@@ -46,7 +46,7 @@ func seed(ctx context.Context, dbURL string, assets int) error {
 	}
 	err = st.InTx(ctx, func(tx icymorning.Tx) error {
 		for g := 1; g <= seedAnalysts; g++ {
-			a := icymorning.Analyst{Name: "Analyst " + strconv.Itoa(g), Company: "Company " + strconv.Itoa(g%100)}
+			a := seedAnalyst(g)
 			if err := tx.CreateAnalyst(ctx, &a); err != nil {
 				return fmt.Errorf("seed analyst %d: %w", g, err)
 			}
@@ -66,6 +66,11 @@ func seed(ctx context.Context, dbURL string, assets int) error {
 		return err
 	}
 	return copyAssets(ctx, dbURL, seedAssetsSmall, assets)
+}
+
+// seedAnalyst is the g-th analyst the store writes.
+func seedAnalyst(g int) icymorning.Analyst {
+	return icymorning.Analyst{Name: "Analyst " + strconv.Itoa(g), Company: "Company " + strconv.Itoa(g%100)}
 }
 
 // seedAsset is the g-th asset the store writes.

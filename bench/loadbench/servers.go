@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -168,22 +169,26 @@ type server struct {
 	base string // http://127.0.0.1:PORT
 }
 
-// startServer starts a server binary listening on a free loopback port and
-// waits until its /healthz answers. args gets "--addr" (or "-addr") and the
-// address appended by addrFlag.
-func (b *bench) startServer(ctx context.Context, name, path, addrFlag string, args, env []string) (*server, error) {
+// startServer starts t's binary listening on a free loopback port, with
+// env added to t's, and waits until its health path (/healthz unless t
+// names another) answers. t's args get t.addrFlag and the address appended.
+func (b *bench) startServer(ctx context.Context, t target, env []string) (*server, error) {
 	addr, err := netaddr.FreeLoopback()
 	if err != nil {
 		return nil, err
 	}
-	args = append(append([]string{}, args...), addrFlag, addr)
-	logPath := filepath.Join(b.tmp, fmt.Sprintf("%s-%d.log", strings.ReplaceAll(name, " ", "-"), time.Now().UnixNano()))
-	p, err := b.procs.start(name, path, args, env, logPath)
+	args := append(slices.Clone(t.args), t.addrFlag, addr)
+	logPath := filepath.Join(b.tmp, fmt.Sprintf("%s-%d.log", strings.ReplaceAll(t.server, " ", "-"), time.Now().UnixNano()))
+	p, err := b.procs.start(t.server, t.bin, args, slices.Concat(t.env, env), logPath)
 	if err != nil {
 		return nil, err
 	}
 	base := "http://" + addr
-	if err := waitHealthy(ctx, p, base+"/healthz", 30*time.Second); err != nil {
+	health := t.health
+	if health == "" {
+		health = "/healthz"
+	}
+	if err := waitHealthy(ctx, p, base+health, 30*time.Second); err != nil {
 		b.procs.stop(p)
 		return nil, err
 	}
