@@ -49,12 +49,26 @@ func analystMissing(id int64) error {
 	return icymorning.FieldErrorf("analyst_id", "analyst %d does not exist", id)
 }
 
-// CreateAsset implements icymorning.AssetStore.
+// CreateAsset implements icymorning.AssetStore. On PostgreSQL, creates
+// that arrive together are inserted together (pgcreates.go).
 func (s *Store) CreateAsset(ctx context.Context, a *icymorning.Asset) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
 	now := s.timestamp()
+	if s.creates != nil && s.db != nil {
+		c := &create{ctx: ctx, in: *a, at: now, done: make(chan error, 1)}
+		if err := s.creates.do(c); err != nil {
+			return err
+		}
+		*a = c.out
+		return nil
+	}
+	return s.insertAsset(ctx, a, now)
+}
+
+// insertAsset stores a, created at now, with its event.
+func (s *Store) insertAsset(ctx context.Context, a *icymorning.Asset, now time.Time) error {
 	args := []any{a.Name, a.Description, s.dateArg(a.InceptionDate), a.IsActive, a.AnalystID, now}
 	// failed tells the statements' errors apart inside the write, so that
 	// no error of a group commit (groupcommit.go), such as a failed COMMIT,

@@ -22,6 +22,11 @@ func Exec(ctx context.Context, s *Store, sql string, args ...any) (int64, error)
 	return s.w.exec(ctx, sql, args...)
 }
 
+// QueryRow runs a query of one row on s's writer and scans it into dest.
+func QueryRow(ctx context.Context, s *Store, sql string, dest []any, args ...any) error {
+	return s.w.queryRow(ctx, sql, args...).Scan(dest...)
+}
+
 // QueryInt runs a query of one integer on s's writer.
 func QueryInt(ctx context.Context, s *Store, sql string, args ...any) (int64, error) {
 	var n int64
@@ -30,16 +35,46 @@ func QueryInt(ctx context.Context, s *Store, sql string, args ...any) (int64, er
 }
 
 // Commits reports how many transactions s's group commit has committed, and
-// how many writes they held (0 and 0 on PostgreSQL).
+// how many writes they held; on PostgreSQL, how many statements of asset
+// creates committed, and how many creates they held.
 func Commits(s *Store) (commits, writes int64) {
-	if s.committer == nil {
-		return 0, 0
+	if s.creates != nil {
+		return s.creates.statements.Load(), s.creates.committed.Load()
 	}
 	return s.committer.commits.Load(), s.committer.committed.Load()
 }
 
-// Queued reports how many writes wait for s's committer to take them.
-func Queued(s *Store) int { return len(s.committer.queue) }
+// Queued reports how many writes wait for s's committer (on PostgreSQL,
+// how many creates wait for an inserter) to take them.
+func Queued(s *Store) int {
+	if s.creates != nil {
+		return len(s.creates.queue)
+	}
+	return len(s.committer.queue)
+}
+
+// Inserters is how many creates a PostgreSQL store runs at once.
+func Inserters(s *Store) int { return createInserters(int(s.db.(*pgxPool).pool.Config().MaxConns)) }
+
+// HoldInserters stops each of s's PostgreSQL inserters as it starts its
+// next batch, until release is called: held is closed when n of them have
+// stopped there.
+func HoldInserters(s *Store, n int) (held <-chan struct{}, release func()) {
+	stopped, resume := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	count := 0
+	hold := func() {
+		mu.Lock()
+		if count++; count == n {
+			close(stopped)
+		}
+		mu.Unlock()
+		<-resume
+	}
+	s.creates.beforeInsert.Store(&hold)
+	var releaseOnce sync.Once
+	return stopped, func() { releaseOnce.Do(func() { close(resume) }) }
+}
 
 // HoldNextCommit stops s's committer before the COMMIT of its next batch
 // that has something to commit: held is closed when it stops there, and
@@ -71,10 +106,17 @@ func WriteSQL(ctx context.Context, s *Store, statements ...string) error {
 	})
 }
 
-// Closing reports whether Close has begun to stop s's committer.
+// Closing reports whether Close has begun to stop s's committer (on
+// PostgreSQL, its inserters).
 func Closing(s *Store) bool {
+	var quit chan struct{}
+	if s.creates != nil {
+		quit = s.creates.quit
+	} else {
+		quit = s.committer.quit
+	}
 	select {
-	case <-s.committer.quit:
+	case <-quit:
 		return true
 	default:
 		return false

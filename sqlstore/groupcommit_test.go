@@ -10,6 +10,7 @@ import (
 	"time"
 
 	icymorning "github.com/icy-morning/icy-morning"
+	"github.com/icy-morning/icy-morning/internal/testdb"
 	"github.com/icy-morning/icy-morning/sqlstore"
 )
 
@@ -44,8 +45,10 @@ func newTestAsset(name string, analyst int64) *icymorning.Asset {
 }
 
 // Many writers at once, with failing writes mixed in: each failure gets its
-// own error, every other write is stored exactly once (with its event), and
-// the writes really were committed many to a transaction.
+// own error, every other write is stored exactly once (with its event) and
+// answered with its own row, and the writes really were committed many to
+// a transaction (on PostgreSQL, the asset creates many to a statement:
+// pgcreates.go).
 func TestGroupCommitFailuresStayAlone(t *testing.T) {
 	ctx := context.Background()
 	// kinds is the cycle of writes each writer makes; code is the error
@@ -56,7 +59,19 @@ func TestGroupCommitFailuresStayAlone(t *testing.T) {
 		write func(s *sqlstore.Store, keeper int64, name string) error
 	}{
 		{"create asset", "", func(s *sqlstore.Store, keeper int64, name string) error {
-			return s.CreateAsset(ctx, newTestAsset(name, keeper))
+			a := newTestAsset(name, keeper)
+			if err := s.CreateAsset(ctx, a); err != nil {
+				return err
+			}
+			// The answer is this create's row, not a batch-mate's.
+			got, err := s.Asset(ctx, a.ID)
+			if err != nil {
+				return err
+			}
+			if got.Name != name || a.Name != name || !got.CreatedAt.Equal(a.CreatedAt) {
+				return fmt.Errorf("created %q, answered %+v, stored under its id %+v", name, a, got)
+			}
+			return nil
 		}},
 		{"create asset of an unknown analyst", icymorning.EINVALID, func(s *sqlstore.Store, _ int64, name string) error {
 			return s.CreateAsset(ctx, newTestAsset(name, 9999))
@@ -77,7 +92,11 @@ func TestGroupCommitFailuresStayAlone(t *testing.T) {
 	cycle := []int{0, 1, 0, 2, 0, 3, 0, 4, 0}
 	const writers, each = 32, 50
 
-	for _, st := range sqliteStores {
+	stores := append(sqliteStores[:len(sqliteStores):len(sqliteStores)], struct {
+		name string
+		url  func(t *testing.T) string
+	}{"postgres", func(t *testing.T) string { return testdb.Postgres(t) }})
+	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
 			s := openMigrated(t, st.url(t), sqlstore.Options{})
 			keeper := &icymorning.Analyst{Name: "Keeper", Company: "Acme"}
@@ -153,6 +172,9 @@ func TestGroupCommitFailuresStayAlone(t *testing.T) {
 			commits, writes := sqlstore.Commits(s)
 			commits, writes = commits-commits0, writes-writes0
 			good := int64(len(wantAssets) + len(wantAnalysts) - 2)
+			if s.Dialect() == sqlstore.Postgres {
+				good = int64(len(wantAssets) - 1) // only creates of assets are batched there
+			}
 			if writes != good {
 				t.Errorf("the group commit counted %d committed writes, want %d", writes, good)
 			}

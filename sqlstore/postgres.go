@@ -84,16 +84,34 @@ func openPostgres(ctx context.Context, connString string, o Options) (*Store, er
 		return nil, fmt.Errorf("sqlstore: connect to PostgreSQL: %w", err)
 	}
 	p := newPgxPool(pool)
-	return &Store{
+	st := &Store{
 		dialect: Postgres,
 		r:       p, w: p, db: p,
-		ping:  pool.Ping,
-		close: func() error { pool.Close(); return nil },
+		ping: pool.Ping,
 		// pgx encodes a time.Time into a date parameter; the store passes
 		// the date at UTC midnight so no zone can shift the day.
 		dateArg:      func(d icymorning.Date) any { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) },
 		isForeignKey: pgIsForeignKey,
 		now:          o.Now,
 		migrations:   func() *sql.DB { return stdlib.OpenDBFromPool(pool) },
-	}, nil
+	}
+	st.creates = newCreates(createInserters(int(cfg.MaxConns)), st)
+	st.close = func() error {
+		st.creates.stop()
+		pool.Close()
+		return nil
+	}
+	return st, nil
+}
+
+// createInserters is how many multi-row creates run at once
+// (pgcreates.go): two, so that a batch gathers while another is in flight
+// (a round trip to RDS is not free) and one slow statement does not hold
+// up every create; one on a pool of fewer than four (Lambda's two), so
+// that reads keep a connection. Measured at 32 connections on 2 cores: 1,
+// 2 and 4 inserters gave about 8,600, 8,100 and 6,800 creates a second,
+// p99 9.3, 9.3 and 15 ms: more inserters make smaller batches, which cost
+// the server more per create.
+func createInserters(maxConns int) int {
+	return min(2, max(1, maxConns/2))
 }

@@ -45,6 +45,9 @@ type Store struct {
 	// committer runs SQLite's writes, batched into group commits
 	// (groupcommit.go); nil on PostgreSQL.
 	committer *committer
+	// creates runs PostgreSQL's asset creates, batched into multi-row
+	// statements (pgcreates.go); nil on SQLite.
+	creates *creates
 }
 
 var _ icymorning.Store = (*Store)(nil)
