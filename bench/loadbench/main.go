@@ -109,11 +109,11 @@ func run(ctx context.Context, o options) error {
 		return errors.New("-pocketbase-rounds must be positive")
 	}
 	if o.timeout == 0 {
-		// 13 scenarios and the POST-with-subscribers ones (two a round
+		// 14 scenarios and the POST-with-subscribers ones (two a round
 		// and one more, on each database), each measured up to 1+retries
 		// times, plus building and seeding 1,000,000 rows twice, well under
 		// a minute each.
-		scenarios := 13
+		scenarios := 14
 		if o.subscribers > 0 && o.postRounds > 0 {
 			scenarios += 2 * (2*o.postRounds + 1)
 		}

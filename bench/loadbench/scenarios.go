@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -269,9 +270,15 @@ func (b *bench) service(database, dbURL string) target {
 	}
 }
 
+// ceiling is bench/ceiling on dbURL, with the service's pool size and
+// write account.
 func (b *bench) ceiling(dbURL string) target {
-	return target{server: serverCeiling, database: dbPostgres, bin: b.o.ceilingBin,
-		args: []string{"-database-url", dbURL}, addrFlag: "-addr"}
+	args := []string{"-database-url", dbURL}
+	if b.o.maxConns > 0 {
+		args = append(args, "-max-conns", strconv.Itoa(b.o.maxConns))
+	}
+	return target{server: serverCeiling, database: dbPostgres, bin: b.o.ceilingBin, args: args, addrFlag: "-addr",
+		env: []string{"BASIC_AUTH_USERNAME=" + b.user, "BASIC_AUTH_PASSWORD=" + b.pass}}
 }
 
 // runAll measures every scenario, database by database, then PocketBase
@@ -289,19 +296,26 @@ func (b *bench) runAll(ctx context.Context) error {
 	pg := b.service(dbPostgres, b.o.pgURL)
 	// The POST scenarios run last on each small database: they add rows,
 	// and the reads should see exactly the seeded 1,000.
-	small := append([]scenario{b.getByID(seedAssetsSmall), b.page(scPageFirst, 0), b.page(scPageDeep, seedAssetsSmall/2), b.post()},
-		b.postSubscribers()...)
+	reads := []scenario{b.getByID(seedAssetsSmall), b.page(scPageFirst, 0), b.page(scPageDeep, seedAssetsSmall/2)}
+	writes := append([]scenario{b.post()}, b.postSubscribers()...)
+	small := slices.Concat(reads, writes)
 	large := []scenario{b.page(scPageFirst, 0), b.page(scPageDeep, seedAssetsLarge/2)}
 
 	if err := preparePostgres(ctx, b.o.bin, b.o.pgURL, seedAssetsSmall); err != nil {
 		return err
 	}
-	// The ceiling reads the very database the service reads, in the same
-	// state, just before it.
+	// The ceiling reads and writes the very database the service does, in
+	// the same state, just before it.
 	if err := b.measure(ctx, b.ceiling(b.o.pgURL), b.getByID(seedAssetsSmall), seedAssetsSmall); err != nil {
 		return err
 	}
-	if err := b.measureAll(ctx, pg, small, seedAssetsSmall); err != nil {
+	if err := b.measureAll(ctx, pg, reads, seedAssetsSmall); err != nil {
+		return err
+	}
+	if err := b.measure(ctx, b.ceiling(b.o.pgURL), b.post(), seedAssetsSmall); err != nil {
+		return err
+	}
+	if err := b.measureAll(ctx, pg, writes, seedAssetsSmall); err != nil {
 		return err
 	}
 	if err := preparePostgres(ctx, b.o.bin, b.o.pgURL, seedAssetsLarge); err != nil {
