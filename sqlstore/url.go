@@ -33,6 +33,7 @@ type postgresTarget struct {
 	port                 uint16
 	hasPassword          bool
 	verifiesServer       bool
+	setsPoolSize         bool
 }
 
 // ParseURL reads a database URL: postgres:// or postgresql:// for
@@ -78,6 +79,14 @@ func parsePostgresURL(connString string) (Location, error) {
 		return Location{}, err
 	}
 	cc := cfg.ConnConfig
+	// pgxpool takes pool_max_conns out of the parameters it parses and
+	// leaves a default in its place, so whether the string set it is read
+	// from pgconn's parse, which keeps it as a run-time parameter.
+	raw, err := pgconn.ParseConfig(connString)
+	if err != nil {
+		return Location{}, errors.New("sqlstore: invalid PostgreSQL connection string")
+	}
+	_, setsPoolSize := raw.RuntimeParams["pool_max_conns"]
 	verifies := verifiesServer(cc.TLSConfig)
 	for _, fb := range cc.Fallbacks {
 		verifies = verifies && verifiesServer(fb.TLSConfig)
@@ -89,6 +98,7 @@ func parsePostgresURL(connString string) (Location, error) {
 		database:       cc.Database,
 		hasPassword:    cc.Password != "",
 		verifiesServer: verifies,
+		setsPoolSize:   setsPoolSize,
 	}}, nil
 }
 
@@ -153,6 +163,10 @@ func (l Location) HasPassword() bool { return l.pg.hasPassword }
 // require with an sslrootcert, which pgx, like libpq, treats as verify-ca).
 // Options.RootCAs matters only then.
 func (l Location) VerifiesServer() bool { return l.pg.verifiesServer }
+
+// SetsPoolSize reports whether the connection string names the pool's
+// size (pool_max_conns), which then wins over a default of the caller's.
+func (l Location) SetsPoolSize() bool { return l.pg.setsPoolSize }
 
 // WithParam returns the PostgreSQL location with the connection-string
 // parameter key set to value, replacing any the URL has, parsed again by

@@ -9,7 +9,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"strings"
 	"syscall"
 	"time"
 
@@ -125,7 +124,7 @@ const servePGMaxConns = 8
 // servePoolSize is the pool size serve opens its database with: set, or on
 // PostgreSQL servePGMaxConns unless the URL names a pool_max_conns.
 func servePoolSize(set int, db sqlstore.Location) int {
-	if set != 0 || db.Dialect != sqlstore.Postgres || strings.Contains(db.URL, "pool_max_conns") {
+	if set != 0 || db.Dialect != sqlstore.Postgres || db.SetsPoolSize() {
 		return set
 	}
 	return servePGMaxConns
