@@ -165,7 +165,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer removeTmp()
-	b := &bench{o: o, root: root, tmp: tmp, user: "bench", password: "pw-" + randomHex(8), rieVer: moduleVersion(rieBin)}
+	b := &bench{o: o, root: root, tmp: tmp, user: "bench", password: "pw-" + randomHex(8), rieVer: benchreport.ModuleVersion(ctx, rieBin)}
 
 	// Builds: the bootstrap and the reference for this machine, as the
 	// release builds them, and the release zip's arm64 bootstrap.

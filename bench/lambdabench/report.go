@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"os/exec"
 	"runtime"
 	"slices"
 	"strconv"
@@ -227,21 +226,6 @@ func (b *bench) waitQuiet(ctx context.Context) bool {
 		logf("the machine is still busy (%.2f cores); measuring anyway", cores)
 	}
 	return quiet
-}
-
-// moduleVersion is the main module version a Go binary was built from.
-func moduleVersion(bin string) string {
-	out, err := exec.Command("go", "version", "-m", bin).Output()
-	if err != nil {
-		return "(version unknown)"
-	}
-	for _, l := range strings.Split(string(out), "\n") {
-		f := strings.Fields(l)
-		if len(f) >= 3 && f[0] == "mod" {
-			return f[2]
-		}
-	}
-	return "(version unknown)"
 }
 
 func base64Std(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

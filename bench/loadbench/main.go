@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/icy-morning/icy-morning/bench/benchproc"
 	"github.com/icy-morning/icy-morning/internal/benchreport"
 	"github.com/icy-morning/icy-morning/internal/gotool"
 	"github.com/icy-morning/icy-morning/internal/tempdir"
@@ -140,9 +141,10 @@ func run(ctx context.Context, o options) error {
 	defer removeTmp()
 
 	// Every process started from here on is registered, so that whatever
-	// way run returns (error, ctrl-C, timeout), none outlives it.
-	procs := newRegistry()
-	defer procs.stopAll()
+	// way run returns (error, ctrl-C, timeout), none outlives it. A server
+	// has 5 s after SIGTERM to finish its requests in flight.
+	procs := benchproc.NewRegistry(5 * time.Second)
+	defer procs.StopAll()
 
 	// The binaries not given are built into bin/, as make build does
 	// (without its release flags).

@@ -266,7 +266,7 @@ func (b *bench) reportPeer(rep *report) {
 		if len(rps) == 0 {
 			continue
 		}
-		m := map[string]float64{"rps": median(rps), "p50": median(p50), "p99": median(p99)}
+		m := map[string]float64{"rps": benchreport.Median(rps), "p50": benchreport.Median(p50), "p99": benchreport.Median(p99)}
 		medians[sc] = m
 		rep.peerRatios = append(rep.peerRatios, [2]string{
 			fmt.Sprintf("%s, icy-morning / PocketBase", sc),
@@ -282,7 +282,7 @@ func (b *bench) reportPeer(rep *report) {
 	if us, them := peak[serverService], peak[serverPocketBase]; us != nil && them != nil {
 		rep.peerRatios = append(rep.peerRatios, [2]string{
 			"peak RSS, largest of each server's runs",
-			fmt.Sprintf("icy-morning %s (%s), PocketBase %s (%s): %.2fx", fmtMB(us.peakRSS), us.scenario, fmtMB(them.peakRSS), them.scenario,
+			fmt.Sprintf("icy-morning %s (%s), PocketBase %s (%s): %.2fx", benchreport.MB(us.peakRSS), us.scenario, benchreport.MB(them.peakRSS), them.scenario,
 				float64(us.peakRSS)/float64(them.peakRSS))})
 	}
 
@@ -315,7 +315,7 @@ func (r *report) peerRows() [][]string {
 	var rows [][]string
 	for _, x := range r.peer {
 		rows = append(rows, []string{x.scenario, strconv.Itoa(x.round), x.server, benchreport.Thousands(int64(x.rps + 0.5)),
-			benchreport.Ms(x.p50), benchreport.Ms(x.p99), fmtMB(x.peakRSS), benchreport.Thousands(x.non2xx), benchreport.Thousands(x.socketErrors), fmtCPU(x.cpu)})
+			benchreport.Ms(x.p50), benchreport.Ms(x.p99), benchreport.MB(x.peakRSS), benchreport.Thousands(x.non2xx), benchreport.Thousands(x.socketErrors), fmtCPU(x.cpu)})
 	}
 	return rows
 }

@@ -75,15 +75,6 @@ func TestEachParallel(t *testing.T) {
 	}
 }
 
-func TestMedianOfRatios(t *testing.T) {
-	if got := median([]float64{2.5, 1.5}); got != 2 {
-		t.Errorf("median of two ratios = %v, want their mean 2", got)
-	}
-	if got := median([]float64{3, 1, 2}); got != 2 {
-		t.Errorf("median of three ratios = %v, want 2", got)
-	}
-}
-
 // The report takes the ratios within each round, icy-morning over
 // PocketBase, and judges the targets on their medians.
 func TestReportPeer(t *testing.T) {

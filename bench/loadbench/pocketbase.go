@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/icy-morning/icy-morning/bench/benchproc"
 )
 
 // PocketBase (issue 10) is measured beside icy-morning on SQLite: the same
@@ -161,7 +163,7 @@ func (b *bench) preparePocketBase(ctx context.Context, bin string) (*pocketBase,
 	}
 	// Stopped by SIGTERM, so that it closes its databases before the
 	// rounds copy them.
-	defer b.procs.stop(srv.proc)
+	defer b.procs.Stop(srv.Proc)
 	api := srv.base
 
 	var auth struct {
@@ -284,7 +286,7 @@ func runBounded(ctx context.Context, d time.Duration, bin string, args ...string
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = benchproc.SysProcAttr()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%s %s: %w\n%s", filepath.Base(bin), args[0], err, tail(out, 2000))
 	}

@@ -5,7 +5,6 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -153,7 +152,7 @@ func (b *bench) report() *report {
 	}
 
 	if len(b.startup) > 0 {
-		med, worst := median(b.startup), slices.Max(b.startup)
+		med, worst := benchreport.Median(b.startup), slices.Max(b.startup)
 		rep.ratios = append(rep.ratios, [2]string{
 			fmt.Sprintf("start-up to first 200, new SQLite file (%d runs)", len(b.startup)),
 			fmt.Sprintf("median %s, max %s", benchreport.Ms(med), benchreport.Ms(worst))})
@@ -173,8 +172,8 @@ func (b *bench) report() *report {
 		}
 		if peak.peakRSS > 0 {
 			rep.verdicts = append(rep.verdicts, verdict{
-				target:   fmt.Sprintf("%s peak RSS under load < %s (largest of its scenarios)", db, fmtMB(targetPeakRSS)),
-				measured: fmt.Sprintf("%s (%s, %s rows)", fmtMB(peak.peakRSS), peak.scenario, benchreport.Thousands(int64(peak.rows))),
+				target:   fmt.Sprintf("%s peak RSS under load < %s (largest of its scenarios)", db, benchreport.MB(targetPeakRSS)),
+				measured: fmt.Sprintf("%s (%s, %s rows)", benchreport.MB(peak.peakRSS), peak.scenario, benchreport.Thousands(int64(peak.rows))),
 				pass:     peak.peakRSS < targetPeakRSS,
 			})
 		}
@@ -247,7 +246,7 @@ func medianOf(rs []result, f func(result) time.Duration) time.Duration {
 	for i, r := range rs {
 		ds[i] = f(r)
 	}
-	return median(ds)
+	return benchreport.Median(ds)
 }
 
 // label is the scenario's name, with the subscribers and the round of
@@ -268,16 +267,9 @@ func (r *report) tableRows() [][]string {
 	var rows [][]string
 	for _, x := range r.results {
 		rows = append(rows, []string{x.label(), x.database, x.server, benchreport.Thousands(int64(x.rows)), benchreport.Thousands(int64(x.rps + 0.5)),
-			benchreport.Ms(x.p50), benchreport.Ms(x.p99), fmtMB(x.peakRSS), benchreport.Thousands(x.non2xx), benchreport.Thousands(x.socketErrors), fmtCPU(x.cpu)})
+			benchreport.Ms(x.p50), benchreport.Ms(x.p99), benchreport.MB(x.peakRSS), benchreport.Thousands(x.non2xx), benchreport.Thousands(x.socketErrors), fmtCPU(x.cpu)})
 	}
 	return rows
-}
-
-func passFail(ok bool) string {
-	if ok {
-		return "PASS"
-	}
-	return "FAIL"
 }
 
 // text is the report for the terminal.
@@ -307,7 +299,7 @@ func (r *report) text() string {
 	}
 	sb.WriteString("\nTargets\n")
 	for _, v := range r.verdicts {
-		fmt.Fprintf(&sb, "  %s  %s: %s\n", passFail(v.pass), v.target, v.measured)
+		fmt.Fprintf(&sb, "  %s  %s: %s\n", benchreport.PassFail(v.pass), v.target, v.measured)
 	}
 	for _, w := range r.warnings {
 		fmt.Fprintf(&sb, "\nWARNING: %s\n", w)
@@ -332,7 +324,7 @@ func (r *report) markdown(command string) string {
 
 	if len(r.results) > 0 {
 		sb.WriteString("\n")
-		writeMarkdownTable(&sb, tableHeader, 3, r.tableRows())
+		benchreport.MarkdownTable(&sb, tableHeader, 3, r.tableRows())
 		sb.WriteString("\n## Ratios\n\n")
 		for _, x := range r.ratios {
 			fmt.Fprintf(&sb, "- %s: %s\n", x[0], x[1])
@@ -340,7 +332,7 @@ func (r *report) markdown(command string) string {
 	}
 	if len(r.peer) > 0 {
 		fmt.Fprintf(&sb, "\n## PocketBase\n\n%s.\n\n", r.peerTitle)
-		writeMarkdownTable(&sb, peerHeader, 3, r.peerRows())
+		benchreport.MarkdownTable(&sb, peerHeader, 3, r.peerRows())
 		sb.WriteString("\n")
 		for _, x := range r.peerRatios {
 			fmt.Fprintf(&sb, "- %s: %s\n", x[0], x[1])
@@ -348,7 +340,7 @@ func (r *report) markdown(command string) string {
 	}
 	sb.WriteString("\n## Targets\n\n| Target | Measured | Verdict |\n|---|---|---|\n")
 	for _, v := range r.verdicts {
-		fmt.Fprintf(&sb, "| %s | %s | %s |\n", v.target, v.measured, passFail(v.pass))
+		fmt.Fprintf(&sb, "| %s | %s | %s |\n", v.target, v.measured, benchreport.PassFail(v.pass))
 	}
 	if len(r.warnings) > 0 {
 		sb.WriteString("\n## Warnings\n\n")
@@ -370,23 +362,6 @@ func writeTextTable(sb *strings.Builder, header []string, rows [][]string) {
 		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
 	}
 	tw.Flush()
-}
-
-// writeMarkdownTable writes a table whose first left columns are text and
-// the others figures, aligned right.
-func writeMarkdownTable(sb *strings.Builder, header []string, left int, rows [][]string) {
-	sb.WriteString("| " + strings.Join(header, " | ") + " |\n|")
-	for i := range header {
-		if i < left {
-			sb.WriteString("---|")
-		} else {
-			sb.WriteString("--:|")
-		}
-	}
-	sb.WriteString("\n")
-	for _, row := range rows {
-		sb.WriteString("| " + strings.Join(row, " | ") + " |\n")
-	}
 }
 
 // machineInfo describes where the run happened, so that figures from
@@ -411,19 +386,7 @@ func machineInfo(pgVersion, pocketBaseVersion string) []string {
 	return []string{benchreport.Machine(), software}
 }
 
-// median is the middle value, or the mean of the two middle ones.
-func median[T ~int64 | ~float64](xs []T) T {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // fmtCPU shows the cores each party used, in the table's column order.
 func fmtCPU(u cpuUse) string {
 	return fmt.Sprintf("%.2f/%.2f/%.2f/%.2f", u.server, u.wrk, u.db, u.other)
 }
-
-func fmtMB(b int64) string { return strconv.FormatFloat(float64(b)/1e6, 'f', 1, 64) + " MB" }

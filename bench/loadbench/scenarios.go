@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/icy-morning/icy-morning/bench/benchproc"
 	"github.com/icy-morning/icy-morning/bench/procstat"
 	"github.com/icy-morning/icy-morning/internal/benchreport"
 )
@@ -45,7 +46,7 @@ const (
 type bench struct {
 	o       options
 	tmp     string
-	procs   *registry
+	procs   *benchproc.Registry
 	scripts map[string]string
 	user    string // the write account given to the service
 	pass    string
@@ -385,7 +386,7 @@ func (b *bench) measureBest(ctx context.Context, t target, sc scenario, rows int
 			return nil, err
 		}
 		logf("%-62s %6.0f req/s  p50 %s  p99 %s  RSS %s  non-2xx %d  socket errors %d  CPU %s",
-			name, r.rps, benchreport.Ms(r.p50), benchreport.Ms(r.p99), fmtMB(r.peakRSS), r.non2xx, r.socketErrors, fmtCPU(r.cpu))
+			name, r.rps, benchreport.Ms(r.p50), benchreport.Ms(r.p99), benchreport.MB(r.peakRSS), r.non2xx, r.socketErrors, fmtCPU(r.cpu))
 		if best == nil || r.cpu.other < best.cpu.other {
 			best = r
 		}
@@ -416,7 +417,7 @@ func (b *bench) measureOnce(ctx context.Context, t target, sc scenario, rows int
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	defer b.procs.stop(srv.proc)
+	defer b.procs.Stop(srv.Proc)
 	if err := sc.preflight(ctx, srv.base); err != nil {
 		return nil, fmt.Errorf("%s: pre-flight: %w", name, err)
 	}
@@ -429,19 +430,19 @@ func (b *bench) measureOnce(ctx context.Context, t target, sc scenario, rows int
 			return nil, fmt.Errorf("%s: warm-up: %w", name, err)
 		}
 	}
-	before := takeSnapshot(srv.pid())
+	before := takeSnapshot(srv.PID())
 	wr, err := b.runWrk(ctx, w, b.o.duration)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	cpu := before.use(takeSnapshot(srv.pid()), wr.cpuSeconds)
+	cpu := before.use(takeSnapshot(srv.PID()), wr.cpuSeconds)
 	if t.database != dbPostgres {
 		// A server on SQLite does not use PostgreSQL: what it spent (other
 		// sessions' tests, autovacuum) was taken from the run.
 		cpu.other += cpu.db
 		cpu.db = 0
 	}
-	rss, err := srv.peakRSS()
+	rss, err := procstat.PeakRSS(srv.PID())
 	if err != nil {
 		return nil, fmt.Errorf("%s: peak RSS: %w", name, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
 
 	icymorning "github.com/icy-morning/icy-morning"
+	"github.com/icy-morning/icy-morning/bench/benchproc"
 	"github.com/icy-morning/icy-morning/internal/netaddr"
 	"github.com/icy-morning/icy-morning/sqlstore"
 )
@@ -189,20 +189,6 @@ func resetPostgres(ctx context.Context, url string) error {
 	return nil
 }
 
-// migrateUp applies the service's own migrations with its own binary, so
-// the schema under test is the one it ships. Flags go before "up": the
-// command parses its flags with the flag package, which stops at "up".
-func migrateUp(ctx context.Context, bin, dbURL string) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "migrate", "--database-url", dbURL, "up")
-	cmd.SysProcAttr = sysProcAttr()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("migrate up: %w\n%s", err, out)
-	}
-	return nil
-}
-
 // preparePostgres leaves the benchmark database migrated and holding
 // seedAnalysts analysts and assets assets.
 func preparePostgres(ctx context.Context, bin, url string, assets int) error {
@@ -212,7 +198,7 @@ func preparePostgres(ctx context.Context, bin, url string, assets int) error {
 	if err := resetPostgres(ctx, url); err != nil {
 		return err
 	}
-	if err := migrateUp(ctx, bin, url); err != nil {
+	if err := benchproc.MigrateUp(ctx, bin, url); err != nil {
 		return err
 	}
 	if err := seed(ctx, url, assets); err != nil {
@@ -237,7 +223,7 @@ func prepareSQLite(ctx context.Context, bin, path string, assets int) error {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	if err := migrateUp(ctx, bin, sqliteURL(path)); err != nil {
+	if err := benchproc.MigrateUp(ctx, bin, sqliteURL(path)); err != nil {
 		return err
 	}
 	if err := seed(ctx, sqliteURL(path), assets); err != nil {

@@ -47,11 +47,11 @@ func (b *bench) startupOnce(ctx context.Context, dbPath string) (time.Duration, 
 	args := append(append([]string{}, t.args...), t.addrFlag, addr)
 	logPath := filepath.Join(b.tmp, filepath.Base(dbPath)+".log")
 	start := time.Now()
-	p, err := b.procs.start("icy-morning start-up", t.bin, args, t.env, logPath)
+	p, err := b.procs.Start("icy-morning start-up", t.bin, args, t.env, logPath)
 	if err != nil {
 		return 0, err
 	}
-	defer b.procs.stop(p)
+	defer b.procs.Stop(p)
 
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
@@ -65,10 +65,10 @@ func (b *bench) startupOnce(ctx context.Context, dbPath string) (time.Duration, 
 		}
 		select {
 		case <-tick.C:
-		case <-p.done:
-			return 0, fmt.Errorf("exited before answering (%v):\n%s", p.err, p.logTail())
+		case <-p.Done():
+			return 0, fmt.Errorf("exited before answering (%v):\n%s", p.Err(), p.LogTail())
 		case <-deadline:
-			return 0, fmt.Errorf("no 200 from %s within 10s:\n%s", url, p.logTail())
+			return 0, fmt.Errorf("no 200 from %s within 10s:\n%s", url, p.LogTail())
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		}

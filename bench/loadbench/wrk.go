@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/icy-morning/icy-morning/bench/benchproc"
 )
 
 //go:embed lua/*.lua
@@ -78,7 +80,7 @@ func (b *bench) runWrk(ctx context.Context, w wrkRun, d time.Duration) (wrkResul
 	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "wrk", args...)
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = benchproc.SysProcAttr()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return wrkResult{}, fmt.Errorf("wrk %s: %w\n%s", strings.Join(args, " "), err, out)

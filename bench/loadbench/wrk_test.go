@@ -53,12 +53,3 @@ func TestWrkDuration(t *testing.T) {
 		}
 	}
 }
-
-func TestMedian(t *testing.T) {
-	if got := median([]time.Duration{5, 1, 3}); got != 3 {
-		t.Errorf("median odd = %v", got)
-	}
-	if got := median([]time.Duration{4, 1, 3, 2}); got != 2 {
-		t.Errorf("median even = %v", got)
-	}
-}

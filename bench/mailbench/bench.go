@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/icy-morning/icy-morning/bench/benchproc"
 	"github.com/icy-morning/icy-morning/bench/procstat"
+	"github.com/icy-morning/icy-morning/internal/benchreport"
 	"github.com/icy-morning/icy-morning/mail"
 	"github.com/icy-morning/icy-morning/notify"
 )
@@ -30,7 +32,7 @@ const (
 type bench struct {
 	o              options
 	tmp            string
-	procs          *registry
+	procs          *benchproc.Registry
 	secret         string // NOTIFY_SECRET of every worker
 	mailpitVersion string
 	pgVersion      string
@@ -146,13 +148,13 @@ func (b *bench) runCeiling(ctx context.Context, db database, round int, msgs []m
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	defer b.procs.stop(mp.proc)
+	defer b.procs.Stop(mp.Proc)
 	quiet := b.waitQuiet(ctx, name)
 	sctx, cancel := context.WithTimeout(ctx, b.o.runTimeout)
 	defer cancel()
-	s0 := takeSnapshot(os.Getpid(), mp.pid())
+	s0 := takeSnapshot(os.Getpid(), mp.PID())
 	elapsed, err := sendCeiling(sctx, mp.smtp, msgs, conns)
-	cpu := s0.use(takeSnapshot(os.Getpid(), mp.pid()), true)
+	cpu := s0.use(takeSnapshot(os.Getpid(), mp.PID()), true)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -190,7 +192,7 @@ func (b *bench) runDispatcher(ctx context.Context, db database, round, conns int
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	defer b.procs.stop(mp.proc)
+	defer b.procs.Stop(mp.Proc)
 
 	env := []string{
 		"DATABASE_URL=" + url,
@@ -205,24 +207,24 @@ func (b *bench) runDispatcher(ctx context.Context, db database, round, conns int
 	}
 	quiet := b.waitQuiet(ctx, name)
 	// The worker's CPU counts from its exec: the snapshot before has it at 0.
-	s0 := takeSnapshot(0, mp.pid())
+	s0 := takeSnapshot(0, mp.PID())
 	start := time.Now()
-	w, err := b.procs.start("icy-morning worker", b.o.bin, []string{"worker"}, env, filepath.Join(b.tmp, label+".worker.log"))
+	w, err := b.procs.Start("icy-morning worker", b.o.bin, []string{"worker"}, env, filepath.Join(b.tmp, label+".worker.log"))
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	defer b.procs.stop(w)
+	defer b.procs.Stop(w)
 	elapsed, err := b.waitSent(ctx, ob, w, start)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	rss, err := w.peakRSS()
+	rss, err := procstat.PeakRSS(w.PID())
 	if err != nil {
 		return fmt.Errorf("%s: peak RSS: %w", name, err)
 	}
-	s1 := takeSnapshot(w.pid(), mp.pid())
+	s1 := takeSnapshot(w.PID(), mp.PID())
 	cpu := s0.use(s1, false)
-	b.procs.stop(w)
+	b.procs.Stop(w)
 
 	ph, err := ob.phases(ctx)
 	if err != nil {
@@ -235,14 +237,14 @@ func (b *bench) runDispatcher(ctx context.Context, db database, round, conns int
 		fannedOut: ph.fannedOut.Sub(start), firstSent: ph.firstSent.Sub(start), cpu: cpu, quiet: quiet}
 	b.runs = append(b.runs, r)
 	logf("%-40s %6.2f s  %6.0f mails/s  RSS %s  fan-out done %s, first sent %s, last sent %s  CPU %s", name, elapsed.Seconds(), r.rate(b.o.subscribers),
-		fmtMB(rss), fmtSec(r.fannedOut), fmtSec(r.firstSent), fmtSec(ph.lastSent.Sub(start)), r.cpu)
+		benchreport.MB(rss), fmtSec(r.fannedOut), fmtSec(r.firstSent), fmtSec(ph.lastSent.Sub(start)), r.cpu)
 	return nil
 }
 
 // waitSent polls the delivery log until every delivery is sent, and
 // returns the time since start. A delivery that failed, died or was
 // suppressed makes the run invalid, as does a worker that exits.
-func (b *bench) waitSent(ctx context.Context, ob *outbox, w *proc, start time.Time) (time.Duration, error) {
+func (b *bench) waitSent(ctx context.Context, ob *outbox, w *benchproc.Proc, start time.Time) (time.Duration, error) {
 	deadline := start.Add(b.o.runTimeout)
 	tick := time.NewTicker(b.o.poll)
 	defer tick.Stop()
@@ -255,12 +257,12 @@ func (b *bench) waitSent(ctx context.Context, ob *outbox, w *proc, start time.Ti
 			return time.Since(start), nil
 		}
 		if bad := counts["failed"] + counts["dead"] + counts["suppressed"]; bad > 0 {
-			return 0, fmt.Errorf("deliveries not sent: %v\n%s", counts, w.logTail())
+			return 0, fmt.Errorf("deliveries not sent: %v\n%s", counts, w.LogTail())
 		}
 		select {
 		case <-tick.C:
-		case <-w.done:
-			return 0, fmt.Errorf("the worker exited (%v) with deliveries %v:\n%s", w.err, counts, w.logTail())
+		case <-w.Done():
+			return 0, fmt.Errorf("the worker exited (%v) with deliveries %v:\n%s", w.Err(), counts, w.LogTail())
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		}
@@ -324,7 +326,5 @@ func (s cpuSnapshot) use(e cpuSnapshot, selfIsSender bool) cpuUse {
 	u.other = max(0, d(s.machine, e.machine)-u.sender-u.mailpit-u.db-u.bench)
 	return u
 }
-
-func fmtMB(b int64) string { return strconv.FormatFloat(float64(b)/1e6, 'f', 1, 64) + " MB" }
 
 func fmtSec(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + " s" }

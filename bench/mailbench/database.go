@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -15,6 +14,7 @@ import (
 	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
 
 	icymorning "github.com/icy-morning/icy-morning"
+	"github.com/icy-morning/icy-morning/bench/benchproc"
 	"github.com/icy-morning/icy-morning/internal/benchreport"
 	"github.com/icy-morning/icy-morning/internal/netaddr"
 	"github.com/icy-morning/icy-morning/internal/pgschema"
@@ -73,19 +73,6 @@ func (b *bench) postgres(ctx context.Context) (database, error) {
 	}}, nil
 }
 
-// migrateUp applies the service's own migrations with its own binary, so
-// the schema under test is the one it ships.
-func migrateUp(ctx context.Context, bin, dbURL string) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "migrate", "--database-url", dbURL, "up")
-	cmd.SysProcAttr = sysProcAttr()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("migrate up: %w\n%s", err, out)
-	}
-	return nil
-}
-
 // subscriberEmail is the address of the i-th subscriber (example.com is
 // reserved for examples; Mailpit relays nothing anyway).
 func subscriberEmail(i int) string { return "subscriber-" + strconv.Itoa(i) + "@example.com" }
@@ -96,7 +83,7 @@ func subscriberEmail(i int) string { return "subscriber-" + strconv.Itoa(i) + "@
 // creation records the event the worker fans out. Nothing is fanned out
 // yet.
 func seed(ctx context.Context, bin, dbURL string, n int) error {
-	if err := migrateUp(ctx, bin, dbURL); err != nil {
+	if err := benchproc.MigrateUp(ctx, bin, dbURL); err != nil {
 		return err
 	}
 	st, err := sqlstore.Open(ctx, dbURL, sqlstore.Options{})

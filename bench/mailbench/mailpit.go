@@ -9,9 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
+	"github.com/icy-morning/icy-morning/bench/benchproc"
 	"github.com/icy-morning/icy-morning/internal/netaddr"
 )
 
@@ -43,23 +43,9 @@ func fileExists(path string) bool {
 	return err == nil
 }
 
-// mailpitVersion is the module version go install recorded in the binary.
-func mailpitVersion(ctx context.Context, bin string) string {
-	out, err := exec.CommandContext(ctx, "go", "version", "-m", bin).Output()
-	if err != nil {
-		return "(version unknown)"
-	}
-	for l := range strings.SplitSeq(string(out), "\n") {
-		if f := strings.Fields(l); len(f) >= 3 && f[0] == "mod" {
-			return f[2]
-		}
-	}
-	return "(version unknown)"
-}
-
 // mailpit is a running Mailpit.
 type mailpit struct {
-	*proc
+	*benchproc.Proc
 	smtp string // 127.0.0.1:PORT
 	api  string // http://127.0.0.1:PORT
 }
@@ -85,15 +71,15 @@ func (b *bench) startMailpit(ctx context.Context, name string) (*mailpit, error)
 			return nil, fmt.Errorf("free port: %v %v", err1, err2)
 		}
 		db := filepath.Join(b.tmp, fmt.Sprintf("%s-%d.mailpit.db", name, attempt))
-		p, err := b.procs.start("mailpit", b.o.mailpit, mailpitArgs(smtpAddr, httpAddr, db), nil, filepath.Join(b.tmp, name+".mailpit.log"))
+		p, err := b.procs.Start("mailpit", b.o.mailpit, mailpitArgs(smtpAddr, httpAddr, db), nil, filepath.Join(b.tmp, name+".mailpit.log"))
 		if err != nil {
 			return nil, err
 		}
-		mp := &mailpit{proc: p, smtp: smtpAddr, api: "http://" + httpAddr}
+		mp := &mailpit{Proc: p, smtp: smtpAddr, api: "http://" + httpAddr}
 		if lastErr = mp.waitReady(ctx); lastErr == nil {
 			return mp, nil
 		}
-		b.procs.stop(p)
+		b.procs.Stop(p)
 	}
 	return nil, lastErr
 }
@@ -107,10 +93,10 @@ func (mp *mailpit) waitReady(ctx context.Context) error {
 			return nil
 		}
 		select {
-		case <-mp.done:
-			return fmt.Errorf("mailpit exited before it was ready (%v):\n%s", mp.err, mp.logTail())
+		case <-mp.Done():
+			return fmt.Errorf("mailpit exited before it was ready (%v):\n%s", mp.Err(), mp.LogTail())
 		case <-ctx.Done():
-			return fmt.Errorf("mailpit not ready: %w\n%s", ctx.Err(), mp.logTail())
+			return fmt.Errorf("mailpit not ready: %w\n%s", ctx.Err(), mp.LogTail())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

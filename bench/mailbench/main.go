@@ -39,6 +39,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/icy-morning/icy-morning/bench/benchproc"
 	"github.com/icy-morning/icy-morning/internal/benchreport"
 	"github.com/icy-morning/icy-morning/internal/gotool"
 	"github.com/icy-morning/icy-morning/internal/tempdir"
@@ -148,8 +149,9 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer removeTmp()
-	procs := newRegistry()
-	defer procs.stopAll()
+	// A worker has 10 s after SIGTERM to record the batch it has in flight.
+	procs := benchproc.NewRegistry(10 * time.Second)
+	defer procs.StopAll()
 
 	if o.bin == "" {
 		o.bin = filepath.Join(root, "bin", "icy-morning")
@@ -163,7 +165,7 @@ func run(ctx context.Context, o options) error {
 	}
 
 	// NOTIFY_SECRET, 52 base32 characters: at least the 32 bytes it needs.
-	b := &bench{o: o, tmp: tmp, procs: procs, secret: rand.Text() + rand.Text(), mailpitVersion: mailpitVersion(ctx, o.mailpit)}
+	b := &bench{o: o, tmp: tmp, procs: procs, secret: rand.Text() + rand.Text(), mailpitVersion: benchreport.ModuleVersion(ctx, o.mailpit)}
 	dbs := []database{sqliteDatabase(tmp)}
 	if o.pgURL != "none" {
 		pg, err := b.postgres(ctx)

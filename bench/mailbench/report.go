@@ -75,7 +75,7 @@ func (b *bench) report(took time.Duration) *report {
 			ratio = fmt.Sprintf("%.2f", r.rate(n)/c.rate(n))
 		}
 		if r.sender == senderDispatcher {
-			fan, first, rss = fmtSec(r.fannedOut), fmtSec(r.firstSent), fmtMB(r.peakRSS)
+			fan, first, rss = fmtSec(r.fannedOut), fmtSec(r.firstSent), benchreport.MB(r.peakRSS)
 		}
 		rep.runs = append(rep.runs, []string{r.database, fmt.Sprint(r.round), r.sender, fmt.Sprint(r.connections), fmtSec(r.elapsed),
 			benchreport.Thousands(int64(r.rate(n) + 0.5)), ratio, fan, first, rss, r.cpu.String()})
@@ -114,7 +114,7 @@ func (b *bench) report(took time.Duration) *report {
 				peak = max(peak, r.peakRSS)
 			}
 			rep.summary = append(rep.summary, []string{db, senderDispatcher, fmt.Sprint(c), fmt.Sprint(len(runs)),
-				benchreport.Thousands(int64(med + 0.5)), fmt.Sprintf("%.2f", med/ceilMed), roundRatios(b, runs, n), fmtMB(peak)})
+				benchreport.Thousands(int64(med + 0.5)), fmt.Sprintf("%.2f", med/ceilMed), roundRatios(b, runs, n), benchreport.MB(peak)})
 			if c == b.o.connections {
 				rep.verdicts = append(rep.verdicts,
 					verdict{target: fmt.Sprintf("%s: dispatcher (%d connections) >= %.1f of the ceiling's mails/s (medians)", db, c, targetShare),
@@ -127,8 +127,8 @@ func (b *bench) report(took time.Duration) *report {
 				peak = r
 			}
 		}
-		rep.verdicts = append(rep.verdicts, verdict{target: fmt.Sprintf("%s: worker peak RSS < %s (largest of its runs)", db, fmtMB(targetPeakRSS)),
-			measured: fmt.Sprintf("%s (%d connections, round %d)", fmtMB(peak.peakRSS), peak.connections, peak.round), pass: peak.peakRSS < targetPeakRSS})
+		rep.verdicts = append(rep.verdicts, verdict{target: fmt.Sprintf("%s: worker peak RSS < %s (largest of its runs)", db, benchreport.MB(targetPeakRSS)),
+			measured: fmt.Sprintf("%s (%d connections, round %d)", benchreport.MB(peak.peakRSS), peak.connections, peak.round), pass: peak.peakRSS < targetPeakRSS})
 
 		// Is Mailpit the limit? Its CPU per mail, and how busy it and the
 		// whole machine were.
@@ -152,7 +152,7 @@ func (b *bench) report(took time.Duration) *report {
 				total = append(total, r.cpu.total())
 			}
 			rep.notes = append(rep.notes, fmt.Sprintf("%s, %s (%d connection(s)), medians: Mailpit %.0f µs of CPU per mail, busy %.2f cores; sender %.2f cores; machine %.2f of %d cores",
-				db, sender, c, median(perMail), median(mpCores), median(senderCores), median(total), runtime.NumCPU()))
+				db, sender, c, benchreport.Median(perMail), benchreport.Median(mpCores), benchreport.Median(senderCores), benchreport.Median(total), runtime.NumCPU()))
 		}
 	}
 	return rep
@@ -186,41 +186,7 @@ func medianRate(runs []runResult, n int) float64 {
 	for i := range runs {
 		rates[i] = runs[i].rate(n)
 	}
-	return median(rates)
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func passFail(ok bool) string {
-	if ok {
-		return "PASS"
-	}
-	return "FAIL"
-}
-
-func table(sb *strings.Builder, header []string, rows [][]string, leftCols int) {
-	sb.WriteString("| " + strings.Join(header, " | ") + " |\n|")
-	for i := range header {
-		if i < leftCols {
-			sb.WriteString("---|")
-		} else {
-			sb.WriteString("--:|")
-		}
-	}
-	sb.WriteString("\n")
-	for _, row := range rows {
-		sb.WriteString("| " + strings.Join(row, " | ") + " |\n")
-	}
+	return benchreport.Median(rates)
 }
 
 // markdown is the report for docs/performance.md and bench/results; the
@@ -236,16 +202,16 @@ func (r *report) markdown(command string) string {
 		fmt.Fprintf(&sb, "- Command: `%s`\n", command)
 	}
 	sb.WriteString("\n## Runs, in the order they ran\n\n")
-	table(&sb, runHeader, r.runs, 3)
+	benchreport.MarkdownTable(&sb, runHeader, 3, r.runs)
 	sb.WriteString("\n## Summary\n\n")
-	table(&sb, summaryHeader, r.summary, 2)
+	benchreport.MarkdownTable(&sb, summaryHeader, 2, r.summary)
 	sb.WriteString("\n## Is Mailpit the limit?\n\n")
 	for _, n := range r.notes {
 		fmt.Fprintf(&sb, "- %s\n", n)
 	}
 	sb.WriteString("\n## Targets\n\n| Target | Measured | Verdict |\n|---|---|---|\n")
 	for _, v := range r.verdicts {
-		fmt.Fprintf(&sb, "| %s | %s | %s |\n", v.target, v.measured, passFail(v.pass))
+		fmt.Fprintf(&sb, "| %s | %s | %s |\n", v.target, v.measured, benchreport.PassFail(v.pass))
 	}
 	if len(r.warnings) > 0 {
 		sb.WriteString("\n## Warnings\n\n")

@@ -1,6 +1,7 @@
-// Package procstat reads CPU time from Linux's /proc for the benchmarks,
-// which record where the machine's CPU went during each measured run. No
-// library reads these few counters without pulling in far more.
+// Package procstat reads CPU time and peak memory from Linux's /proc for
+// the benchmarks, which record where the machine's CPU went during each
+// measured run and how much memory the program under test took. No library
+// reads these few counters without pulling in far more.
 package procstat
 
 import (

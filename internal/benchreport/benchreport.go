@@ -78,6 +78,21 @@ func PostgresVersion(ctx context.Context, cfg *pgx.ConnConfig) (string, error) {
 	return v, err
 }
 
+// ModuleVersion is the main module version go build or go install recorded
+// in the Go binary bin ("v1.33.1"), for the report's software line.
+func ModuleVersion(ctx context.Context, bin string) string {
+	out, err := exec.CommandContext(ctx, "go", "version", "-m", bin).Output()
+	if err != nil {
+		return "(version unknown)"
+	}
+	for l := range strings.SplitSeq(string(out), "\n") {
+		if f := strings.Fields(l); len(f) >= 3 && f[0] == "mod" {
+			return f[2]
+		}
+	}
+	return "(version unknown)"
+}
+
 // CommandLine is how the benchmark in package pkg ("./bench/loadbench")
 // was run, as a reader would retype it: os.Args[0] is a temporary path
 // under go run.
@@ -89,6 +104,10 @@ func CommandLine(pkg string) string {
 func Ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + " ms"
 }
+
+// MB writes b bytes in decimal megabytes (10^6 bytes, the stricter reading
+// of the issues' targets) with one decimal: "59.9 MB".
+func MB(b int64) string { return strconv.FormatFloat(float64(b)/1e6, 'f', 1, 64) + " MB" }
 
 // Thousands writes n with thousands separators: "-1,234,567".
 func Thousands(n int64) string {

@@ -1,7 +1,9 @@
 package benchreport
 
 import (
+	"context"
 	"math"
+	"os"
 	"regexp"
 	"testing"
 	"time"
@@ -26,6 +28,41 @@ func TestMs(t *testing.T) {
 		if got := Ms(d); got != want {
 			t.Errorf("Ms(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+func TestMB(t *testing.T) {
+	for b, want := range map[int64]string{
+		0: "0.0 MB", 59_949_999: "59.9 MB", 60_000_000: "60.0 MB", 123_456_789: "123.5 MB",
+	} {
+		if got := MB(b); got != want {
+			t.Errorf("MB(%d) = %q, want %q", b, got, want)
+		}
+	}
+}
+
+// ModuleVersion reads what the go command recorded in a Go binary (this
+// test's own), and says it does not know for anything else.
+func TestModuleVersion(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, bin string
+		unknown   bool
+	}{
+		{"a Go binary", self, false},
+		{"not a Go binary", "/bin/sh", true},
+		{"missing", "/nonexistent/bin", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ModuleVersion(context.Background(), tt.bin)
+			if (got == "(version unknown)") != tt.unknown {
+				t.Errorf("ModuleVersion(%s) = %q, want unknown %v", tt.bin, got, tt.unknown)
+			}
+		})
 	}
 }
 
