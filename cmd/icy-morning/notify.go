@@ -19,6 +19,25 @@ type notifications struct {
 	dispatcher *notify.Dispatcher
 }
 
+// openBackend opens what serve and worker both stand on: the store
+// (migrated unless told not to) and the notifications over it. close
+// releases both, the sender first.
+func openBackend(ctx context.Context, c *config, logger *slog.Logger) (store *sqlstore.Store, notes *notifications, close func(), err error) {
+	store, err = openStore(ctx, c, logger)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	notes, err = openNotifications(ctx, c, store, c.notifySecret, logger)
+	if err != nil {
+		store.Close()
+		return nil, nil, nil, err
+	}
+	return store, notes, func() {
+		notes.sender.Close()
+		store.Close()
+	}, nil
+}
+
 // secretName is the name the generated link-signing key is kept under in
 // the database (secrets table) when NOTIFY_SECRET is not set.
 const secretName = "notify"

@@ -33,16 +33,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	c.maxConns = servePoolSize(c.maxConns, c.database)
-	store, err := openStore(ctx, &c, logger)
+	store, notes, closeBackend, err := openBackend(ctx, &c, logger)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	notes, err := openNotifications(ctx, &c, store, c.notifySecret, logger)
-	if err != nil {
-		return err
-	}
-	defer notes.sender.Close()
+	defer closeBackend()
 	if c.dispatcher {
 		// Stopped with the server (below), and waited for, so that the
 		// batch in flight is recorded before the store closes.

@@ -15,16 +15,11 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	logger := newLogger(&c, stderr)
-	store, err := openStore(ctx, &c, logger)
+	store, notes, closeBackend, err := openBackend(ctx, &c, logger)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	notes, err := openNotifications(ctx, &c, store, c.notifySecret, logger)
-	if err != nil {
-		return err
-	}
-	defer notes.sender.Close()
+	defer closeBackend()
 	logger.Info("worker started", "database", string(store.Dialect()), "version", version(),
 		"mail", fmt.Sprint(notes.sender), "connections", c.mailConns)
 	notes.run(ctx)()

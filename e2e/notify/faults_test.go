@@ -7,6 +7,7 @@ import (
 
 	icymorning "github.com/icy-morning/icy-morning"
 	"github.com/icy-morning/icy-morning/internal/mailpeer"
+	"github.com/icy-morning/icy-morning/internal/testcheck"
 	"github.com/icy-morning/icy-morning/internal/testdb"
 )
 
@@ -67,7 +68,7 @@ func TestTwoWorkersSendEachMailOnce(t *testing.T) {
 			again = append(again, fmt.Sprintf("delivery %d: %d claims", d.ID, d.Attempts))
 		}
 	}
-	failMany(t, "deliveries claimed more than once", again)
+	testcheck.FailMany(t, "deliveries claimed more than once", again)
 	msgs, seen := received(t, mp, ds)
 	var notOnce []string
 	for id, n := range seen {
@@ -75,7 +76,7 @@ func TestTwoWorkersSendEachMailOnce(t *testing.T) {
 			notOnce = append(notOnce, fmt.Sprintf("%s: %d times", id, n))
 		}
 	}
-	failMany(t, "Message-IDs not received exactly once", notOnce)
+	testcheck.FailMany(t, "Message-IDs not received exactly once", notOnce)
 	if len(msgs) != len(ds) {
 		t.Errorf("Mailpit holds %d messages for %d deliveries", len(msgs), len(ds))
 	}
@@ -170,7 +171,7 @@ func TestKillServeMidFanOut(t *testing.T) {
 			claims = append(claims, fmt.Sprintf("delivery %d (in flight at the kill: %v): %d claims, want %d", d.ID, inFlight[d.ID], d.Attempts, want))
 		}
 	}
-	failMany(t, "deliveries claimed an unexpected number of times", claims)
+	testcheck.FailMany(t, "deliveries claimed an unexpected number of times", claims)
 	msgs, seen := received(t, mp, ds)
 	ids := map[string]int64{} // Message-ID → delivery
 	for _, d := range ds {
@@ -189,8 +190,8 @@ func TestKillServeMidFanOut(t *testing.T) {
 			}
 		}
 	}
-	failMany(t, "deliveries sent but not in Mailpit", missing)
-	failMany(t, "Message-IDs received more often than a resend of a delivery in flight at the kill allows", badDups)
+	testcheck.FailMany(t, "deliveries sent but not in Mailpit", missing)
+	testcheck.FailMany(t, "Message-IDs received more often than a resend of a delivery in flight at the kill allows", badDups)
 	if distinct := len(seen) - len(missing); distinct != len(ds) {
 		t.Errorf("Mailpit holds %d distinct Message-IDs for %d deliveries", distinct, len(ds))
 	}

@@ -29,6 +29,7 @@ import (
 
 	icymorning "github.com/icy-morning/icy-morning"
 	"github.com/icy-morning/icy-morning/internal/mailpeer"
+	"github.com/icy-morning/icy-morning/internal/testcheck"
 	"github.com/icy-morning/icy-morning/internal/testproc"
 	"github.com/icy-morning/icy-morning/sqlstore"
 )
@@ -298,24 +299,8 @@ func received(t *testing.T, mp *mailpeer.Mailpit, ds []icymorning.Delivery) ([]m
 		}
 		seen[m.MessageID]++
 	}
-	failMany(t, "messages in Mailpit whose Message-ID is no delivery's", strays)
+	testcheck.FailMany(t, "messages in Mailpit whose Message-ID is no delivery's", strays)
 	return msgs, seen
-}
-
-// failMany fails the test once for a fault many items share: how many,
-// and the first few.
-func failMany(t *testing.T, fault string, items []string) {
-	t.Helper()
-	if len(items) == 0 {
-		return
-	}
-	const show = 5
-	slices.Sort(items)
-	more := ""
-	if len(items) > show {
-		more = fmt.Sprintf("\n\t… and %d more", len(items)-show)
-	}
-	t.Errorf("%d %s:\n\t%s%s", len(items), fault, strings.Join(items[:min(show, len(items))], "\n\t"), more)
 }
 
 // messageID is the Message-ID of the mail of event e to subscription s,

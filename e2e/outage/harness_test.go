@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/icy-morning/icy-morning/httpapi"
+	"github.com/icy-morning/icy-morning/internal/testcheck"
 	"github.com/icy-morning/icy-morning/internal/testproc"
 )
 
@@ -351,7 +352,7 @@ func checkAnswers(t *testing.T, ws []write, unanswered bool) {
 			bad = append(bad, w.name+": "+w.flaw)
 		}
 	}
-	failMany(t, "writes answered wrongly", bad)
+	testcheck.FailMany(t, "writes answered wrongly", bad)
 }
 
 // readBack GETs every write that was answered 201 and returns the names
@@ -435,25 +436,10 @@ func checkStored(t *testing.T, srv *server, analyst int64, acked []write) (store
 		ids[w.id] = w.name
 	}
 	lost = readBack(t, srv, acked)
-	failMany(t, "writes answered 201 that did not read back", lost)
+	testcheck.FailMany(t, "writes answered 201 that did not read back", lost)
 	stored = countAssets(t, srv, analyst)
 	if stored < len(acked) {
 		t.Errorf("the analyst has %d assets, fewer than the %d writes answered 201", stored, len(acked))
 	}
 	return stored, lost
-}
-
-// failMany fails the test once for a fault many items share: how many,
-// and the first few.
-func failMany(t *testing.T, fault string, items []string) {
-	t.Helper()
-	if len(items) == 0 {
-		return
-	}
-	const show = 5
-	more := ""
-	if len(items) > show {
-		more = fmt.Sprintf("\n\t… and %d more", len(items)-show)
-	}
-	t.Errorf("%d %s:\n\t%s%s", len(items), fault, strings.Join(items[:min(show, len(items))], "\n\t"), more)
 }
