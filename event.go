@@ -108,6 +108,15 @@ type OutboxStore interface {
 	// deliveries it created. An event already fanned out gets none: 0.
 	// ENOTFOUND for an unknown event.
 	FanOut(ctx context.Context, eventID int64) (n int, err error)
+	// FanOutPending fans out, in one transaction, up to limit of the
+	// oldest events not yet fanned out, exactly as FanOut would one by one
+	// in id order (their deliveries' ids keep that order), and reports
+	// how many events it fanned out and how many deliveries it created.
+	// Concurrent calls never fan an event out twice, and where the
+	// database has concurrent writers they skip the events another call
+	// holds rather than wait for them: fewer than limit events means none
+	// were left but those.
+	FanOutPending(ctx context.Context, limit int) (events, deliveries int, err error)
 	// Deliveries returns the deliveries matching f in id order.
 	Deliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error)
 	// ClaimDeliveries claims up to limit deliveries that are due (pending

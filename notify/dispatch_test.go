@@ -470,8 +470,9 @@ func TestDispatchThroughSES(t *testing.T) {
 
 // A sweep alternates fanning out and sending, so a backlog of events does
 // not hold back the mail of those already fanned out: with a fan-out
-// budget of one event per round, the first event's mail goes out before
-// the last event is fanned out.
+// budget of one page per round (a new dispatcher's first page is one
+// event, the next ones 100), the first event's mail goes out before the
+// last event is fanned out.
 func TestDispatchInterleavesFanOutAndSending(t *testing.T) {
 	f := newFixture(t, "sqlite:///"+filepath.Join(t.TempDir(), "i.db"))
 	f.subscribe(t, 3, icymorning.TopicAssetCreation)

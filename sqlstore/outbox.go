@@ -84,22 +84,7 @@ func recordEvent(ctx context.Context, q querier, topic icymorning.Topic, a *icym
 
 const eventColumns = `id, topic, asset_id, analyst_id, asset, occurred_at, fanned_out_at`
 
-const (
-	sqlEventsPending = `SELECT ` + eventColumns + ` FROM events WHERE fanned_out_at IS NULL ORDER BY id `
-	sqlEventExists   = `SELECT 1 FROM events WHERE id = $1`
-	// Marking the event first locks its row (PostgreSQL) or the database
-	// (SQLite), so two dispatchers fanning out one event take turns, and
-	// the second finds it done.
-	sqlEventFannedOut = `UPDATE events SET fanned_out_at = $2 WHERE id = $1 AND fanned_out_at IS NULL`
-	// The times come from the event row (set just before), not from
-	// parameters, whose types PostgreSQL could not infer in a SELECT list.
-	// WHERE, which SQLite needs before ON CONFLICT, is there anyway.
-	sqlDeliveriesFanOut = `INSERT INTO deliveries (event_id, subscription_id, status, attempts, created_at, updated_at, next_attempt_at)
-SELECT e.id, s.id, 'pending', 0, e.fanned_out_at, e.fanned_out_at, e.fanned_out_at
-FROM events AS e JOIN subscriptions AS s ON s.topic = e.topic AND (s.analyst_id IS NULL OR s.analyst_id = e.analyst_id)
-WHERE e.id = $1 AND s.status = 'active'
-ON CONFLICT (event_id, subscription_id) DO NOTHING`
-)
+const sqlEventsPending = `SELECT ` + eventColumns + ` FROM events WHERE fanned_out_at IS NULL ORDER BY id `
 
 // eventScan holds the columns of an event that need decoding after Scan,
 // so that a joined row can scan an event beside other things.
@@ -149,30 +134,6 @@ func (s *Store) PendingEvents(ctx context.Context, limit int) ([]icymorning.Even
 		return nil, s.internal("list pending events", err)
 	}
 	return out, nil
-}
-
-// FanOut implements icymorning.OutboxStore.
-func (s *Store) FanOut(ctx context.Context, eventID int64) (int, error) {
-	var n int64
-	err := s.atomic(ctx, func(q querier) error {
-		marked, err := q.exec(ctx, sqlEventFannedOut, eventID, s.timestamp())
-		if err != nil {
-			return err
-		}
-		if marked == 0 {
-			var one int
-			return q.queryRow(ctx, sqlEventExists, eventID).Scan(&one) // done before, or no such event
-		}
-		n, err = q.exec(ctx, sqlDeliveriesFanOut, eventID)
-		return err
-	})
-	if err != nil {
-		if isNoRows(err) {
-			return 0, notFound("event", eventID)
-		}
-		return 0, s.internal("fan out event", err)
-	}
-	return int(n), nil
 }
 
 const deliveryColumns = `id, event_id, subscription_id, status, attempts, last_error, provider_message_id,

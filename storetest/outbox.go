@@ -195,10 +195,12 @@ func testEventsFollowTransactions(t *testing.T, s icymorning.Store, _ *clock) {
 	}
 }
 
-// FanOut gives each event to the active subscriptions of its topic, for
-// every analyst or for the event's, once.
-func testFanOut(t *testing.T, s icymorning.Store, clock *clock) {
-	ada, grace := newAnalyst(t, s, "Ada").ID, newAnalyst(t, s, "Grace").ID
+// newAudience subscribes to each topic for every analyst, for ada or for
+// grace, in every status, and returns the subscriptions' ids by name, in
+// the order of their ids: the audience of testFanOut and
+// testFanOutPending.
+func newAudience(t *testing.T, s icymorning.Tx, ada, grace int64) map[string]int64 {
+	t.Helper()
 	subs := map[string]int64{}
 	for _, sub := range []struct {
 		name    string
@@ -220,6 +222,14 @@ func testFanOut(t *testing.T, s icymorning.Store, clock *clock) {
 		setStatus(t, s, id, sub.status)
 		subs[sub.name] = id
 	}
+	return subs
+}
+
+// FanOut gives each event to the active subscriptions of its topic, for
+// every analyst or for the event's, once.
+func testFanOut(t *testing.T, s icymorning.Store, clock *clock) {
+	ada, grace := newAnalyst(t, s, "Ada").ID, newAnalyst(t, s, "Grace").ID
+	subs := newAudience(t, s, ada, grace)
 	adas := newAsset(t, s, "Ada's", ada, true)
 	_, err := s.UpdateAsset(ctx, adas.ID, icymorning.AssetUpdate{Name: icymorning.Set("Ada's II")})
 	must(t, err)

@@ -14,9 +14,9 @@ import (
 	icymorning "github.com/icy-morning/icy-morning"
 )
 
-// Run runs the suite. open must return a new empty store for each call,
-// whose clock (of created_at and updated_at) is now, and arrange its
-// cleanup with t.Cleanup.
+// Run runs the suite. open must return a new empty store for each call
+// (some tests open two), whose clock (of created_at and updated_at) is
+// now, and arrange its cleanup with t.Cleanup.
 func Run(t *testing.T, open func(t *testing.T, now func() time.Time) icymorning.Store) {
 	tests := []struct {
 		name string
@@ -35,6 +35,8 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) icymorning.
 		{"EventsRecordedWithChanges", testEventsRecordedWithChanges},
 		{"EventsFollowTransactions", testEventsFollowTransactions},
 		{"FanOut", testFanOut},
+		{"FanOutPending", testFanOutPending},
+		{"FanOutPendingConcurrently", testFanOutPendingConcurrently},
 		{"DeliveryFilters", testDeliveryFilters},
 		{"SignUp", testSignUp},
 		{"ForgetConfirmation", testForgetConfirmation},
@@ -53,6 +55,19 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) icymorning.
 		t.Run(tt.name, func(t *testing.T) {
 			c := &clock{now: clockStart}
 			tt.fn(t, open(t, c.Now), c)
+		})
+	}
+	// Tests that compare what two stores make of the same calls.
+	pairs := []struct {
+		name string
+		fn   func(t *testing.T, a, b icymorning.Store, clock *clock)
+	}{
+		{"FanOutPendingMatchesFanOut", testFanOutPendingMatchesFanOut},
+	}
+	for _, tt := range pairs {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &clock{now: clockStart}
+			tt.fn(t, open(t, c.Now), open(t, c.Now), c)
 		})
 	}
 }
