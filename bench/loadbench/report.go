@@ -117,6 +117,13 @@ func (b *bench) report() *report {
 		})
 	}
 
+	// Whether the dispatcher kept up with the POST runs' events.
+	for _, db := range []string{dbPostgres, dbSQLite} {
+		if r := b.find(scPost, db, serverService, seedAssetsSmall); r != nil && r.note != "" {
+			rep.ratios = append(rep.ratios, [2]string{fmt.Sprintf("POST asset on %s, after the run", db), r.note})
+		}
+	}
+
 	// "Slower" is the loss of throughput at the same concurrency; the
 	// median latency ratio is shown beside it.
 	for _, db := range []string{dbPostgres, dbSQLite} {
