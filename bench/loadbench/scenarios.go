@@ -291,7 +291,7 @@ func (b *bench) ceiling(dbURL string) target {
 	if b.o.maxConns > 0 {
 		args = append(args, "-max-conns", strconv.Itoa(b.o.maxConns))
 	}
-	return target{server: serverCeiling, database: dbPostgres, bin: b.o.ceilingBin, args: args, addrFlag: "-addr",
+	return target{server: serverCeiling, database: dbPostgres, bin: b.o.ceilingBin, args: args, addrFlag: "-addr", dbURL: dbURL,
 		env: []string{"BASIC_AUTH_USERNAME=" + b.user, "BASIC_AUTH_PASSWORD=" + b.pass}}
 }
 
