@@ -93,6 +93,7 @@ type creates struct {
 	internal func(what string, err error) error
 	wg       sync.WaitGroup
 	closed   sync.Once
+	exited   chan struct{} // closed by stop once every inserter has returned
 	// many runs one multi-row statement; one runs a single create the way
 	// a store without batching would.
 	many func(ctx context.Context, cs []*create) error
@@ -106,7 +107,7 @@ type creates struct {
 }
 
 func newCreates(inserters int, s *Store) *creates {
-	b := &creates{queue: make(chan *create, maxCreateBatch), quit: make(chan struct{}),
+	b := &creates{queue: make(chan *create, maxCreateBatch), quit: make(chan struct{}), exited: make(chan struct{}),
 		internal: s.internal, many: s.insertAssets, one: s.insertOne}
 	for range inserters {
 		b.wg.Go(b.run)
@@ -117,8 +118,12 @@ func newCreates(inserters int, s *Store) *creates {
 // stop ends the inserters after their current statements; creates still
 // queued are answered with errClosed.
 func (b *creates) stop() {
-	b.closed.Do(func() { close(b.quit) })
-	b.wg.Wait()
+	b.closed.Do(func() {
+		close(b.quit)
+		b.wg.Wait()
+		close(b.exited)
+	})
+	<-b.exited
 	for {
 		select {
 		case c := <-b.queue:
@@ -145,6 +150,14 @@ func (b *creates) do(c *create) error {
 	select {
 	case err := <-c.done:
 		return err
+	case <-b.exited:
+		// A send races quit (select picks at random among ready cases),
+		// so a create can land in the queue after the inserters and
+		// stop's drain have gone. Taken before that, it has its answer.
+		if c.state.CompareAndSwap(writeQueued, writeDropped) {
+			return b.internal("insert asset", errClosed)
+		}
+		return <-c.done
 	case <-c.ctx.Done():
 		if c.state.CompareAndSwap(writeQueued, writeDropped) {
 			return b.internal("wait for an inserter", c.ctx.Err())
