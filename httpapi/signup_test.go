@@ -18,6 +18,7 @@ import (
 	"github.com/icy-morning/icy-morning/auth"
 	"github.com/icy-morning/icy-morning/httpapi"
 	"github.com/icy-morning/icy-morning/internal/netaddr"
+	"github.com/icy-morning/icy-morning/internal/testclock"
 	"github.com/icy-morning/icy-morning/mail"
 	"github.com/icy-morning/icy-morning/notify"
 )
@@ -82,24 +83,6 @@ func (m *mailbox) confirmToken(t *testing.T, n int, to string) string {
 	return match[1]
 }
 
-// testClock is the Notifier's clock, which the tests move.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 var testSecret = bytes.Repeat([]byte("k"), 32)
 
 // newMailer builds the real Notifier over the transport mailURL, with the
@@ -123,7 +106,7 @@ func newMailer(tb testing.TB, mailURL string, now func() time.Time) (*notify.Ser
 type signUpKit struct {
 	mail     *mailbox
 	composer *notify.Composer
-	clock    *testClock
+	clock    *testclock.Clock
 }
 
 // forEachSignUpStore runs fn once per database, each with a fresh server
@@ -131,9 +114,9 @@ type signUpKit struct {
 func forEachSignUpStore(t *testing.T, c httpapi.Config, fn func(t *testing.T, e *env, k *signUpKit)) {
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
-			k := &signUpKit{clock: &testClock{t: time.Now()}}
+			k := &signUpKit{clock: testclock.At(time.Now())}
 			c := c
-			c.Notifier, k.mail, k.composer = newMailer(t, "log://", k.clock.now)
+			c.Notifier, k.mail, k.composer = newMailer(t, "log://", k.clock.Now)
 			fn(t, newEnvWith(t, st.url(t), c), k)
 		})
 	}
@@ -362,7 +345,7 @@ func TestSignUpLinksRefuseBadTokens(t *testing.T) {
 		})
 
 		// Expired: the link is valid for 7 days.
-		k.clock.advance(icymorning.SignUpExpiry + time.Second)
+		k.clock.Advance(icymorning.SignUpExpiry + time.Second)
 		e.run(t, []step{
 			{name: "expired, page", req: get("/subscribe/confirm/" + token), wantStatus: 422, wantIn: []string{"7 days"}},
 			{name: "expired, POST", req: post("/subscribe/confirm/" + token), wantStatus: 422},

@@ -7,11 +7,11 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	icymorning "github.com/icy-morning/icy-morning"
+	"github.com/icy-morning/icy-morning/internal/testclock"
 )
 
 // Run runs the suite. open must return a new empty store for each call
@@ -53,7 +53,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) icymorning.
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &clock{now: clockStart}
+			c := newClock()
 			tt.fn(t, open(t, c.Now), c)
 		})
 	}
@@ -66,7 +66,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) icymorning.
 	}
 	for _, tt := range pairs {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &clock{now: clockStart}
+			c := newClock()
 			tt.fn(t, open(t, c.Now), open(t, c.Now), c)
 		})
 	}
@@ -80,22 +80,9 @@ var clockStart = time.Date(2024, 2, 29, 8, 30, 0, 123456789, time.FixedZone("UTC
 
 // clock is a store's clock in the suite: it stands still until a test
 // moves it, so a test knows every timestamp and never sleeps.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type clock struct{ *testclock.Clock }
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newClock() *clock { return &clock{testclock.At(clockStart)} }
 
 // AdvanceTo moves the clock on until the store records the time at (a
 // stamp), keeping the clock's nanoseconds beyond the microsecond.
