@@ -27,11 +27,12 @@ resource "aws_apigatewayv2_api" "main" {
 }
 
 resource "aws_apigatewayv2_integration" "function" {
-  api_id                 = aws_apigatewayv2_api.main.id
-  description            = "Every request to the ${local.function_name} function"
-  integration_type       = "AWS_PROXY"
-  integration_method     = "POST"
-  integration_uri        = aws_lambda_function.api.invoke_arn
+  api_id             = aws_apigatewayv2_api.main.id
+  description        = "Every request to the ${local.function_name} function"
+  integration_type   = "AWS_PROXY"
+  integration_method = "POST"
+  # The "live" alias, which moves to a new version only after its migration.
+  integration_uri        = aws_lambda_alias.api.invoke_arn
   payload_format_version = "2.0"
   # Just above the function's own timeout, so the function's error is what the
   # client sees; API Gateway's ceiling is 30 s.
@@ -93,6 +94,7 @@ resource "aws_lambda_permission" "api" {
   statement_id  = "AllowInvokeFromHttpApi"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.api.function_name
+  qualifier     = aws_lambda_alias.api.name
   principal     = "apigateway.amazonaws.com"
   # This API only (any stage and route: it has one of each).
   source_arn = "${aws_apigatewayv2_api.main.execution_arn}/*/*"

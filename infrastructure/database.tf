@@ -106,9 +106,12 @@ resource "aws_db_instance" "main" {
   auto_minor_version_upgrade = true
   apply_immediately          = var.db_apply_immediately
 
-  deletion_protection       = var.db_deletion_protection
-  skip_final_snapshot       = var.db_skip_final_snapshot
-  final_snapshot_identifier = var.db_skip_final_snapshot ? null : "${local.prefix}-final-${formatdate("YYYYMMDDhhmmss", plantimestamp())}"
+  deletion_protection = var.db_deletion_protection
+  skip_final_snapshot = var.db_skip_final_snapshot
+  # Always named, even when skip_final_snapshot is true: a throwaway stage
+  # later switched to keep snapshots must still destroy (RDS refuses a final
+  # snapshot without a name, and ignore_changes below keeps the first one).
+  final_snapshot_identifier = "${local.prefix}-final-${formatdate("YYYYMMDDhhmmss", plantimestamp())}"
 
   enabled_cloudwatch_logs_exports       = local.db_log_exports
   performance_insights_enabled          = var.db_performance_insights
@@ -130,8 +133,19 @@ resource "aws_db_instance" "main" {
 }
 
 locals {
-  # The master secret is RDS's own: {"username": ..., "password": ...}.
+  # The master secret is RDS's own: {"username": ..., "password": ...}. Only
+  # the migrate function and the RDS Proxy read it.
   db_master_secret_arn = aws_db_instance.main.master_user_secret[0].secret_arn
+
+  # The API and worker functions' role, created by a migration (owner of
+  # nothing; reads and writes the service's tables).
+  app_db_username = "icy_app"
+  # icy_app signs in with IAM tokens at the database itself only in IAM mode
+  # without the proxy; through the proxy (which signs in with a password on
+  # the client's behalf) and in password mode it has the app secret.
+  app_db_iam_at_database = var.database_iam_auth && !var.enable_rds_proxy
+  app_db_password_auth   = !local.app_db_iam_at_database
+  app_db_secret_arn      = local.app_db_password_auth ? aws_secretsmanager_secret.app_db[0].arn : null
 }
 
 # --- optional RDS Proxy ------------------------------------------------------------
@@ -204,14 +218,22 @@ resource "aws_iam_role" "proxy" {
   count = var.enable_rds_proxy ? 1 : 0
 
   name_prefix = "${local.prefix}-proxy-"
-  description = "RDS Proxy of ${local.prefix} reads the database master secret"
+  description = "RDS Proxy of ${local.prefix} reads the database secrets"
+  # No aws:SourceAccount condition: AWS's RDS Proxy set-up pages ("Setting up
+  # database credentials for RDS Proxy", "Configuring IAM authentication for
+  # RDS Proxy") show this trust policy without one, and no page documents
+  # that RDS sends aws:SourceAccount when the proxy assumes its role (the
+  # "Preventing cross-service confused deputy problems" page of the RDS User
+  # Guide recommends the keys for resource policies in general). A condition
+  # the service does not send would lock the proxy out of its secrets; only
+  # principals of this account allowed iam:PassRole can give the role to a
+  # proxy.
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
       Effect    = "Allow"
       Principal = { Service = "rds.amazonaws.com" }
       Action    = "sts:AssumeRole"
-      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
     }]
   })
 }
@@ -219,19 +241,19 @@ resource "aws_iam_role" "proxy" {
 resource "aws_iam_role_policy" "proxy" {
   count = var.enable_rds_proxy ? 1 : 0
 
-  name = "read-master-secret"
+  name = "read-database-secrets"
   role = aws_iam_role.proxy[0].id
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
       {
-        Sid      = "ReadMasterSecret"
+        Sid      = "ReadDatabaseSecrets"
         Effect   = "Allow"
         Action   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-        Resource = [local.db_master_secret_arn]
+        Resource = compact([local.db_master_secret_arn, local.app_db_secret_arn])
       },
       {
-        Sid      = "DecryptMasterSecret"
+        Sid      = "DecryptDatabaseSecrets"
         Effect   = "Allow"
         Action   = ["kms:Decrypt"]
         Resource = [aws_kms_key.main.arn]
@@ -241,6 +263,16 @@ resource "aws_iam_role_policy" "proxy" {
       },
     ]
   })
+}
+
+# RDS creates the proxy's log group on first use, without retention or the
+# key; creating it first gives it both.
+resource "aws_cloudwatch_log_group" "proxy" {
+  count = var.enable_rds_proxy ? 1 : 0
+
+  name              = "/aws/rds/proxy/${local.prefix}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
 }
 
 resource "aws_db_proxy" "main" {
@@ -254,15 +286,27 @@ resource "aws_db_proxy" "main" {
   require_tls            = true
   idle_client_timeout    = 1800
 
+  # The migrate function signs in as the master user with its password
+  # (IAM must never be the only way in on the apply that creates the
+  # database); the API and worker functions as icy_app, with an IAM token in
+  # IAM mode. The proxy signs in to the database with each user's secret.
   auth {
-    description               = "RDS-managed master secret"
+    description               = "RDS-managed master secret (the migrate function)"
     auth_scheme               = "SECRETS"
     secret_arn                = local.db_master_secret_arn
+    iam_auth                  = "DISABLED"
+    client_password_auth_type = "POSTGRES_SCRAM_SHA_256"
+  }
+
+  auth {
+    description               = "${local.app_db_username} (the API and worker functions)"
+    auth_scheme               = "SECRETS"
+    secret_arn                = local.app_db_secret_arn
     iam_auth                  = var.database_iam_auth ? "REQUIRED" : "DISABLED"
     client_password_auth_type = "POSTGRES_SCRAM_SHA_256"
   }
 
-  depends_on = [aws_iam_role_policy.proxy]
+  depends_on = [aws_iam_role_policy.proxy, aws_cloudwatch_log_group.proxy]
 }
 
 resource "aws_db_proxy_default_target_group" "main" {
@@ -288,12 +332,15 @@ resource "aws_db_proxy_target" "main" {
 locals {
   db_endpoint_host = var.enable_rds_proxy ? aws_db_proxy.main[0].endpoint : aws_db_instance.main.address
 
-  # No password here: the function adds it from DATABASE_SECRET_ARN, or signs
-  # an IAM token when DATABASE_IAM_AUTH is true.
-  database_url = "postgres://${var.db_master_username}@${local.db_endpoint_host}:5432/${var.db_name}?sslmode=verify-full"
+  # No password here: the binary adds it from DATABASE_SECRET_ARN, or signs
+  # an IAM token when DATABASE_IAM_AUTH is true. The API and worker connect as
+  # icy_app, the migrate function as the master user.
+  app_database_url     = "postgres://${local.app_db_username}@${local.db_endpoint_host}:5432/${var.db_name}?sslmode=verify-full"
+  migrate_database_url = "postgres://${var.db_master_username}@${local.db_endpoint_host}:5432/${var.db_name}?sslmode=verify-full"
 
   # rds-db:connect is granted on the proxy's resource id (prx-...) when the
-  # function connects through the proxy, on the instance's (db-...) otherwise.
+  # function connects through the proxy, on the instance's (db-...) otherwise,
+  # and only for icy_app: the master user never signs in with a token.
   db_connect_resource_id = var.enable_rds_proxy ? element(split(":", aws_db_proxy.main[0].arn), 6) : aws_db_instance.main.resource_id
-  db_connect_arn         = "arn:${local.partition}:rds-db:${local.region}:${local.account_id}:dbuser:${local.db_connect_resource_id}/${var.db_master_username}"
+  db_connect_arn         = "arn:${local.partition}:rds-db:${local.region}:${local.account_id}:dbuser:${local.db_connect_resource_id}/${local.app_db_username}"
 }

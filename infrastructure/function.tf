@@ -9,16 +9,19 @@ locals {
 
   # Named exactly as the binary reads them; values hold no secret. The
   # binary's Lambda mode insists on an API account even where nothing asks
-  # for one (the worker), so both functions get the Basic auth secret.
+  # for one (the worker), so both functions get the Basic auth secret. They
+  # connect as the least-privilege role icy_app (a migration creates it),
+  # with the app secret's password or, in IAM mode, an IAM token; only the
+  # migrate function (migrate.tf) holds the master secret.
   database_environment = merge(
     {
-      DATABASE_URL          = local.database_url
+      DATABASE_URL          = local.app_database_url
       DB_MAX_CONNS          = tostring(var.db_max_conns)
       BASIC_AUTH_SECRET_ARN = aws_secretsmanager_secret.basic_auth.arn
       LOG_LEVEL             = var.log_level
       LOG_FORMAT            = "json"
     },
-    var.database_iam_auth ? { DATABASE_IAM_AUTH = "true" } : { DATABASE_SECRET_ARN = local.db_master_secret_arn },
+    var.database_iam_auth ? { DATABASE_IAM_AUTH = "true" } : { DATABASE_SECRET_ARN = local.app_db_secret_arn },
     # Through the proxy, prepared statements would pin each session to one
     # database connection; the exec mode sends plain extended-protocol queries.
     var.enable_rds_proxy ? { DB_QUERY_EXEC_MODE = "exec" } : {},
@@ -53,15 +56,62 @@ locals {
 
   function_secret_arns = concat(
     [aws_secretsmanager_secret.basic_auth.arn, aws_secretsmanager_secret.notify.arn],
-    var.database_iam_auth ? [] : [local.db_master_secret_arn],
+    var.database_iam_auth ? [] : [local.app_db_secret_arn],
+  )
+}
+
+# --- how many API instances the database can take ----------------------------------
+# Without the proxy every API instance holds up to db_max_conns connections
+# of the instance's own. RDS PostgreSQL's default max_connections is
+# LEAST(DBInstanceClassMemory / 9531392, 5000) ("max_connections", AWS
+# Prescriptive Guidance, Tuning PostgreSQL parameters); DBInstanceClassMemory
+# is the class's memory less what the OS and RDS keep, so three quarters of
+# the nominal figure are counted, and the worker's instances (the queue's and
+# the sweep's) and the migrate function's are taken off before dividing by
+# db_max_conns: 38 for db.t4g.micro with the defaults.
+
+locals {
+  # Memory in GiB by class size, for the burstable (t), general (m) and
+  # memory-optimised (r) families; another class needs
+  # lambda_reserved_concurrency set explicitly.
+  db_class_family = try(regex("^db\\.([tmr])[0-9]+[a-z]*\\.", var.db_instance_class)[0], null)
+  db_class_size   = try(regex("\\.([a-z0-9]+)$", var.db_instance_class)[0], null)
+  db_class_memory_gib = try({
+    t = { micro = 1, small = 2, medium = 4, large = 8, xlarge = 16, "2xlarge" = 32 }
+    m = { large = 8, xlarge = 16, "2xlarge" = 32, "4xlarge" = 64, "8xlarge" = 128 }
+    r = { large = 16, xlarge = 32, "2xlarge" = 64, "4xlarge" = 128, "8xlarge" = 256 }
+  }[local.db_class_family][local.db_class_size], null)
+
+  db_max_connections_estimate = local.db_class_memory_gib == null ? null : min(5000, floor(0.75 * local.db_class_memory_gib * 1073741824 / 9531392))
+  db_connections_not_api      = (var.worker_max_concurrency + 1) * var.db_max_conns + local.migrate_db_max_conns
+
+  api_reserved_concurrency = (
+    var.lambda_reserved_concurrency != null ? var.lambda_reserved_concurrency :
+    var.enable_rds_proxy ? -1 :
+    local.db_max_connections_estimate == null ? null :
+    max(1, floor((local.db_max_connections_estimate - local.db_connections_not_api) / var.db_max_conns))
   )
 }
 
 # --- the Basic auth account -----------------------------------------------------
-# The password comes from Secrets Manager's GetRandomPassword through the AWS
-# provider (no other provider is needed). It is written once: later plans read
-# a fresh random value, which ignore_changes discards. It is in the state, like
-# every secret Terraform writes; keep the state private (see README.md).
+# The password is written once through the write-only secret_string_wo: it
+# reaches Secrets Manager and never the plan or the state. It is 64 hex
+# digits from two uuid() calls (Terraform's uuid() reads crypto/rand through
+# hashicorp/go-uuid: 244 random bits), not from an ephemeral resource,
+# because Terraform 1.11's mock providers refuse every ephemeral resource
+# type and the plan tests could not run; no other provider is needed either.
+# uuid() is evaluated afresh on every run, and ignored while
+# secret_string_wo_version stays the same. Rotate deliberately with
+# terraform apply -replace=aws_secretsmanager_secret_version.basic_auth.
+
+locals {
+  # Where the write-only passwords come from (see above); each entry calls
+  # uuid() on its own, so no two secrets share a password.
+  generated_passwords = {
+    basic_auth = replace("${uuid()}${uuid()}", "-", "")
+    app_db     = replace("${uuid()}${uuid()}", "-", "")
+  }
+}
 
 resource "aws_secretsmanager_secret" "basic_auth" {
   name_prefix             = "${local.prefix}/basic-auth-"
@@ -70,31 +120,49 @@ resource "aws_secretsmanager_secret" "basic_auth" {
   recovery_window_in_days = var.secret_recovery_window_days
 }
 
-data "aws_secretsmanager_random_password" "basic_auth" {
-  password_length     = 32
-  exclude_punctuation = true
-}
-
 resource "aws_secretsmanager_secret_version" "basic_auth" {
   secret_id = aws_secretsmanager_secret.basic_auth.id
-  secret_string = jsonencode({
+  secret_string_wo = jsonencode({
     username = var.basic_auth_username
-    password = data.aws_secretsmanager_random_password.basic_auth.random_password
+    password = local.generated_passwords.basic_auth
   })
+  secret_string_wo_version = 1
+}
 
-  lifecycle {
-    # Keep the first password; rotate deliberately with
-    # terraform apply -replace=aws_secretsmanager_secret_version.basic_auth
-    ignore_changes = [secret_string]
-  }
+# --- the application database role's password (icy_app) -------------------------------
+# Not in IAM mode at the database (then icy_app signs in with tokens). The
+# migrate function sets icy_app's password from this secret after migrating;
+# the API and worker functions read it (and through the RDS Proxy, the proxy
+# does). Written once and write-only, like the Basic auth password.
+
+resource "aws_secretsmanager_secret" "app_db" {
+  count = local.app_db_password_auth ? 1 : 0
+
+  name_prefix             = "${local.prefix}/database-app-"
+  description             = "PostgreSQL role ${local.app_db_username} of ${local.prefix}: JSON {username, password}"
+  kms_key_id              = aws_kms_key.main.arn
+  recovery_window_in_days = var.secret_recovery_window_days
+}
+
+resource "aws_secretsmanager_secret_version" "app_db" {
+  count = local.app_db_password_auth ? 1 : 0
+
+  secret_id = aws_secretsmanager_secret.app_db[0].id
+  secret_string_wo = jsonencode({
+    username = local.app_db_username
+    password = local.generated_passwords.app_db
+  })
+  secret_string_wo_version = 1
 }
 
 # --- the link-signing key (NOTIFY_SECRET) ------------------------------------------
 # Signs unsubscribe and confirmation links; both functions must hold the same
 # key. 64 letters and digits from GetRandomPassword (about 380 bits; the
-# binary wants 32 bytes or more), written once and kept like the Basic auth
-# password, so links in mails already sent stay valid. Rotating it
+# binary wants 32 bytes or more), written once and kept, so links in mails
+# already sent stay valid. Rotating it
 # (-replace=aws_secretsmanager_secret_version.notify) voids those links.
+# Unlike the passwords above it still goes through secret_string and so sits
+# in the state; moving it to secret_string_wo is the same change as theirs.
 
 resource "aws_secretsmanager_secret" "notify" {
   name_prefix             = "${local.prefix}/notify-secret-"
@@ -134,7 +202,8 @@ resource "aws_iam_role" "function" {
 }
 
 # Network interfaces in the VPC (these EC2 actions take no resource ARN) and
-# X-Ray segments: AWS's narrow managed policies for exactly that.
+# X-Ray segments: AWS's narrow managed policies for exactly that, plus
+# ec2:DescribeSubnets (below).
 resource "aws_iam_role_policy_attachment" "function_managed" {
   for_each = toset([
     "service-role/AWSLambdaENIManagementAccess",
@@ -143,6 +212,38 @@ resource "aws_iam_role_policy_attachment" "function_managed" {
 
   role       = aws_iam_role.function.name
   policy_arn = "arn:${local.partition}:iam::aws:policy/${each.key}"
+}
+
+# AWS added ec2:DescribeSubnets to AWSLambdaVPCAccessExecutionRole (policy
+# version v3, edited January 5, 2024: "AWSLambdaVPCAccessExecutionRole", AWS
+# Managed Policy Reference), beside the ENI actions Lambda uses to attach a
+# function to its subnets; AWSLambdaENIManagementAccess (v2, October 2020)
+# still lacks it. Rather than the VPC policy (which also grants
+# logs:CreateLogGroup and PutLogEvents on every log group), the three
+# function roles get this one action. Describe actions take no resource ARN.
+resource "aws_iam_policy" "lambda_describe_subnets" {
+  name_prefix = "${local.prefix}-lambda-describe-subnets-"
+  description = "ec2:DescribeSubnets for the ${local.prefix} functions' VPC attachment"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "DescribeSubnetsForVpcAccess"
+      Effect   = "Allow"
+      Action   = ["ec2:DescribeSubnets"]
+      Resource = "*"
+    }]
+  })
+}
+
+resource "aws_iam_role_policy_attachment" "lambda_describe_subnets" {
+  for_each = {
+    function = aws_iam_role.function.name
+    worker   = aws_iam_role.worker.name
+    migrate  = aws_iam_role.migrate.name
+  }
+
+  role       = each.value
+  policy_arn = aws_iam_policy.lambda_describe_subnets.arn
 }
 
 locals {
@@ -239,7 +340,10 @@ resource "aws_lambda_function" "api" {
 
   memory_size                    = var.lambda_memory_mb
   timeout                        = var.lambda_timeout_seconds
-  reserved_concurrent_executions = var.lambda_reserved_concurrency
+  reserved_concurrent_executions = local.api_reserved_concurrency
+  # Each change publishes a version; traffic reaches it only through the
+  # "live" alias below, after the migration has run.
+  publish = true
 
   vpc_config {
     subnet_ids         = aws_subnet.private[*].id
@@ -248,6 +352,13 @@ resource "aws_lambda_function" "api" {
 
   environment {
     variables = local.function_environment
+  }
+
+  lifecycle {
+    precondition {
+      condition     = local.api_reserved_concurrency != null
+      error_message = "No memory figure for db_instance_class ${var.db_instance_class}: set lambda_reserved_concurrency (a number, or -1 for unreserved)."
+    }
   }
 
   tracing_config {
@@ -263,13 +374,27 @@ resource "aws_lambda_function" "api" {
   depends_on = [
     aws_iam_role_policy.function,
     aws_iam_role_policy_attachment.function_managed,
+    aws_iam_role_policy_attachment.lambda_describe_subnets,
   ]
+}
+
+# What API Gateway invokes. It moves to the new version only once the
+# migration has succeeded on it (migrate.tf), so a failed migration fails the
+# apply with the old version still serving the old schema.
+resource "aws_lambda_alias" "api" {
+  name             = "live"
+  description      = "The version API Gateway serves: moves after the migration"
+  function_name    = aws_lambda_function.api.function_name
+  function_version = aws_lambda_function.api.version
+
+  depends_on = [aws_lambda_invocation.migrate]
 }
 
 # Failed asynchronous invocations (nothing invokes the API function
 # asynchronously today) land in the functions' dead-letter queue.
 resource "aws_lambda_function_event_invoke_config" "api" {
   function_name                = aws_lambda_function.api.function_name
+  qualifier                    = aws_lambda_alias.api.name
   maximum_retry_attempts       = 2
   maximum_event_age_in_seconds = 3600
 
@@ -278,30 +403,4 @@ resource "aws_lambda_function_event_invoke_config" "api" {
       destination = aws_sqs_queue.function_dlq.arn
     }
   }
-}
-
-# --- migrations -------------------------------------------------------------------
-# After every deploy of new code (and on a new database) Terraform invokes the
-# function's migrate entry point once, synchronously. A migration failure is a
-# function error, which fails the apply. `make migrate` runs it again by hand.
-
-resource "aws_lambda_invocation" "migrate" {
-  function_name = aws_lambda_function.api.function_name
-  input         = jsonencode({ icy_morning = "migrate" })
-
-  triggers = {
-    code     = local.lambda_zip_hash
-    database = aws_db_instance.main.resource_id
-  }
-
-  depends_on = [
-    aws_vpc_endpoint.interface,
-    aws_vpc_security_group_ingress_rule.database_from_client,
-    aws_vpc_security_group_egress_rule.function_to_database,
-    aws_vpc_security_group_egress_rule.function_to_endpoints,
-    aws_vpc_security_group_ingress_rule.endpoints_from_function,
-    aws_db_proxy_target.main,
-    aws_secretsmanager_secret_version.basic_auth,
-    aws_secretsmanager_secret_version.notify,
-  ]
 }

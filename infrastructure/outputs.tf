@@ -1,6 +1,6 @@
 output "api_url" {
-  description = "Base URL of the API ($default stage); the docs are at <api_url>/docs."
-  value       = aws_apigatewayv2_stage.default.invoke_url
+  description = "Base URL of the API ($default stage), without a trailing slash: the docs are at <api_url>/docs."
+  value       = trimsuffix(aws_apigatewayv2_stage.default.invoke_url, "/")
 }
 
 output "custom_domain_url" {
@@ -14,7 +14,7 @@ output "custom_domain_dns_target" {
 }
 
 output "function_name" {
-  description = "Name of the API function (make migrate invokes it)."
+  description = "Name of the API function."
   value       = aws_lambda_function.api.function_name
 }
 
@@ -29,10 +29,12 @@ output "log_groups" {
     {
       function   = aws_cloudwatch_log_group.function.name
       worker     = aws_cloudwatch_log_group.worker.name
+      migrate    = aws_cloudwatch_log_group.migrate.name
       api_access = aws_cloudwatch_log_group.api_access.name
       flow_logs  = aws_cloudwatch_log_group.flow_logs.name
     },
     { for k, g in aws_cloudwatch_log_group.database : "database_${k}" => g.name },
+    { for g in aws_cloudwatch_log_group.proxy : "proxy" => g.name },
   )
 }
 
@@ -47,8 +49,28 @@ output "database_instance_endpoint" {
 }
 
 output "database_url" {
-  description = "DATABASE_URL given to the function (no password in it)."
-  value       = local.database_url
+  description = "DATABASE_URL given to the API and worker functions (user icy_app, no password in it)."
+  value       = local.app_database_url
+}
+
+output "migrate_function_name" {
+  description = "Name of the migrate function (make migrate invokes it)."
+  value       = aws_lambda_function.migrate.function_name
+}
+
+output "app_database_secret_arn" {
+  description = "Secrets Manager secret of the icy_app database role (null in IAM mode at the database)."
+  value       = local.app_db_secret_arn
+}
+
+output "final_snapshot_identifier" {
+  description = "Name of the snapshot RDS takes when the database is destroyed, or null when db_skip_final_snapshot (make destroy-deployment then keeps the KMS key that encrypts it)."
+  value       = aws_db_instance.main.skip_final_snapshot ? null : aws_db_instance.main.final_snapshot_identifier
+}
+
+output "deletion_protected" {
+  description = "Whether the database has deletion protection: make destroy-deployment refuses to start while it is true, unless DELETE_DATABASE=yes."
+  value       = aws_db_instance.main.deletion_protection
 }
 
 output "database_master_secret_arn" {
@@ -66,14 +88,11 @@ output "basic_auth_username" {
   value       = var.basic_auth_username
 }
 
-output "basic_auth_password" {
-  description = "Password for API writes (terraform output -raw basic_auth_password)."
-  value       = jsondecode(aws_secretsmanager_secret_version.basic_auth.secret_string).password
-  sensitive   = true
-}
+# No basic_auth_password output: the password is write-only and in no state.
+# Read it from Secrets Manager (the README's Deploy section shows how).
 
 output "migration_result" {
-  description = "What the function answered to the last migrate invocation."
+  description = "What the migrate function answered to the last migrate invocation."
   value       = aws_lambda_invocation.migrate.result
 }
 

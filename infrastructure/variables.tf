@@ -121,13 +121,13 @@ variable "lambda_timeout_seconds" {
 }
 
 variable "lambda_reserved_concurrency" {
-  description = "Reserved concurrent executions of the function; -1 leaves it unreserved. Caps database connections at this times db_max_conns. Accounts with the default concurrency quota of 10 cannot reserve any."
+  description = "Reserved concurrent executions of the API function. null (the default) computes it without the RDS Proxy so that its connections (this times db_max_conns), the worker's and the migrate function's stay within the instance class's max_connections (see README.md), and leaves it unreserved with the proxy; -1 leaves it unreserved. Accounts with the default concurrency quota of 10 cannot reserve any: set -1 there."
   type        = number
-  default     = -1
+  default     = null
 
   validation {
-    condition     = var.lambda_reserved_concurrency == -1 || (var.lambda_reserved_concurrency >= 1 && floor(var.lambda_reserved_concurrency) == var.lambda_reserved_concurrency)
-    error_message = "lambda_reserved_concurrency must be -1 (unreserved) or a whole number of at least 1 (0 would stop the function)."
+    condition     = var.lambda_reserved_concurrency == null || var.lambda_reserved_concurrency == -1 || (coalesce(var.lambda_reserved_concurrency, 1) >= 1 && floor(coalesce(var.lambda_reserved_concurrency, 1)) == var.lambda_reserved_concurrency)
+    error_message = "lambda_reserved_concurrency must be null (computed), -1 (unreserved) or a whole number of at least 1 (0 would stop the function)."
   }
 }
 

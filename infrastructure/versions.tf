@@ -1,8 +1,10 @@
 # Terraform and provider versions. Only hashicorp/aws is used: the deployment
-# needs no random, null, archive or tls provider. Terraform 1.9 is the first
-# whose variable validations may read other variables (the SES sender ones do).
+# needs no random, null, archive or tls provider. Terraform 1.11 is the first
+# with write-only arguments (secret_string_wo keeps the passwords out of the
+# plan and the state); 1.9 already let variable validations read other
+# variables (the SES sender ones do).
 terraform {
-  required_version = ">= 1.9"
+  required_version = ">= 1.11"
 
   required_providers {
     aws = {

@@ -110,6 +110,8 @@ resource "aws_lambda_function" "worker" {
 
   memory_size = var.lambda_memory_mb
   timeout     = var.worker_timeout_seconds
+  # Triggers call the "live" alias, which moves after the migration.
+  publish = true
 
   vpc_config {
     subnet_ids         = aws_subnet.private[*].id
@@ -132,9 +134,19 @@ resource "aws_lambda_function" "worker" {
   depends_on = [
     aws_iam_role_policy.worker,
     aws_iam_role_policy_attachment.worker_managed,
-    # New code reaches the worker only after the schema it expects exists.
-    aws_lambda_invocation.migrate,
+    aws_iam_role_policy_attachment.lambda_describe_subnets,
   ]
+}
+
+# What the queue, the schedule and SES's events invoke: new code reaches them
+# only after the schema it expects exists.
+resource "aws_lambda_alias" "worker" {
+  name             = "live"
+  description      = "The version the triggers invoke: moves after the migration"
+  function_name    = aws_lambda_function.worker.function_name
+  function_version = aws_lambda_function.worker.version
+
+  depends_on = [aws_lambda_invocation.migrate]
 }
 
 # The schedule and SES events invoke the worker asynchronously: Lambda
@@ -143,6 +155,7 @@ resource "aws_lambda_function" "worker" {
 # address unsuppressed, so they are kept for six hours of retries.
 resource "aws_lambda_function_event_invoke_config" "worker" {
   function_name                = aws_lambda_function.worker.function_name
+  qualifier                    = aws_lambda_alias.worker.name
   maximum_retry_attempts       = 2
   maximum_event_age_in_seconds = 21600
 
@@ -157,7 +170,7 @@ resource "aws_lambda_function_event_invoke_config" "worker" {
 
 resource "aws_lambda_event_source_mapping" "nudges" {
   event_source_arn = aws_sqs_queue.asset_events.arn
-  function_name    = aws_lambda_function.worker.arn
+  function_name    = aws_lambda_alias.worker.arn
   # A nudge only says "look now": a batch of them costs one look, and a
   # second's wait gathers a burst of changes into one invocation.
   batch_size                         = 10
@@ -185,13 +198,14 @@ resource "aws_cloudwatch_event_rule" "sweep" {
 resource "aws_cloudwatch_event_target" "sweep" {
   rule      = aws_cloudwatch_event_rule.sweep.name
   target_id = "worker"
-  arn       = aws_lambda_function.worker.arn
+  arn       = aws_lambda_alias.worker.arn
 }
 
 resource "aws_lambda_permission" "sweep" {
   statement_id  = "AllowInvokeFromSweepSchedule"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.worker.function_name
+  qualifier     = aws_lambda_alias.worker.name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.sweep.arn
 }
@@ -217,13 +231,14 @@ resource "aws_cloudwatch_event_rule" "ses_feedback" {
 resource "aws_cloudwatch_event_target" "ses_feedback" {
   rule      = aws_cloudwatch_event_rule.ses_feedback.name
   target_id = "worker"
-  arn       = aws_lambda_function.worker.arn
+  arn       = aws_lambda_alias.worker.arn
 }
 
 resource "aws_lambda_permission" "ses_feedback" {
   statement_id  = "AllowInvokeFromSESFeedback"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.worker.function_name
+  qualifier     = aws_lambda_alias.worker.name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.ses_feedback.arn
 }

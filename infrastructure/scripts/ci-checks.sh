@@ -57,6 +57,8 @@ run_validate() {
 run_test() {
   step "terraform validate and test (stand-in aws provider)"
   stand_in
+  step "make destroy-guard (stub terraform)"
+  bash scripts/test-destroy-guard.sh
 }
 
 run_scan() {

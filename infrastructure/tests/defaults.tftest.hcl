@@ -151,8 +151,8 @@ run "function_follows_the_binary_contract" {
   }
   assert {
     condition = (
-      aws_lambda_function.api.environment[0].variables.DATABASE_URL == "postgres://icy_admin@icy-morning-dev.mock.eu-west-1.rds.amazonaws.com:5432/icy_morning?sslmode=verify-full" &&
-      aws_lambda_function.api.environment[0].variables.DATABASE_SECRET_ARN == "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-mock-AbCdEf" &&
+      aws_lambda_function.api.environment[0].variables.DATABASE_URL == "postgres://icy_app@icy-morning-dev.mock.eu-west-1.rds.amazonaws.com:5432/icy_morning?sslmode=verify-full" &&
+      aws_lambda_function.api.environment[0].variables.DATABASE_SECRET_ARN == aws_secretsmanager_secret.app_db[0].arn &&
       aws_lambda_function.api.environment[0].variables.BASIC_AUTH_SECRET_ARN == aws_secretsmanager_secret.basic_auth.arn &&
       aws_lambda_function.api.environment[0].variables.DB_MAX_CONNS == "2" &&
       aws_lambda_function.api.environment[0].variables.LOG_LEVEL == "info" &&
@@ -176,8 +176,14 @@ run "function_follows_the_binary_contract" {
     error_message = "The function's log group must be Terraform's, with a retention period."
   }
   assert {
-    condition     = aws_lambda_function.api.reserved_concurrent_executions == -1
-    error_message = "Concurrency is unreserved by default."
+    # db.t4g.micro: 3/4 of 1 GiB / 9531392 = 84 connections, less the
+    # worker's (2 + 1) x 2 and the migrate function's 2, over db_max_conns 2.
+    condition     = aws_lambda_function.api.reserved_concurrent_executions == 38
+    error_message = "Without the proxy, the API function's concurrency is reserved so that its connections fit the instance class."
+  }
+  assert {
+    condition     = aws_lambda_function.api.publish && aws_lambda_function.worker.publish && aws_lambda_function.migrate.publish
+    error_message = "Every function publishes a version per change."
   }
   assert {
     condition     = aws_lambda_function_event_invoke_config.api.destination_config[0].on_failure[0].destination == aws_sqs_queue.function_dlq.arn
@@ -186,6 +192,91 @@ run "function_follows_the_binary_contract" {
   assert {
     condition     = jsondecode(aws_lambda_invocation.migrate.input) == { icy_morning = "migrate" } && aws_lambda_invocation.migrate.triggers.code == filebase64sha256("tests/fixtures/lambda.zip")
     error_message = "Migrations must run through the migrate entry point on every new code hash."
+  }
+  assert {
+    condition     = aws_lambda_invocation.migrate.function_name == aws_lambda_function.migrate.function_name && aws_lambda_invocation.migrate.qualifier == "7"
+    error_message = "The migration must run on the migrate function's newly published version."
+  }
+  assert {
+    condition     = aws_lambda_alias.api.function_version == "7" && aws_lambda_alias.worker.function_version == "7" && aws_lambda_alias.api.name == "live"
+    error_message = "The live aliases must point at the newly published versions (they move after the migration)."
+  }
+  assert {
+    condition     = aws_lambda_function_event_invoke_config.api.qualifier == "live" && aws_lambda_function_event_invoke_config.worker.qualifier == "live"
+    error_message = "Asynchronous invocation settings apply to the aliases that are invoked."
+  }
+}
+
+run "migrate_function_holds_the_master_secret" {
+  command = plan
+
+  assert {
+    condition = (
+      aws_lambda_function.migrate.environment[0].variables.ICY_MORNING_FUNCTION == "migrate" &&
+      aws_lambda_function.migrate.environment[0].variables.DATABASE_SECRET_ARN == "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-mock-AbCdEf" &&
+      aws_lambda_function.migrate.environment[0].variables.APP_DATABASE_SECRET_ARN == aws_secretsmanager_secret.app_db[0].arn &&
+      aws_lambda_function.migrate.environment[0].variables.DATABASE_URL == "postgres://icy_admin@icy-morning-dev.mock.eu-west-1.rds.amazonaws.com:5432/icy_morning?sslmode=verify-full"
+    )
+    error_message = "The migrate function signs in as the master user with the master secret and sets icy_app's password from the app secret."
+  }
+  assert {
+    condition = alltrue([
+      for k in keys(aws_lambda_function.migrate.environment[0].variables) :
+      contains(["ICY_MORNING_FUNCTION", "DATABASE_URL", "DATABASE_SECRET_ARN", "APP_DATABASE_SECRET_ARN", "APP_DATABASE_IAM_AUTH", "DB_WAIT", "DB_MAX_CONNS", "DB_QUERY_EXEC_MODE", "LOG_LEVEL", "LOG_FORMAT"], k)
+    ])
+    error_message = "The migrate function gets only what migrating needs (no Basic auth or link-signing secret)."
+  }
+  assert {
+    condition     = endswith(aws_lambda_function.migrate.environment[0].variables.DB_WAIT, "s") && tonumber(trimsuffix(aws_lambda_function.migrate.environment[0].variables.DB_WAIT, "s")) < aws_lambda_function.migrate.timeout
+    error_message = "DB_WAIT must be set, in seconds, and shorter than the migrate function's timeout."
+  }
+  assert {
+    condition     = aws_lambda_function.migrate.vpc_config[0].security_group_ids == toset(["sg-function"]) && length(aws_lambda_function.migrate.vpc_config[0].subnet_ids) == 2
+    error_message = "The migrate function reaches the database from the functions' subnets and security group."
+  }
+  assert {
+    condition = toset(one([
+      for s in jsondecode(aws_iam_role_policy.migrate.policy).Statement : s.Resource if s.Sid == "ReadDatabaseSecrets"
+    ])) == toset(["arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-mock-AbCdEf", aws_secretsmanager_secret.app_db[0].arn])
+    error_message = "The migrate role reads the master and app secrets, and nothing else."
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.migrate.name == "/aws/lambda/icy-morning-dev-migrate" && aws_cloudwatch_log_group.migrate.kms_key_id == aws_kms_key.main.arn && aws_lambda_function.migrate.logging_config[0].log_group == aws_cloudwatch_log_group.migrate.name
+    error_message = "The migrate function logs to its own encrypted log group."
+  }
+}
+
+run "secrets_stay_out_of_state" {
+  command = plan
+
+  assert {
+    condition     = aws_secretsmanager_secret_version.basic_auth.secret_string == null && aws_secretsmanager_secret_version.basic_auth.secret_string_wo_version == 1
+    error_message = "The Basic auth password must be written write-only (secret_string_wo), never as secret_string."
+  }
+  assert {
+    condition     = aws_secretsmanager_secret_version.app_db[0].secret_string == null && aws_secretsmanager_secret_version.app_db[0].secret_string_wo_version == 1 && aws_secretsmanager_secret_version.app_db[0].secret_id == aws_secretsmanager_secret.app_db[0].id
+    error_message = "The app database password must be written write-only (secret_string_wo), never as secret_string."
+  }
+  assert {
+    condition     = aws_secretsmanager_secret.app_db[0].kms_key_id == aws_kms_key.main.arn
+    error_message = "The app secret is encrypted with the deployment's key."
+  }
+}
+
+run "guards_for_teardown_and_urls" {
+  command = plan
+
+  assert {
+    condition     = output.deletion_protected == true
+    error_message = "The deletion_protected output (which make destroy-deployment reads) must be true by default."
+  }
+  assert {
+    condition     = output.api_url == "https://mockapi.execute-api.eu-west-1.amazonaws.com" && !endswith(output.api_url, "/")
+    error_message = "api_url has no trailing slash, so \"$URL/healthz\" is one path."
+  }
+  assert {
+    condition     = startswith(aws_db_instance.main.final_snapshot_identifier, "icy-morning-dev-final-")
+    error_message = "The final snapshot always has a name."
   }
 }
 
@@ -211,8 +302,8 @@ run "function_role_is_least_privilege" {
   assert {
     condition = toset(one([
       for s in jsondecode(aws_iam_role_policy.function.policy).Statement : s.Resource if s.Sid == "ReadOwnSecrets"
-    ])) == toset([aws_secretsmanager_secret.basic_auth.arn, aws_secretsmanager_secret.notify.arn, "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-mock-AbCdEf"])
-    error_message = "The function may read exactly its three secrets."
+    ])) == toset([aws_secretsmanager_secret.basic_auth.arn, aws_secretsmanager_secret.notify.arn, aws_secretsmanager_secret.app_db[0].arn])
+    error_message = "The function may read exactly its three secrets: never the master secret."
   }
   assert {
     condition = toset(one([
@@ -224,6 +315,10 @@ run "function_role_is_least_privilege" {
     condition     = length([for s in jsondecode(aws_iam_role_policy.function.policy).Statement : s if s.Sid == "ConnectWithIAMToken"]) == 0
     error_message = "No rds-db:connect in password mode."
   }
+  assert {
+    condition     = toset(keys(aws_iam_role_policy_attachment.lambda_describe_subnets)) == toset(["function", "worker", "migrate"]) && jsondecode(aws_iam_policy.lambda_describe_subnets.policy).Statement[0].Action == ["ec2:DescribeSubnets"]
+    error_message = "Each function role gets ec2:DescribeSubnets (AWSLambdaVPCAccessExecutionRole v3 added it), and only that."
+  }
 }
 
 run "api_proxies_everything_to_the_function" {
@@ -234,8 +329,12 @@ run "api_proxies_everything_to_the_function" {
     error_message = "Expected an HTTP API with a $default route and stage."
   }
   assert {
-    condition     = aws_apigatewayv2_integration.function.payload_format_version == "2.0" && aws_apigatewayv2_integration.function.integration_type == "AWS_PROXY" && aws_apigatewayv2_integration.function.integration_uri == aws_lambda_function.api.invoke_arn
-    error_message = "The integration must be a Lambda proxy with payload format 2.0."
+    condition     = aws_apigatewayv2_integration.function.payload_format_version == "2.0" && aws_apigatewayv2_integration.function.integration_type == "AWS_PROXY" && aws_apigatewayv2_integration.function.integration_uri == aws_lambda_alias.api.invoke_arn
+    error_message = "The integration must be a Lambda proxy with payload format 2.0, to the live alias."
+  }
+  assert {
+    condition     = endswith(aws_apigatewayv2_integration.function.integration_uri, ":live/invocations") && aws_lambda_permission.api.qualifier == aws_lambda_alias.api.name
+    error_message = "API Gateway invokes the live alias (which moves only after the migration), and its permission names the alias."
   }
   assert {
     condition     = aws_apigatewayv2_stage.default.access_log_settings[0].destination_arn == aws_cloudwatch_log_group.api_access.arn && can(jsondecode(aws_apigatewayv2_stage.default.access_log_settings[0].format).requestId)
@@ -299,7 +398,7 @@ run "observability_and_events" {
   }
   assert {
     condition = alltrue([
-      for g in [aws_cloudwatch_log_group.function, aws_cloudwatch_log_group.worker, aws_cloudwatch_log_group.api_access, aws_cloudwatch_log_group.flow_logs, aws_cloudwatch_log_group.database["postgresql"]] :
+      for g in [aws_cloudwatch_log_group.function, aws_cloudwatch_log_group.worker, aws_cloudwatch_log_group.migrate, aws_cloudwatch_log_group.api_access, aws_cloudwatch_log_group.flow_logs, aws_cloudwatch_log_group.database["postgresql"]] :
       g.retention_in_days == 30 && g.kms_key_id == aws_kms_key.main.arn
     ])
     error_message = "Every log group needs a retention period and the KMS key."

@@ -136,9 +136,9 @@ run "nudge_queue_feeds_the_worker" {
   assert {
     condition = (
       aws_lambda_event_source_mapping.nudges.event_source_arn == aws_sqs_queue.asset_events.arn &&
-      aws_lambda_event_source_mapping.nudges.function_name == aws_lambda_function.worker.arn
+      aws_lambda_event_source_mapping.nudges.function_name == aws_lambda_alias.worker.arn
     )
-    error_message = "The event source mapping must feed the nudge queue to the worker."
+    error_message = "The event source mapping must feed the nudge queue to the worker's live alias."
   }
   assert {
     condition     = aws_lambda_event_source_mapping.nudges.function_response_types == toset(["ReportBatchItemFailures"])
@@ -182,11 +182,11 @@ run "sweep_every_minute" {
     error_message = "The sweep runs every minute."
   }
   assert {
-    condition     = aws_cloudwatch_event_target.sweep.rule == aws_cloudwatch_event_rule.sweep.name && aws_cloudwatch_event_target.sweep.arn == aws_lambda_function.worker.arn && aws_cloudwatch_event_target.sweep.input == null
+    condition     = aws_cloudwatch_event_target.sweep.rule == aws_cloudwatch_event_rule.sweep.name && aws_cloudwatch_event_target.sweep.arn == aws_lambda_alias.worker.arn && aws_cloudwatch_event_target.sweep.input == null
     error_message = "The schedule must invoke the worker with EventBridge's own Scheduled Event."
   }
   assert {
-    condition     = aws_lambda_permission.sweep.function_name == aws_lambda_function.worker.function_name && aws_lambda_permission.sweep.principal == "events.amazonaws.com" && aws_lambda_permission.sweep.source_arn == aws_cloudwatch_event_rule.sweep.arn
+    condition     = aws_lambda_permission.sweep.function_name == aws_lambda_function.worker.function_name && aws_lambda_permission.sweep.qualifier == "live" && aws_lambda_permission.sweep.principal == "events.amazonaws.com" && aws_lambda_permission.sweep.source_arn == aws_cloudwatch_event_rule.sweep.arn
     error_message = "EventBridge may invoke the worker for this rule only."
   }
 }
@@ -203,7 +203,7 @@ run "ses_feedback_reaches_the_worker" {
     error_message = "The rule must take this stage's SES bounces and complaints."
   }
   assert {
-    condition     = aws_cloudwatch_event_target.ses_feedback.arn == aws_lambda_function.worker.arn && aws_lambda_permission.ses_feedback.source_arn == aws_cloudwatch_event_rule.ses_feedback.arn && aws_lambda_permission.ses_feedback.principal == "events.amazonaws.com"
+    condition     = aws_cloudwatch_event_target.ses_feedback.arn == aws_lambda_alias.worker.arn && aws_lambda_permission.ses_feedback.qualifier == "live" && aws_lambda_permission.ses_feedback.source_arn == aws_cloudwatch_event_rule.ses_feedback.arn && aws_lambda_permission.ses_feedback.principal == "events.amazonaws.com"
     error_message = "SES events must invoke the worker, allowed for this rule only."
   }
   assert {

@@ -21,8 +21,16 @@ run "throwaway_stage" {
   command = plan
 
   assert {
-    condition     = aws_db_instance.main.deletion_protection == false && aws_db_instance.main.skip_final_snapshot && aws_db_instance.main.final_snapshot_identifier == null
+    condition     = aws_db_instance.main.deletion_protection == false && aws_db_instance.main.skip_final_snapshot
     error_message = "A throwaway stage deletes its database without protection or final snapshot."
+  }
+  assert {
+    condition     = startswith(aws_db_instance.main.final_snapshot_identifier, "icy-morning-pr123-final-")
+    error_message = "The final snapshot is named even when skipped, so switching to keeping snapshots later still destroys cleanly."
+  }
+  assert {
+    condition     = output.deletion_protected == false
+    error_message = "A throwaway stage reports no deletion protection, so a plain make destroy-deployment proceeds."
   }
   assert {
     condition     = aws_db_instance.main.identifier == "icy-morning-pr123" && aws_lambda_function.api.function_name == "icy-morning-pr123-api"

@@ -142,14 +142,6 @@ override_resource {
 }
 
 override_resource {
-  target = aws_lambda_function.api
-  values = {
-    arn        = "arn:aws:lambda:eu-west-1:123456789012:function:mock-api"
-    invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:mock-api/invocations"
-  }
-}
-
-override_resource {
   target = aws_apigatewayv2_api.main
   values = {
     id            = "mockapi"
@@ -160,7 +152,7 @@ override_resource {
 
 override_resource {
   target = aws_apigatewayv2_stage.default
-  values = { id = "$default" }
+  values = { id = "$default", invoke_url = "https://mockapi.execute-api.eu-west-1.amazonaws.com/" }
 }
 
 override_resource {
@@ -182,7 +174,7 @@ override_resource {
 
 override_resource {
   target = aws_lambda_function.worker
-  values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mock-worker" }
+  values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mock-worker", version = "7" }
 }
 
 override_resource {
@@ -203,4 +195,43 @@ override_resource {
 override_resource {
   target = aws_cloudwatch_event_rule.ses_feedback
   values = { arn = "arn:aws:events:eu-west-1:123456789012:rule/mock-ses-feedback" }
+}
+
+# --- least-privilege database role and migrations ------------------------------------
+
+override_resource {
+  target = aws_secretsmanager_secret.app_db[0]
+  values = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:icy-morning-dev/database-app-MnOpQr" }
+}
+
+override_resource {
+  target = aws_cloudwatch_log_group.migrate
+  values = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/mock-migrate" }
+}
+
+override_resource {
+  target = aws_lambda_function.api
+  values = {
+    arn        = "arn:aws:lambda:eu-west-1:123456789012:function:mock-api"
+    invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:mock-api/invocations"
+    version    = "7"
+  }
+}
+
+override_resource {
+  target = aws_lambda_function.migrate
+  values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mock-migrate", version = "7" }
+}
+
+override_resource {
+  target = aws_lambda_alias.api
+  values = {
+    arn        = "arn:aws:lambda:eu-west-1:123456789012:function:mock-api:live"
+    invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:mock-api:live/invocations"
+  }
+}
+
+override_resource {
+  target = aws_lambda_alias.worker
+  values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mock-worker:live" }
 }
