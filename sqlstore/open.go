@@ -36,6 +36,12 @@ type Options struct {
 	// In Lambda the process may have been frozen for minutes and a dead
 	// connection should be replaced quickly, not waited on.
 	PingTimeout time.Duration
+	// ConnectWait is how long Open keeps trying to reach a PostgreSQL that
+	// refuses or fails its first connection, with short pauses between
+	// attempts; 0 tries once. The migrate command waits this way: a new
+	// database, or a new RDS Proxy whose target is registered but not yet
+	// available, refuses connections for a while after it is created.
+	ConnectWait time.Duration
 
 	// shouldPing replaces pgx's rule for pinging a connection before reuse
 	// (idle for over a second); tests set it (export_test.go).

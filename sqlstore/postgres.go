@@ -79,7 +79,7 @@ func openPostgres(ctx context.Context, connString string, o Options) (*Store, er
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: connect to PostgreSQL: %w", err)
 	}
-	if err := pool.Ping(ctx); err != nil {
+	if err := pingUntil(ctx, pool.Ping, o.ConnectWait); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("sqlstore: connect to PostgreSQL: %w", err)
 	}
@@ -102,6 +102,44 @@ func openPostgres(ctx context.Context, connString string, o Options) (*Store, er
 		return nil
 	}
 	return st, nil
+}
+
+// pingUntil calls ping until it succeeds or wait has passed, pausing
+// between attempts from 100 ms up to a second: short enough that a server
+// coming up is found within a second of it, and long enough that one
+// which is down is not hammered. With wait 0 it calls ping once. The error
+// names the bound and the last attempt's error; pgx's connection errors
+// name the host and user, never the password.
+func pingUntil(ctx context.Context, ping func(context.Context) error, wait time.Duration) error {
+	if wait <= 0 {
+		return ping(ctx)
+	}
+	deadline := time.Now().Add(wait)
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	pause := 100 * time.Millisecond
+	var last error
+	for attempt := 1; ; attempt++ {
+		err := ping(wctx)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return err // the caller gave up
+		}
+		// An attempt cut short by the bound says less than the one before.
+		if last == nil || wctx.Err() == nil {
+			last = err
+		}
+		if wctx.Err() != nil {
+			return fmt.Errorf("not reachable within %s (%d attempts), last error: %w", wait, attempt, last)
+		}
+		select {
+		case <-time.After(min(pause, time.Until(deadline))):
+		case <-wctx.Done():
+		}
+		pause = min(2*pause, time.Second)
+	}
 }
 
 // createInserters is how many multi-row creates run at once

@@ -33,6 +33,14 @@ type config struct {
 	dbSecretARN   string
 	dbIAMAuth     bool
 	queryExecMode string
+	function      string // the Lambda function's part: api or migrate
+
+	// The migrate command (and the migrate function): how long it waits
+	// for the database, and how the least-privilege role gets in.
+	dbWait       time.Duration
+	appPassword  string
+	appSecretARN string
+	appIAMAuth   bool
 
 	// Notifications (see notify.go).
 	mailURL         string
@@ -134,6 +142,35 @@ var settings = []setting{
 	{env: "DATABASE_IAM_AUTH", modes: modeLambda, def: "false",
 		doc:   "sign an RDS IAM auth token for each new database connection",
 		parse: func(c *config, v string) error { return parseBool(&c.dbIAMAuth, v) }},
+	{env: "ICY_MORNING_FUNCTION", modes: modeLambda, def: functionAPI,
+		doc: "the function's part: " + functionAPI + " (HTTP, the worker's events, migrate_status) or " + functionMigrate +
+			" (the migrate and migrate_status commands only, with the owner's credentials: DATABASE_SECRET_ARN is then the master secret)",
+		parse: func(c *config, v string) error {
+			if v != functionAPI && v != functionMigrate {
+				return fmt.Errorf("want %s or %s", functionAPI, functionMigrate)
+			}
+			c.function = v
+			return nil
+		}},
+	{env: "DB_WAIT", modes: modeMigrate | modeLambda, def: "60s",
+		doc: "how long migrate (and the migrate function) keeps trying to reach the database before it fails, such as 60s; 0 tries once",
+		parse: func(c *config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return errors.New("want a duration, 0 or more, such as 60s")
+			}
+			c.dbWait = d
+			return nil
+		}},
+	{env: "APP_DATABASE_PASSWORD", modes: modeMigrate | modeLambda,
+		doc:   "after migrating up, set this password (printable ASCII) for " + sqlstore.AppRole + ", the least-privilege role the API connects as (PostgreSQL)",
+		parse: func(c *config, v string) error { c.appPassword = v; return nil }},
+	{env: "APP_DATABASE_SECRET_ARN", modes: modeLambda,
+		doc:   `the migrate function: a Secrets Manager secret holding {"username": "` + sqlstore.AppRole + `", "password"}, whose password it sets after migrating`,
+		parse: func(c *config, v string) error { c.appSecretARN = v; return nil }},
+	{env: "APP_DATABASE_IAM_AUTH", modes: modeMigrate | modeLambda, def: "false",
+		doc:   "after migrating up, grant rds_iam to " + sqlstore.AppRole + " (only to it, never to the migrating user), so that it signs in with IAM auth tokens",
+		parse: func(c *config, v string) error { return parseBool(&c.appIAMAuth, v) }},
 	{env: "DB_QUERY_EXEC_MODE", modes: modeLambda,
 		doc:   "pgx's default_query_exec_mode (exec or describe_exec behind RDS Proxy); pgx checks it",
 		parse: func(c *config, v string) error { c.queryExecMode = v; return nil }},
@@ -298,8 +335,17 @@ func readConfig(m mode, fs *flag.FlagSet, args []string, getenv func(string) str
 	if m == modeLambda {
 		return c, c.checkLambda()
 	}
+	if m == modeMigrate {
+		return c, c.checkAppAccess()
+	}
 	return c, nil
 }
+
+// The parts a Lambda function plays (ICY_MORNING_FUNCTION).
+const (
+	functionAPI     = "api"
+	functionMigrate = "migrate"
+)
 
 // resolveDatabase parses the database URL with its driver's parser (pgx
 // for PostgreSQL, through sqlstore) and adds DB_QUERY_EXEC_MODE to it as
@@ -319,6 +365,18 @@ func (c *config) resolveDatabase() error {
 	return nil
 }
 
+// checkAppAccess refuses settings of the app role's sign-in that cannot
+// both hold: a member of rds_iam can sign in with a token only.
+func (c *config) checkAppAccess() error {
+	switch {
+	case c.appPassword != "" && c.appSecretARN != "":
+		return errors.New("set APP_DATABASE_SECRET_ARN or APP_DATABASE_PASSWORD, not both")
+	case c.appIAMAuth && (c.appPassword != "" || c.appSecretARN != ""):
+		return errors.New("set APP_DATABASE_IAM_AUTH=true or an app password (APP_DATABASE_PASSWORD, APP_DATABASE_SECRET_ARN), not both: a member of rds_iam cannot sign in with a password")
+	}
+	return nil
+}
+
 // checkLambda refuses combinations the Lambda mode cannot run with.
 func (c *config) checkLambda() error {
 	switch {
@@ -326,6 +384,17 @@ func (c *config) checkLambda() error {
 		return fmt.Errorf("DB_MAX_CONNS %d: want a positive number", c.maxConns)
 	case c.dbIAMAuth && c.dbSecretARN != "":
 		return errors.New("set DATABASE_SECRET_ARN or DATABASE_IAM_AUTH=true, not both")
+	case c.function == functionMigrate:
+		// The migrate function serves no API and sends no mail: it needs
+		// the owner's credentials, and nothing else.
+		if c.dbIAMAuth {
+			// The master user must keep its password (see
+			// sqlstore.ProvisionAppRole), so it cannot sign in with a token.
+			return errors.New("ICY_MORNING_FUNCTION=migrate signs in as the database's owner with DATABASE_SECRET_ARN (or the URL's password), not DATABASE_IAM_AUTH")
+		}
+		return c.checkAppAccess()
+	case c.appPassword != "" || c.appSecretARN != "" || c.appIAMAuth:
+		return errors.New("APP_DATABASE_PASSWORD, APP_DATABASE_SECRET_ARN and APP_DATABASE_IAM_AUTH are for ICY_MORNING_FUNCTION=migrate: the API function connects as the app role and cannot provision it")
 	case c.authSecretARN != "" && (c.authUser != "" || c.authPass != ""):
 		return errors.New("set BASIC_AUTH_SECRET_ARN or BASIC_AUTH_USERNAME/BASIC_AUTH_PASSWORD, not both")
 	case c.notifySecretARN != "" && c.notifySecret != "":

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 var envName = regexp.MustCompile(`^[A-Z][A-Z0-9_]+$`)
@@ -101,6 +102,37 @@ func TestReadConfig(t *testing.T) {
 		{name: "two bad variables, both named", m: modeServe, env: map[string]string{"LOG_LEVEL": "loud", "HTTP_MAX_CONNS": "x"}, wantErr: "HTTP_MAX_CONNS"},
 		{name: "bad flag", m: modeServe, args: []string{"--max-conns", "x"}, wantErr: "usage"},
 		{name: "a variable of another command is not read", m: modeServe, env: map[string]string{"DATABASE_IAM_AUTH": "maybe"}},
+		{name: "lambda: the API function by default", m: modeLambda, check: func(t *testing.T, c config) {
+			if c.function != functionAPI {
+				t.Errorf("function %q", c.function)
+			}
+		}},
+		{name: "lambda: the migrate function needs no API account or link-signing key", m: modeLambda,
+			env: map[string]string{"ICY_MORNING_FUNCTION": "migrate", "BASIC_AUTH_SECRET_ARN": "", "NOTIFY_SECRET_ARN": "", "DATABASE_SECRET_ARN": "arn:master", "APP_DATABASE_SECRET_ARN": "arn:app"},
+			check: func(t *testing.T, c config) {
+				if c.function != functionMigrate || c.dbWait != time.Minute || c.appSecretARN != "arn:app" || c.dbSecretARN != "arn:master" {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "lambda: the migrate function with IAM auth for the app role", m: modeLambda, env: map[string]string{"ICY_MORNING_FUNCTION": "migrate", "APP_DATABASE_IAM_AUTH": "true", "DB_WAIT": "0"},
+			check: func(t *testing.T, c config) {
+				if !c.appIAMAuth || c.dbWait != 0 {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "lambda: the migrate function signs in with the owner's password", m: modeLambda, env: map[string]string{"ICY_MORNING_FUNCTION": "migrate", "DATABASE_IAM_AUTH": "true"}, wantErr: "not DATABASE_IAM_AUTH"},
+		{name: "lambda: the app role's password and IAM auth", m: modeLambda, env: map[string]string{"ICY_MORNING_FUNCTION": "migrate", "APP_DATABASE_IAM_AUTH": "true", "APP_DATABASE_SECRET_ARN": "arn:app"}, wantErr: "not both"},
+		{name: "lambda: two app passwords", m: modeLambda, env: map[string]string{"ICY_MORNING_FUNCTION": "migrate", "APP_DATABASE_PASSWORD": "p", "APP_DATABASE_SECRET_ARN": "arn:app"}, wantErr: "not both"},
+		{name: "lambda: the API function does not provision", m: modeLambda, env: map[string]string{"APP_DATABASE_SECRET_ARN": "arn:app"}, wantErr: "ICY_MORNING_FUNCTION=migrate"},
+		{name: "lambda: an unknown function", m: modeLambda, env: map[string]string{"ICY_MORNING_FUNCTION": "worker"}, wantErr: `ICY_MORNING_FUNCTION "worker"`},
+		{name: "migrate: DB_WAIT", m: modeMigrate, env: map[string]string{"DB_WAIT": "3s", "APP_DATABASE_PASSWORD": "p"}, check: func(t *testing.T, c config) {
+			if c.dbWait != 3*time.Second || c.appPassword != "p" {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{name: "migrate: bad DB_WAIT", m: modeMigrate, env: map[string]string{"DB_WAIT": "soon"}, wantErr: `DB_WAIT "soon"`},
+		{name: "migrate: negative DB_WAIT", m: modeMigrate, env: map[string]string{"DB_WAIT": "-1s"}, wantErr: `DB_WAIT "-1s"`},
+		{name: "migrate: a password and IAM auth", m: modeMigrate, env: map[string]string{"APP_DATABASE_PASSWORD": "p", "APP_DATABASE_IAM_AUTH": "true"}, wantErr: "not both"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

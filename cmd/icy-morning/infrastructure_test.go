@@ -294,9 +294,26 @@ func checkFunctionEnvironment(t *testing.T, tf terraform) []string {
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	// The URL is only known after apply; its text must ask for a verified
 	// server (the binary carries the RDS authorities for it).
-	if u, ok := tf.locals["database_url"]; !ok || !strings.Contains(tf.source(u), "sslmode=verify-full") {
-		bad("local.database_url does not ask for sslmode=verify-full")
+	// The API and worker sign in as the least-privilege role, the migrate
+	// function as the master user.
+	for _, u := range []struct{ local, user string }{
+		{"app_database_url", "${local.app_db_username}@"},
+		{"migrate_database_url", "${var.db_master_username}@"},
+	} {
+		expr, ok := tf.locals[u.local]
+		switch {
+		case !ok:
+			bad("no local.%s", u.local)
+		case !strings.Contains(tf.source(expr), "sslmode=verify-full"):
+			bad("local.%s does not ask for sslmode=verify-full", u.local)
+		case !strings.Contains(tf.source(expr), u.user):
+			bad("local.%s does not sign in as %s", u.local, strings.TrimSuffix(u.user, "@"))
+		}
 	}
+	if u, ok := tf.locals["app_db_username"]; !ok || tf.source(u) != `"icy_app"` {
+		bad("local.app_db_username is not \"icy_app\", the role the migrations create")
+	}
+	problems = append(problems, checkMigrateFunction(t, tf)...)
 	for _, fn := range lambdaFunctions {
 		res, ok := tf.resources[fn.resource]
 		if !ok {
@@ -321,6 +338,65 @@ func checkFunctionEnvironment(t *testing.T, tf terraform) []string {
 				vars[name] = v
 			}
 			problems = append(problems, checkEnvironment(t, tf, fn, expr, sc.name, vars, known, forbidden)...)
+		}
+	}
+	return problems
+}
+
+// checkMigrateFunction evaluates the migrate function's environment for
+// each scenario: the binary must take it in its migrate part, signing in
+// as the master user with a password (never IAM: the apply that creates
+// the database must get in), and giving icy_app its way in: a password
+// from the app secret, or rds_iam where the functions use IAM without
+// the proxy (through it, the proxy signs in to the database with the
+// password).
+func checkMigrateFunction(t *testing.T, tf terraform) []string {
+	t.Helper()
+	var problems []string
+	const resource, local = "aws_lambda_function.migrate", "migrate_environment"
+	res, ok := tf.resources[resource]
+	expr, ok2 := tf.locals[local]
+	if !ok || !ok2 {
+		return []string{fmt.Sprintf("no %s or no local.%s", resource, local)}
+	}
+	if got := environmentSource(tf, res); got != "local."+local {
+		problems = append(problems, fmt.Sprintf("%s: environment variables = %s, not local.%s", resource, got, local))
+	}
+	for _, sc := range scenarios() {
+		vars := tf.defaults(t)
+		for name, v := range sc.vars {
+			vars[name] = v
+		}
+		name := resource + " (" + sc.name + ")"
+		bad := func(format string, args ...any) { problems = append(problems, name+": "+fmt.Sprintf(format, args...)) }
+		val, diags := tf.eval(expr, vars)
+		if diags.HasErrors() || !val.IsKnown() || val.IsNull() || !val.CanIterateElements() {
+			t.Fatalf("%s: local.%s does not evaluate to a map: %v", name, local, diags)
+		}
+		env := map[string]string{}
+		for k, v := range val.AsValueMap() {
+			env[k] = placeholder(k)
+			if v.IsKnown() && !v.IsNull() {
+				env[k] = v.AsString()
+			}
+		}
+		c, err := readConfig(modeLambda, nil, nil, func(k string) string { return env[k] })
+		if err != nil {
+			bad("the binary refuses the environment Terraform gives it: %v", err)
+			continue
+		}
+		iam, proxy := vars["database_iam_auth"].True(), vars["enable_rds_proxy"].True()
+		switch {
+		case c.function != functionMigrate:
+			bad("ICY_MORNING_FUNCTION = %q, want %s", c.function, functionMigrate)
+		case c.dbIAMAuth || c.dbSecretARN == "":
+			bad("the master must sign in with its secret: iamAuth=%v secretARN=%q", c.dbIAMAuth, c.dbSecretARN)
+		case c.dbWait <= 0:
+			bad("DB_WAIT = %v: a new RDS Proxy may not answer at once", c.dbWait)
+		case iam && !proxy && (!c.appIAMAuth || c.appSecretARN != ""):
+			bad("IAM auth without the proxy: icy_app needs rds_iam (APP_DATABASE_IAM_AUTH), got iam=%v secret=%q", c.appIAMAuth, c.appSecretARN)
+		case !(iam && !proxy) && (c.appIAMAuth || c.appSecretARN == ""):
+			bad("icy_app needs its password from the app secret (APP_DATABASE_SECRET_ARN), got iam=%v secret=%q", c.appIAMAuth, c.appSecretARN)
 		}
 	}
 	return problems
@@ -569,7 +645,9 @@ func TestInfrastructureChecksFire(t *testing.T) {
 	tests := []struct {
 		name, file, old, new, want string
 	}{
-		{"an unverified database server", "database.tf", `sslmode=verify-full`, `sslmode=require`, "sslmode=verify-full"},
+		{"an unverified database server", "database.tf", `${var.db_name}?sslmode=verify-full"`, `${var.db_name}?sslmode=require"`, "sslmode=verify-full"},
+		{"icy_app's way in swapped", "migrate.tf", `local.app_db_iam_at_database ? {`, `!local.app_db_iam_at_database ? {`, "icy_app needs its password from the app secret"},
+		{"migrations signing in by IAM", "migrate.tf", `DATABASE_SECRET_ARN = local.db_master_secret_arn`, `DATABASE_IAM_AUTH = "true"`, "signs in as the database's owner with DATABASE_SECRET_ARN"},
 		{"a variable the binary does not read", "function.tf", `LOG_FORMAT            = "json"`, `LOG_FORMAT = "json"
       QUEUE_URL = "x"`, "sets QUEUE_URL, which the binary does not read"},
 		{"a plain-text password", "function.tf", `LOG_FORMAT            = "json"`, `LOG_FORMAT = "json"

@@ -35,7 +35,9 @@ const lambdaDefaultMaxConns = 2
 // runLambda serves Lambda invocations until the runtime stops the process.
 // Everything slow happens here, at init, once per execution environment:
 // reading secrets, opening the pool and checking the database answers.
-// Migrations do not run here; invoke the function with
+// Migrations do not run in this (the API's) function, which connects as
+// the least-privilege app role: a function with ICY_MORNING_FUNCTION=migrate
+// runs them (see lambdaMigrateCommands), invoked with
 // {"icy_morning": "migrate"} after a deploy.
 func runLambda(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
@@ -53,6 +55,20 @@ func runLambda(ctx context.Context, args []string, getenv func(string) string, s
 	// Libraries that use the standard log package (the event adapter does,
 	// on a bad request) then write JSON lines too, not bare text.
 	slog.SetDefault(logger)
+
+	if c.function == functionMigrate {
+		commands, err := lambdaMigrateCommands(ctx, c, logger)
+		if err != nil {
+			logger.Error("init failed", "error", err.Error())
+			return err
+		}
+		logger.Info("init", "function", c.function, "version", version(), "db_wait", c.dbWait)
+		lambda.StartWithOptions(awslambda.New(noHTTP, logger, commands), lambda.WithContext(ctx), lambda.WithEnableSIGTERM(func() {
+			logger.Info("shutdown")
+			os.Exit(0)
+		}))
+		return nil
+	}
 
 	start := time.Now()
 	store, authn, err := lambdaInit(ctx, c)
@@ -74,13 +90,8 @@ func runLambda(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	api := httpapi.NewServer(httpapi.Config{Store: data, Auth: authn, Notifier: notes.service, Logger: logger, Version: version()})
 	h := awslambda.New(api, logger, map[string]awslambda.Command{
-		"migrate": func(ctx context.Context) (any, error) {
-			n, err := store.MigrateUp(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return map[string]int{"applied": n}, nil
-		},
+		"migrate": func(context.Context) (any, error) { return nil, errMigrateElsewhere },
+		// The app role may read goose's version table (migration 00004).
 		"migrate_status": func(ctx context.Context) (any, error) { return store.MigrationStatus(ctx) },
 	}).WithWorker(lambdaWorker{dispatcher: notes.dispatcher, store: store})
 	// At shutdown Lambda sends SIGTERM, then SIGKILL 500 ms later: close the

@@ -27,14 +27,14 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		fs.Usage()
 		return errUsage
 	}
-	store, err := sqlstore.OpenLocation(ctx, c.database, sqlstore.Options{MaxConns: 2})
+	store, err := openForMigration(ctx, &c, sqlstore.Options{})
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	switch action {
 	case "up":
-		n, err := store.MigrateUp(ctx)
+		n, err := migrateUp(ctx, store, sqlstore.AppRoleAccess{Password: c.appPassword, IAMAuth: c.appIAMAuth})
 		if err != nil {
 			return err
 		}
@@ -64,4 +64,37 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	fs.Usage()
 	return errUsage
+}
+
+// openForMigration opens the store the way every migration does, from the
+// command line or the migrate function: two connections (goose's and its
+// lock's), trying for DB_WAIT to reach a database that may still be coming
+// up (a new instance, or a new RDS Proxy whose target is not available
+// yet).
+func openForMigration(ctx context.Context, c *config, o sqlstore.Options) (*sqlstore.Store, error) {
+	o.MaxConns = 2
+	o.ConnectWait = c.dbWait
+	store, err := sqlstore.OpenLocation(ctx, c.database, o)
+	if err != nil {
+		if c.dbWait > 0 {
+			return nil, fmt.Errorf("the database did not answer within DB_WAIT=%s: %w", c.dbWait, err)
+		}
+		return nil, err
+	}
+	return store, nil
+}
+
+// migrateUp applies the pending migrations, then gives the app role the
+// way in that access asks for. The role's sign-in is set on every run, so
+// a changed password (a rotated secret) takes effect with the next
+// migration run, even one that applies nothing.
+func migrateUp(ctx context.Context, store *sqlstore.Store, access sqlstore.AppRoleAccess) (int, error) {
+	n, err := store.MigrateUp(ctx)
+	if err != nil {
+		return n, err
+	}
+	if err := store.ProvisionAppRole(ctx, access); err != nil {
+		return n, err
+	}
+	return n, nil
 }

@@ -213,7 +213,7 @@ func TestMigrateCommands(t *testing.T) {
 			if out := cmd("migrate", "status"); !strings.Contains(out, "pending") {
 				t.Fatalf("status before up: %s", out)
 			}
-			if out := cmd("migrate", "up"); !strings.Contains(out, "applied 3 migration") {
+			if out := cmd("migrate", "up"); !strings.Contains(out, "applied 4 migration") {
 				t.Fatalf("up: %s", out)
 			}
 			if out := cmd("migrate", "up"); !strings.Contains(out, "applied 0 migration") {

@@ -41,6 +41,56 @@ func TestLambdaPostgres(t *testing.T) {
 	run(t, testdb.Postgres(t))
 }
 
+// migrateFunction runs the bootstrap as the migrate function
+// (ICY_MORNING_FUNCTION=migrate, with no API account and no link-signing
+// key), invokes {"icy_morning":"migrate"} twice (the migrations, then
+// none), stops it, and returns the URL the API function connects with: on
+// PostgreSQL the app role's, whose password the migrate function set.
+func migrateFunction(t *testing.T, ctx context.Context, bootstrap, databaseURL string) string {
+	t.Helper()
+	env := []string{
+		"ICY_MORNING_FUNCTION=migrate",
+		"DATABASE_URL=" + databaseURL,
+		"DB_WAIT=10s",
+		"LOG_FORMAT=json",
+		"AWS_LAMBDA_FUNCTION_NAME=icy-morning-migrate-e2e",
+		"AWS_REGION=eu-west-1",
+	}
+	apiURL := databaseURL
+	if strings.HasPrefix(databaseURL, "postgres") {
+		env = append(env, "APP_DATABASE_PASSWORD="+testdb.AppPassword)
+		apiURL = testdb.As(t, databaseURL, "icy_app", testdb.AppPassword)
+	}
+	emu, err := rie.Start(ctx, rie.Config{Bootstrap: bootstrap, Env: env, FunctionTimeout: 15 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := emu.Close(); err != nil {
+			t.Error(err)
+		}
+		if t.Failed() {
+			t.Logf("migrate function output:\n%s", emu.Output())
+		}
+	}()
+	for _, want := range []int{4, 0} {
+		out, err := emu.Invoke(ctx, []byte(`{"icy_morning":"migrate"}`))
+		if err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+		var migrated struct {
+			OK     bool `json:"ok"`
+			Result struct {
+				Applied int `json:"applied"`
+			} `json:"result"`
+		}
+		if err := json.Unmarshal(out, &migrated); err != nil || !migrated.OK || migrated.Result.Applied != want {
+			t.Fatalf("migrate answered %s (%v), want {\"ok\":true,...} with %d applied", out, err, want)
+		}
+	}
+	return apiURL
+}
+
 // fn is the function under the emulator, and what is needed to call it.
 type fn struct {
 	t        *testing.T
@@ -78,10 +128,14 @@ func run(t *testing.T, databaseURL string) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	// As deployed: the migrate function migrates as the owner and gives
+	// the app role its password; the API function connects as the app
+	// role.
+	apiURL := migrateFunction(t, ctx, bootstrap, databaseURL)
 	emu, err := rie.Start(ctx, rie.Config{
 		Bootstrap: bootstrap,
 		Env: []string{
-			"DATABASE_URL=" + databaseURL,
+			"DATABASE_URL=" + apiURL,
 			"BASIC_AUTH_USERNAME=" + f.user,
 			"BASIC_AUTH_PASSWORD=" + f.password,
 			"NOTIFY_SECRET=" + randomHex(32),
@@ -114,18 +168,10 @@ func run(t *testing.T, databaseURL string) {
 		}
 	})
 
-	// Lambda mode does not migrate on a cold start: the operator command
-	// does, and says so.
-	out, err := emu.InvokeID(ctx, "migrate-"+f.nonce, []byte(`{"icy_morning":"migrate"}`))
-	if err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	var migrated struct {
-		OK      bool   `json:"ok"`
-		Command string `json:"command"`
-	}
-	if err := json.Unmarshal(out, &migrated); err != nil || !migrated.OK {
-		t.Fatalf("migrate answered %s (%v), want {\"ok\":true,...}", out, err)
+	// The API function does not migrate: the command says where
+	// migrations run.
+	if out, err := emu.InvokeID(ctx, "migrate-"+f.nonce, []byte(`{"icy_morning":"migrate"}`)); err == nil || !strings.Contains(err.Error(), "ICY_MORNING_FUNCTION=migrate") {
+		t.Fatalf("migrate on the API function: %s, %v", out, err)
 	}
 
 	// Analyst: create, read, update.

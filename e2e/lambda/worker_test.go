@@ -51,10 +51,11 @@ func worker(t *testing.T, databaseURL string) {
 	const queueURL = "https://sqs.eu-west-1.amazonaws.com/123456789012/icy-notify"
 	password := "pw-" + randomHex(8)
 	bootstrap := rietest.BuildBootstrap(t, "./cmd/icy-morning")
+	apiURL := migrateFunction(t, ctx, bootstrap, databaseURL)
 	emu, err := rie.Start(ctx, rie.Config{
 		Bootstrap: bootstrap,
 		Env: []string{
-			"DATABASE_URL=" + databaseURL,
+			"DATABASE_URL=" + apiURL,
 			"BASIC_AUTH_USERNAME=admin",
 			"BASIC_AUTH_PASSWORD=" + password,
 			"NOTIFY_QUEUE_URL=" + queueURL,
@@ -82,9 +83,6 @@ func worker(t *testing.T, databaseURL string) {
 			t.Logf("function output:\n%s", emu.Output())
 		}
 	})
-	if out, err := emu.Invoke(ctx, []byte(`{"icy_morning":"migrate"}`)); err != nil {
-		t.Fatalf("migrate: %v (%s)", err, out)
-	}
 
 	// The data, written as the API function writes it: through the store.
 	store, err := sqlstore.Open(ctx, databaseURL, sqlstore.Options{})

@@ -1,132 +1,13 @@
 package outagee2e
 
 import (
-	"errors"
-	"fmt"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"os/user"
-	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/icy-morning/icy-morning/internal/testproc"
+	"github.com/icy-morning/icy-morning/internal/pgcluster"
 )
-
-// pgBin holds PostgreSQL 15's server programs, where Debian's
-// postgresql-15 package (which .ci/run installs) puts them.
-const pgBin = "/usr/lib/postgresql/15/bin"
-
-// cluster is a PostgreSQL cluster of the test's own: its own data
-// directory, port and socket directory, so that killing it touches
-// nothing another test uses.
-type cluster struct {
-	dir  string              // holds data/ and the Unix socket
-	addr string              // 127.0.0.1:PORT
-	cred *syscall.Credential // the postgres user's, when the test runs as root
-	proc *testproc.Proc      // the postmaster
-	runs int
-}
-
-// newCluster runs initdb into a new directory, which is removed when the
-// test ends. PostgreSQL refuses to run as root: a test running as root
-// runs it as the postgres user, in a directory that user owns.
-func newCluster(t *testing.T) *cluster {
-	t.Helper()
-	initdb := filepath.Join(pgBin, "initdb")
-	if _, err := os.Stat(initdb); err != nil {
-		if os.Getenv("ICY_REQUIRE_POSTGRES") == "1" {
-			t.Fatalf("ICY_REQUIRE_POSTGRES=1 but PostgreSQL 15's server is missing (%v): install postgresql-15, as .ci/run does", err)
-		}
-		t.Skipf("SKIPPED: the PostgreSQL outage test needs PostgreSQL 15's initdb and postgres (%v); .ci/run installs them", err)
-	}
-	dir, err := os.MkdirTemp("", "outage-pg-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) }) // after the postmaster has stopped: cleanups run last first
-	c := &cluster{dir: dir}
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			t.Fatalf("running as root, PostgreSQL must run as another user, and there is no postgres user: %v", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		c.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-		if err := os.Chown(dir, uid, gid); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// --no-sync: initdb's own files need not survive a power cut; the
-	// cluster itself runs with PostgreSQL's defaults (fsync on).
-	cmd := exec.Command(initdb, "--no-sync", "--auth=trust", "--username=postgres", "--encoding=UTF8", "--locale=C",
-		"--pgdata="+filepath.Join(dir, "data"))
-	cmd.Env = []string{"LC_ALL=C"}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("initdb: %v\n%s", err, out)
-	}
-	return c
-}
-
-// url is the database URL the service is given.
-func (c *cluster) url() string {
-	return "postgres://postgres@" + c.addr + "/postgres?sslmode=disable"
-}
-
-// start starts the cluster on a free port.
-func (c *cluster) start(t *testing.T) {
-	t.Helper()
-	testproc.OnFreePorts(t, 1, func(addrs []string) (*testproc.Proc, error) {
-		c.addr = addrs[0]
-		return c.launch(t)
-	})
-}
-
-// launch starts the postmaster on c.addr and waits until it accepts
-// connections (after crash recovery, when it was killed). PostgreSQL
-// logs to stderr, which testproc keeps.
-func (c *cluster) launch(t *testing.T) (*testproc.Proc, error) {
-	t.Helper()
-	_, port, _ := net.SplitHostPort(c.addr)
-	c.runs++
-	c.proc = testproc.Start(t, testproc.Cmd{
-		Name: fmt.Sprintf("postgres-%d", c.runs), Path: filepath.Join(pgBin, "postgres"), Credential: c.cred, Grace: 10 * time.Second,
-		Args: []string{"-D", filepath.Join(c.dir, "data"), "-p", port, "-k", c.dir, "-c", "listen_addresses=127.0.0.1"},
-		Env:  []string{"LC_ALL=C"},
-	})
-	return c.proc, c.proc.WaitFor("database system is ready to accept connections", 30*time.Second)
-}
-
-// kill sends SIGKILL to the postmaster, its PID only: its backends and
-// helpers see it gone and exit by themselves, as after a crash.
-func (c *cluster) kill(t *testing.T) { c.proc.Kill(t) }
-
-// restart starts the killed cluster again on the same data directory and
-// port, and returns when it accepts connections. Until the last of the
-// old postmaster's children has exited, PostgreSQL refuses to start
-// ("pre-existing shared memory block is still in use"); it is tried
-// again until then.
-func (c *cluster) restart(t *testing.T) time.Time {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		p, err := c.launch(t)
-		if err == nil {
-			return time.Now()
-		}
-		if !errors.Is(err, testproc.ErrExited) || !strings.Contains(p.Output(), "still in use") || time.Now().After(deadline) {
-			t.Fatalf("restart PostgreSQL on %s: %v", c.addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // The PostgreSQL under a running service is killed with SIGKILL while 16
 // clients write. For the few seconds it stays down, every write is
@@ -143,20 +24,20 @@ func TestPostgresKilledUnderWriteLoad(t *testing.T) {
 		// finish what they were doing (a commit in flight is kept).
 		orphans = time.Second
 	)
-	pg := newCluster(t)
-	pg.start(t)
-	srv := startServe(t, "serve", pg.url())
+	pg := pgcluster.New(t)
+	pg.Start(t)
+	srv := startServe(t, "serve", pg.URL())
 	analyst := srv.createAnalyst(t)
 	l := startLoad(t, srv, analyst, writers, "pg")
 	l.waitCreated(t, 300, 15*time.Second)
 
 	killed := time.Now()
-	pg.kill(t)
+	pg.Kill(t)
 	readyzDown := srv.waitReadyz(t, http.StatusServiceUnavailable, 2*time.Second)
 	time.Sleep(time.Until(killed.Add(outage)))
 
 	restarting := time.Now()
-	back := pg.restart(t)
+	back := pg.Restart(t)
 	first, ok := l.firstCreatedAfter(back, 10*time.Second)
 	if !ok {
 		t.Fatalf("no write succeeded within 10 s of PostgreSQL's return")

@@ -3,6 +3,7 @@ package testdb
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"testing"
 
@@ -41,4 +42,23 @@ func Postgres(t testing.TB) string {
 		}
 	})
 	return url
+}
+
+// AppPassword is the password tests give the app role (sqlstore.AppRole).
+// A role belongs to the whole cluster, and tests of several packages use
+// it at once: with one password they cannot lock each other out. It holds
+// what SQL and URLs quote (a quote, a backslash, a semicolon, a space), so
+// that every test that signs in with it checks the quoting too.
+const AppPassword = `it's a "test" pass\word; --`
+
+// As returns the PostgreSQL URL raw (such as one Postgres returned) with
+// its user and password replaced, keeping its database and search_path.
+func As(t testing.TB, raw, user, password string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal("testdb: the database URL does not parse")
+	}
+	u.User = url.UserPassword(user, password)
+	return u.String()
 }
