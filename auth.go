@@ -6,6 +6,12 @@ import "context"
 type Principal struct {
 	// Subject identifies the principal: a user name, or a token's subject.
 	Subject string
+	// Email is the token's e-mail claim, when it has one.
+	Email string
+	// CanWrite is the write permission: what writes, the subscription list
+	// and the delivery log need. Credentials can be valid without it (a
+	// token lacking the write scope or group), which is a 403, not a 401.
+	CanWrite bool
 }
 
 // Authenticator checks the credentials a request carries. Basic auth and a
@@ -14,11 +20,15 @@ type Authenticator interface {
 	// Authenticate checks an HTTP Authorization header value and returns
 	// the principal, or an EUNAUTHORIZED error.
 	Authenticate(ctx context.Context, authorization string) (*Principal, error)
-	// Challenge is the WWW-Authenticate value sent with a 401.
-	Challenge() string
-	// Scheme describes the credentials for the API document, so that the
-	// document always names the authenticator in use.
-	Scheme() SecurityScheme
+	// Challenges are the WWW-Authenticate values of a refusal of the
+	// request that carried authorization: err is why (EUNAUTHORIZED for a
+	// 401, EFORBIDDEN for a 403), so that a bearer scheme can say
+	// invalid_token or insufficient_scope (RFC 6750 §3).
+	Challenges(authorization string, err error) []string
+	// Schemes describe the credentials for the API document, so that the
+	// document always names the authenticators in use; any one of them
+	// is enough.
+	Schemes() []SecurityScheme
 }
 
 // SecurityScheme describes how credentials travel, in the terms of an

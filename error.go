@@ -13,6 +13,7 @@ const (
 	ENOTFOUND     = "not_found"    // no such resource
 	ECONFLICT     = "conflict"     // the change clashes with stored state
 	EUNAUTHORIZED = "unauthorized" // no valid credentials were given
+	EFORBIDDEN    = "forbidden"    // valid credentials that do not allow this
 	EUNAVAILABLE  = "unavailable"  // a service it depends on is down: try again later
 	EINTERNAL     = "internal"     // anything else: a bug, or a failure no code above names
 )

@@ -56,16 +56,18 @@ func (b *Basic) Authenticate(_ context.Context, authorization string) (*icymorni
 	if match != 1 {
 		return nil, errBadCredentials
 	}
-	return &icymorning.Principal{Subject: user}, nil
+	// The one account is the service's administrator: it may write.
+	return &icymorning.Principal{Subject: user, CanWrite: true}, nil
 }
 
-// Challenge implements icymorning.Authenticator.
-func (b *Basic) Challenge() string {
-	return `Basic realm="` + b.realm + `", charset="UTF-8"`
+// Challenges implements icymorning.Authenticator. The account can do
+// everything, so there is only the 401's challenge.
+func (b *Basic) Challenges(string, error) []string {
+	return []string{`Basic realm="` + b.realm + `", charset="UTF-8"`}
 }
 
-// Scheme implements icymorning.Authenticator.
-func (b *Basic) Scheme() icymorning.SecurityScheme {
-	return icymorning.SecurityScheme{Name: "basicAuth", Type: "http", Scheme: "basic",
-		Description: "The account set by BASIC_AUTH_USERNAME and BASIC_AUTH_PASSWORD."}
+// Schemes implements icymorning.Authenticator.
+func (b *Basic) Schemes() []icymorning.SecurityScheme {
+	return []icymorning.SecurityScheme{{Name: "basicAuth", Type: "http", Scheme: "basic",
+		Description: "The account set by BASIC_AUTH_USERNAME and BASIC_AUTH_PASSWORD."}}
 }

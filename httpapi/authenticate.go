@@ -15,8 +15,10 @@ import (
 // cannot disagree.
 func (s *Server) requiresAuth(op *huma.Operation) bool {
 	for _, req := range op.Security {
-		if _, ok := req[s.scheme]; ok {
-			return true
+		for _, name := range s.schemes {
+			if _, ok := req[name]; ok {
+				return true
+			}
 		}
 	}
 	return false
@@ -52,14 +54,32 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		if header != "" {
 			s.throttle.failed(ctx.RemoteAddr(), now)
 		}
-		ctx.SetHeader("WWW-Authenticate", s.auth.Challenge())
-		msg := "valid credentials are required"
-		if icymorning.ErrorCode(err) == icymorning.EUNAUTHORIZED {
-			msg = icymorning.ErrorMessage(err)
+		if icymorning.ErrorCode(err) != icymorning.EUNAUTHORIZED {
+			// Whatever went wrong, the answer is that the credentials
+			// did not pass; the message of an unknown error stays here.
+			err = icymorning.Errorf(icymorning.EUNAUTHORIZED, "valid credentials are required")
 		}
-		_ = huma.WriteErr(s.api, ctx, http.StatusUnauthorized, msg)
+		s.refuse(ctx, header, err)
 		return
 	}
 	info(ctx.Context()).subject = p.Subject
+	// Every guarded operation today is a write, the subscription list or
+	// the delivery log, which all need the write permission. A principal
+	// without it was not guessing, so the throttle does not count it.
+	if !p.CanWrite {
+		s.refuse(ctx, header, icymorning.Errorf(icymorning.EFORBIDDEN, "these credentials do not grant the write permission"))
+		return
+	}
 	next(huma.WithContext(ctx, icymorning.WithPrincipal(ctx.Context(), p)))
+}
+
+// refuse answers a 401 or 403 (err's code, mapped in problemFromDomain)
+// with the authenticator's challenges for it.
+func (s *Server) refuse(ctx huma.Context, header string, err error) {
+	for _, c := range s.auth.Challenges(header, err) {
+		ctx.AppendHeader("WWW-Authenticate", c)
+	}
+	if p, ok := s.problemFromDomain(ctx.Context(), err).(*huma.ErrorModel); ok {
+		_ = huma.WriteErr(s.api, ctx, p.Status, p.Detail)
+	}
 }

@@ -163,6 +163,8 @@ func (s *Server) problemFromDomainIn(ctx context.Context, err error, in string) 
 		return newProblem(http.StatusConflict, e.Message)
 	case icymorning.EUNAUTHORIZED:
 		return newProblem(http.StatusUnauthorized, e.Message)
+	case icymorning.EFORBIDDEN:
+		return newProblem(http.StatusForbidden, e.Message)
 	case icymorning.EUNAVAILABLE:
 		s.logger.LogAttrs(ctx, slog.LevelWarn, "dependency unavailable", slog.String("request_id", RequestID(ctx)), slog.Any("error", err))
 		wait := e.RetryAfter

@@ -64,7 +64,8 @@ func newAPI(tb testing.TB, url string) (*httpapi.Server, *sqlstore.Store) {
 }
 
 // newAPIWith is newAPI with settings of the test's own (a logger, say);
-// the store and the account are always the test's. Without a Notifier of
+// the store is always the test's, and so is the account unless c.Auth
+// names the test's own authenticator. Without a Notifier of
 // the test's, the server gets the real one over log://, its mail unread.
 func newAPIWith(tb testing.TB, url string, c httpapi.Config) (*httpapi.Server, *sqlstore.Store) {
 	tb.Helper()
@@ -77,11 +78,14 @@ func newAPIWith(tb testing.TB, url string, c httpapi.Config) (*httpapi.Server, *
 	if _, err := store.MigrateUp(ctx); err != nil {
 		tb.Fatal(err)
 	}
-	basic, err := auth.NewBasic(user, pass)
-	if err != nil {
-		tb.Fatal(err)
+	if c.Auth == nil {
+		basic, err := auth.NewBasic(user, pass)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		c.Auth = basic
 	}
-	c.Store, c.Auth, c.Version = store, basic, "test"
+	c.Store, c.Version = store, "test"
 	if c.Notifier == nil {
 		c.Notifier, _, _ = newMailer(tb, "log://", nil)
 	}

@@ -14,8 +14,8 @@ import (
 
 // routes is the whole API surface. Reads are open; every write (and the
 // list of subscriptions, which holds personal data) goes through secured,
-// which declares Basic auth in the document and so makes authenticate
-// enforce it (and throttle failures with 429).
+// which declares the authenticator's schemes in the document and so makes
+// authenticate enforce them (and throttle failures with 429).
 func (s *Server) routes() {
 	api := s.api
 	op := func(id, method, path, summary, tag string, status int) huma.Operation {
@@ -48,8 +48,11 @@ func (s *Server) routes() {
 	}
 	conflicts := func(o huma.Operation) huma.Operation { return also(o, http.StatusConflict) }
 	secured := func(o huma.Operation) huma.Operation {
-		o.Security = []map[string][]string{{s.scheme: {}}}
-		o.Errors = append(o.Errors, http.StatusUnauthorized, http.StatusTooManyRequests)
+		// One requirement per scheme: any one of them is enough.
+		for _, name := range s.schemes {
+			o.Security = append(o.Security, map[string][]string{name: {}})
+		}
+		o.Errors = append(o.Errors, http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests)
 		return o
 	}
 

@@ -56,9 +56,9 @@ type Server struct {
 	throttle *authThrottle
 	notifier icymorning.Notifier
 	signUps  *signUpThrottle
-	// scheme is the name of the authenticator's security scheme in the
-	// document; operations that declare it need credentials.
-	scheme string
+	// schemes are the names of the authenticator's security schemes in
+	// the document; operations that declare one need credentials.
+	schemes []string
 }
 
 // MaxBodyBytes bounds request bodies; larger ones get 413.
@@ -91,10 +91,10 @@ func NewServer(c Config) *Server {
 	cfg.Servers = []*huma.Server{{URL: ".", Description: "this server"}}
 	// The authenticator names its own scheme, so the document always
 	// describes the credentials the server actually takes.
-	sc := c.Auth.Scheme()
-	s.scheme = sc.Name
-	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
-		sc.Name: {Type: sc.Type, Scheme: sc.Scheme, BearerFormat: sc.BearerFormat, Description: sc.Description},
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{}
+	for _, sc := range c.Auth.Schemes() {
+		s.schemes = append(s.schemes, sc.Name)
+		cfg.Components.SecuritySchemes[sc.Name] = &huma.SecurityScheme{Type: sc.Type, Scheme: sc.Scheme, BearerFormat: sc.BearerFormat, Description: sc.Description}
 	}
 
 	cfg.Formats = map[string]huma.Format{"application/json": strictJSON, "json": strictJSON}

@@ -9,18 +9,21 @@ locals {
 
   # Named exactly as the binary reads them; values hold no secret. The
   # binary's Lambda mode insists on an API account even where nothing asks
-  # for one (the worker), so both functions get the Basic auth secret. They
-  # connect as the least-privilege role icy_app (a migration creates it),
-  # with the app secret's password or, in IAM mode, an IAM token; only the
-  # migrate function (migrate.tf) holds the master secret.
+  # for one (the worker), so both functions get the same authentication
+  # settings (auth.tf): the Basic auth secret while auth_type has basic, and
+  # AUTH_TYPE with the OIDC_* settings while it has jwt. They connect as the
+  # least-privilege role icy_app (a migration creates it), with the app
+  # secret's password or, in IAM mode, an IAM token; only the migrate
+  # function (migrate.tf) holds the master secret.
   database_environment = merge(
     {
-      DATABASE_URL          = local.app_database_url
-      DB_MAX_CONNS          = tostring(var.db_max_conns)
-      BASIC_AUTH_SECRET_ARN = aws_secretsmanager_secret.basic_auth.arn
-      LOG_LEVEL             = var.log_level
-      LOG_FORMAT            = "json"
+      DATABASE_URL = local.app_database_url
+      DB_MAX_CONNS = tostring(var.db_max_conns)
+      LOG_LEVEL    = var.log_level
+      LOG_FORMAT   = "json"
     },
+    local.basic_enabled ? { BASIC_AUTH_SECRET_ARN = local.basic_auth_secret_arn } : {},
+    local.token_environment,
     var.database_iam_auth ? { DATABASE_IAM_AUTH = "true" } : { DATABASE_SECRET_ARN = local.app_db_secret_arn },
     # Through the proxy, prepared statements would pin each session to one
     # database connection; the exec mode sends plain extended-protocol queries.
@@ -55,7 +58,8 @@ locals {
   })
 
   function_secret_arns = concat(
-    [aws_secretsmanager_secret.basic_auth.arn, aws_secretsmanager_secret.notify.arn],
+    local.basic_enabled ? [local.basic_auth_secret_arn] : [],
+    [aws_secretsmanager_secret.notify.arn],
     var.database_iam_auth ? [] : [local.app_db_secret_arn],
   )
 }
@@ -102,7 +106,7 @@ locals {
 # type and the plan tests could not run; no other provider is needed either.
 # uuid() is evaluated afresh on every run, and ignored while
 # secret_string_wo_version stays the same. Rotate deliberately with
-# terraform apply -replace=aws_secretsmanager_secret_version.basic_auth.
+# terraform apply -replace='aws_secretsmanager_secret_version.basic_auth[0]'.
 
 locals {
   # Where the write-only passwords come from (see above); each entry calls
@@ -113,7 +117,26 @@ locals {
   }
 }
 
+# Only while auth_type has basic: with jwt alone there is no password to
+# leak (the secret is deleted after secret_recovery_window_days).
+
+locals {
+  basic_auth_secret_arn = local.basic_enabled ? aws_secretsmanager_secret.basic_auth[0].arn : null
+}
+
+moved {
+  from = aws_secretsmanager_secret.basic_auth
+  to   = aws_secretsmanager_secret.basic_auth[0]
+}
+
+moved {
+  from = aws_secretsmanager_secret_version.basic_auth
+  to   = aws_secretsmanager_secret_version.basic_auth[0]
+}
+
 resource "aws_secretsmanager_secret" "basic_auth" {
+  count = local.basic_enabled ? 1 : 0
+
   name_prefix             = "${local.prefix}/basic-auth-"
   description             = "Basic auth account of the ${local.prefix} API: JSON {username, password}"
   kms_key_id              = aws_kms_key.main.arn
@@ -121,7 +144,9 @@ resource "aws_secretsmanager_secret" "basic_auth" {
 }
 
 resource "aws_secretsmanager_secret_version" "basic_auth" {
-  secret_id = aws_secretsmanager_secret.basic_auth.id
+  count = local.basic_enabled ? 1 : 0
+
+  secret_id = aws_secretsmanager_secret.basic_auth[0].id
   secret_string_wo = jsonencode({
     username = var.basic_auth_username
     password = local.generated_passwords.basic_auth

@@ -79,13 +79,43 @@ output "database_master_secret_arn" {
 }
 
 output "basic_auth_secret_arn" {
-  description = "Secrets Manager secret holding the API's Basic auth account."
-  value       = aws_secretsmanager_secret.basic_auth.arn
+  description = "Secrets Manager secret holding the API's Basic auth account (null when auth_type is jwt)."
+  value       = local.basic_auth_secret_arn
 }
 
 output "basic_auth_username" {
-  description = "User name for API writes."
-  value       = var.basic_auth_username
+  description = "User name for API writes with Basic auth (null when auth_type is jwt)."
+  value       = local.basic_enabled ? var.basic_auth_username : null
+}
+
+output "auth_type" {
+  description = "AUTH_TYPE of the API: basic, jwt or basic,jwt."
+  value       = var.auth_type
+}
+
+output "oidc_issuer_url" {
+  description = "The token issuer (OIDC_ISSUER_URL): the Cognito user pool's (https://cognito-idp.<region>.amazonaws.com/<pool id>) or oidc_issuer_url; null with basic."
+  value       = local.jwt_enabled ? local.oidc_issuer_url : null
+}
+
+output "cognito_user_pool_id" {
+  description = "The Cognito user pool (null without enable_cognito)."
+  value       = local.cognito ? aws_cognito_user_pool.main[0].id : null
+}
+
+output "cognito_docs_client_id" {
+  description = "The public app client Swagger UI logs in with (OIDC_DOCS_CLIENT_ID, OIDC_CLIENT_IDS); null without enable_cognito."
+  value       = local.cognito ? aws_cognito_user_pool_client.docs[0].id : null
+}
+
+output "cognito_hosted_ui_url" {
+  description = "The Cognito hosted UI domain's base URL (https://<prefix>.auth.<region>.amazoncognito.com); null without enable_cognito."
+  value       = local.cognito ? "https://${aws_cognito_user_pool_domain.main[0].domain}.auth.${local.region}.amazoncognito.com" : null
+}
+
+output "cognito_write_group" {
+  description = "The Cognito group whose members may write (null without enable_cognito)."
+  value       = local.cognito ? aws_cognito_user_group.writers[0].name : null
 }
 
 # No basic_auth_password output: the password is write-only and in no state.

@@ -604,3 +604,153 @@ variable "enable_ses_endpoint" {
     error_message = "Without the SES endpoint the functions can reach SES only through the NAT gateway: set enable_nat_gateway = true too."
   }
 }
+
+# --- single sign-on (auth.tf) ----------------------------------------------------------
+
+variable "auth_type" {
+  description = "How the API authenticates writes (AUTH_TYPE): basic (the Basic auth secret, as before), jwt (OpenID Connect bearer tokens only; no Basic secret), or basic,jwt (both). The function verifies every token itself, so it fetches the issuer's discovery document and keys over the internet: jwt needs enable_nat_gateway."
+  type        = string
+  default     = "basic"
+
+  validation {
+    condition     = contains(["basic", "jwt", "basic,jwt"], var.auth_type)
+    error_message = "auth_type must be basic, jwt or basic,jwt."
+  }
+  validation {
+    condition     = var.auth_type == "basic" || var.enable_nat_gateway
+    error_message = "auth_type with jwt needs enable_nat_gateway = true: the function fetches the issuer's discovery document and signing keys over HTTPS (a Cognito user pool with a domain cannot be reached through PrivateLink)."
+  }
+}
+
+variable "enable_cognito" {
+  description = "Create an Amazon Cognito user pool as the issuer: a resource server (icy-morning/read, icy-morning/write), a public app client for the docs' login (authorization code + PKCE), a hosted UI domain and a writers group. Only with auth_type jwt or basic,jwt; the oidc_* issuer variables must then stay unset."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.enable_cognito || var.auth_type != "basic"
+    error_message = "enable_cognito needs auth_type = \"jwt\" or \"basic,jwt\"."
+  }
+}
+
+variable "cognito_domain_prefix" {
+  description = "Prefix of the Cognito hosted UI domain (<prefix>.auth.<region>.amazoncognito.com); unique in the Region across all accounts. Default: <name>-<stage>-<account id>."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cognito_domain_prefix == null || (can(regex("^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", coalesce(var.cognito_domain_prefix, "x"))) && !can(regex("aws|amazon|cognito", coalesce(var.cognito_domain_prefix, "x"))))
+    error_message = "cognito_domain_prefix must be 1-63 lower-case letters, digits and inner hyphens, without the reserved words aws, amazon and cognito."
+  }
+}
+
+variable "cognito_mfa_configuration" {
+  description = "MFA of the Cognito user pool: OPTIONAL (each user may add an authenticator app) or ON (every user must)."
+  type        = string
+  default     = "OPTIONAL"
+
+  validation {
+    condition     = contains(["OPTIONAL", "ON"], var.cognito_mfa_configuration)
+    error_message = "cognito_mfa_configuration must be OPTIONAL or ON (OFF is not offered)."
+  }
+}
+
+variable "cognito_write_group" {
+  description = "Cognito group whose members may write with any access token (OIDC_GROUPS_CLAIM = cognito:groups, OIDC_WRITE_GROUP): tokens from the CLI (admin-initiate-auth) carry groups but no custom scopes."
+  type        = string
+  default     = "writers"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.cognito_write_group))
+    error_message = "cognito_write_group must be 1-128 letters, digits, underscores or hyphens."
+  }
+}
+
+variable "oidc_issuer_url" {
+  description = "An external OpenID Connect issuer (OIDC_ISSUER_URL; discovery at <issuer>/.well-known/openid-configuration), for jwt without enable_cognito. Exactly as the tokens' iss claim, https."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.oidc_issuer_url == null || can(regex("^https://[^/?#\\s]+(/[^?#\\s]*)?$", coalesce(var.oidc_issuer_url, "x")))
+    error_message = "oidc_issuer_url must be an https URL without query or fragment."
+  }
+  validation {
+    condition     = var.auth_type == "basic" || var.enable_cognito || var.oidc_issuer_url != null
+    error_message = "auth_type with jwt needs an issuer: enable_cognito = true or oidc_issuer_url."
+  }
+  validation {
+    condition     = !(var.enable_cognito && var.oidc_issuer_url != null)
+    error_message = "Set either enable_cognito or oidc_issuer_url, not both."
+  }
+}
+
+variable "oidc_audience" {
+  description = "OIDC_AUDIENCE: the aud value tokens must carry (external issuer)."
+  type        = string
+  default     = null
+}
+
+variable "oidc_client_ids" {
+  description = "OIDC_CLIENT_IDS: client ids whose access tokens are accepted by client_id (Cognito access tokens carry no aud). External issuer; with enable_cognito the docs client is used."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.oidc_client_ids : can(regex("^[^,\\s]+$", c))])
+    error_message = "oidc_client_ids must not contain commas or spaces."
+  }
+  validation {
+    condition     = var.auth_type == "basic" || var.enable_cognito || var.oidc_audience != null || length(var.oidc_client_ids) > 0
+    error_message = "With an external issuer set oidc_audience or oidc_client_ids (or both): the function must check whom a token is for."
+  }
+}
+
+variable "oidc_write_scope" {
+  description = "OIDC_WRITE_SCOPE: the scope that permits writes (scope or scp claim). With enable_cognito always icy-morning/write."
+  type        = string
+  default     = "icy-morning/write"
+
+  validation {
+    condition     = can(regex("^[!#-\\[\\]-~]+$", var.oidc_write_scope))
+    error_message = "oidc_write_scope must be one scope token (no spaces, quotes or backslashes)."
+  }
+}
+
+variable "oidc_groups_claim" {
+  description = "OIDC_GROUPS_CLAIM: the claim that lists a user's groups (e.g. groups, roles). With oidc_write_group; external issuer only."
+  type        = string
+  default     = null
+}
+
+variable "oidc_write_group" {
+  description = "OIDC_WRITE_GROUP: the group in oidc_groups_claim that permits writes; external issuer only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.oidc_groups_claim == null) == (var.oidc_write_group == null)
+    error_message = "Set oidc_groups_claim and oidc_write_group together, or neither."
+  }
+  validation {
+    condition     = !var.enable_cognito || (var.oidc_write_group == null && var.oidc_groups_claim == null && var.oidc_audience == null && length(var.oidc_client_ids) == 0)
+    error_message = "With enable_cognito the audience, client ids and groups come from the user pool: leave oidc_audience, oidc_client_ids, oidc_groups_claim and oidc_write_group unset."
+  }
+}
+
+variable "oidc_docs_client_id" {
+  description = "OIDC_DOCS_CLIENT_ID: the public client (authorization code + PKCE) Swagger UI at /docs logs in with, at the external issuer. With enable_cognito the pool's docs client."
+  type        = string
+  default     = null
+}
+
+variable "enable_api_jwt_authorizer" {
+  description = "Also verify bearer tokens in API Gateway (an HTTP API JWT authorizer) on the write routes, the subscription list and the delivery log: a second gate in front of the function, which still verifies every token. Only with auth_type = \"jwt\": API Gateway would refuse Basic credentials on those routes."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.enable_api_jwt_authorizer || var.auth_type == "jwt"
+    error_message = "enable_api_jwt_authorizer needs auth_type = \"jwt\" exactly: on its routes API Gateway refuses every request without a valid bearer token, Basic credentials included."
+  }
+}

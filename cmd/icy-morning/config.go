@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/icy-morning/icy-morning/oidcauth"
 	"github.com/icy-morning/icy-morning/sqlstore"
 )
 
@@ -25,15 +26,19 @@ type config struct {
 	authUser      string
 	authPass      string
 	authSecretARN string
-	logLevel      slog.Level
-	logFormat     string
-	migrate       bool
-	maxConns      int // the database pool; 0 is the driver's default
-	maxOpenConns  int // client connections; 0 is the default (serve.go)
-	dbSecretARN   string
-	dbIAMAuth     bool
-	queryExecMode string
-	function      string // the Lambda function's part: api or migrate
+	// AUTH_TYPE: the schemes the API takes, and for bearer tokens their
+	// issuer and what they must carry (see authenticator).
+	authBasic, authJWT bool
+	oidc               oidcauth.Options
+	logLevel           slog.Level
+	logFormat          string
+	migrate            bool
+	maxConns           int // the database pool; 0 is the driver's default
+	maxOpenConns       int // client connections; 0 is the default (serve.go)
+	dbSecretARN        string
+	dbIAMAuth          bool
+	queryExecMode      string
+	function           string // the Lambda function's part: api or migrate
 
 	// The migrate command (and the migrate function): how long it waits
 	// for the database, and how the least-privilege role gets in.
@@ -113,6 +118,49 @@ var settings = []setting{
 	{env: "BASIC_AUTH_SECRET_ARN", modes: modeLambda,
 		doc:   `a Secrets Manager secret holding {"username", "password"} for writes`,
 		parse: func(c *config, v string) error { c.authSecretARN = v; return nil }},
+	{env: "AUTH_TYPE", modes: modeServe | modeLambda, def: "basic",
+		doc: "the credentials writes take: basic, jwt (OpenID Connect bearer tokens) or basic,jwt (either)",
+		parse: func(c *config, v string) error {
+			c.authBasic, c.authJWT = false, false
+			for part := range strings.SplitSeq(v, ",") {
+				switch strings.TrimSpace(part) {
+				case "basic":
+					c.authBasic = true
+				case "jwt":
+					c.authJWT = true
+				default:
+					return errors.New("want basic, jwt or basic,jwt")
+				}
+			}
+			return nil
+		}},
+	{env: "OIDC_ISSUER_URL", modes: modeServe | modeLambda,
+		doc:   "AUTH_TYPE jwt: the OpenID Connect issuer, discovered at start-up; tokens' iss must be exactly this",
+		parse: func(c *config, v string) error { c.oidc.IssuerURL = v; return nil }},
+	{env: "OIDC_AUDIENCE", modes: modeServe | modeLambda,
+		doc:   "AUTH_TYPE jwt: the aud a token must carry (this or OIDC_CLIENT_IDS is required)",
+		parse: func(c *config, v string) error { c.oidc.Audience = v; return nil }},
+	{env: "OIDC_CLIENT_IDS", modes: modeServe | modeLambda,
+		doc: "AUTH_TYPE jwt: comma-separated app client ids whose Cognito access tokens (client_id, token_use access, no aud) are accepted",
+		parse: func(c *config, v string) error {
+			c.oidc.ClientIDs = nil
+			for id := range strings.SplitSeq(v, ",") {
+				if id = strings.TrimSpace(id); id == "" {
+					return errors.New("want client ids separated by commas, none empty")
+				}
+				c.oidc.ClientIDs = append(c.oidc.ClientIDs, id)
+			}
+			return nil
+		}},
+	{env: "OIDC_WRITE_SCOPE", modes: modeServe | modeLambda, def: "icy-morning/write",
+		doc:   "AUTH_TYPE jwt: the scope (in scope or scp) that grants writes, the subscription list and the delivery log",
+		parse: func(c *config, v string) error { c.oidc.WriteScope = v; return nil }},
+	{env: "OIDC_GROUPS_CLAIM", modes: modeServe | modeLambda,
+		doc:   "AUTH_TYPE jwt: the claim listing a token's groups, such as cognito:groups (with OIDC_WRITE_GROUP)",
+		parse: func(c *config, v string) error { c.oidc.GroupsClaim = v; return nil }},
+	{env: "OIDC_WRITE_GROUP", modes: modeServe | modeLambda,
+		doc:   "AUTH_TYPE jwt: the group in OIDC_GROUPS_CLAIM that grants what OIDC_WRITE_SCOPE grants",
+		parse: func(c *config, v string) error { c.oidc.WriteGroup = v; return nil }},
 	{env: "LOG_LEVEL", flag: "log-level", modes: modeServe | modeMigrate | modeLambda | modeWorker, def: "info",
 		doc: "debug, info, warn or error",
 		parse: func(c *config, v string) error {
@@ -332,6 +380,12 @@ func readConfig(m mode, fs *flag.FlagSet, args []string, getenv func(string) str
 			c.publicBaseURL = "http://" + c.addr
 		}
 	}
+	// The migrate function serves no API: it needs no credentials.
+	if m == modeServe || m == modeLambda && c.function != functionMigrate {
+		if err := c.checkAuth(); err != nil {
+			return c, err
+		}
+	}
 	if m == modeLambda {
 		return c, c.checkLambda()
 	}
@@ -377,6 +431,32 @@ func (c *config) checkAppAccess() error {
 	return nil
 }
 
+// checkAuth refuses AUTH_TYPE jwt without what verifying tokens needs,
+// and OIDC settings that would be silently ignored.
+func (c *config) checkAuth() error {
+	if !c.authJWT {
+		if c.oidc.IssuerURL != "" || c.oidc.Audience != "" || len(c.oidc.ClientIDs) > 0 || c.oidc.GroupsClaim != "" || c.oidc.WriteGroup != "" {
+			return errors.New("OIDC_* settings are set but AUTH_TYPE does not include jwt: set AUTH_TYPE=jwt or basic,jwt")
+		}
+		return nil
+	}
+	if err := c.oidc.Check(); err != nil {
+		return fmt.Errorf("AUTH_TYPE %s: %w", c.authType(), err)
+	}
+	return nil
+}
+
+// authType is AUTH_TYPE as read.
+func (c *config) authType() string {
+	switch {
+	case c.authBasic && c.authJWT:
+		return "basic,jwt"
+	case c.authJWT:
+		return "jwt"
+	}
+	return "basic"
+}
+
 // checkLambda refuses combinations the Lambda mode cannot run with.
 func (c *config) checkLambda() error {
 	switch {
@@ -403,7 +483,7 @@ func (c *config) checkLambda() error {
 		// serve keeps a generated key in the database, but a function
 		// starts before its database is migrated (see runLambda).
 		return errors.New("no link-signing key: set NOTIFY_SECRET_ARN (or NOTIFY_SECRET)")
-	case c.authSecretARN == "" && (c.authUser == "" || c.authPass == ""):
+	case c.authBasic && c.authSecretARN == "" && (c.authUser == "" || c.authPass == ""):
 		// serve makes up a password and prints it; in Lambda that would put
 		// a credential in CloudWatch, so an account must be configured.
 		return errors.New("no API account: set BASIC_AUTH_SECRET_ARN (or BASIC_AUTH_USERNAME and BASIC_AUTH_PASSWORD)")

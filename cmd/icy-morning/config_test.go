@@ -53,6 +53,30 @@ func TestReadConfig(t *testing.T) {
 		{name: "lambda: no link-signing key", m: modeLambda, env: map[string]string{"NOTIFY_SECRET_ARN": ""}, wantErr: "no link-signing key"},
 		{name: "lambda: two link-signing keys", m: modeLambda, env: map[string]string{"NOTIFY_SECRET": "k"}, wantErr: "NOTIFY_SECRET_ARN or NOTIFY_SECRET, not both"},
 		{name: "lambda: half an API account", m: modeLambda, env: map[string]string{"BASIC_AUTH_SECRET_ARN": "", "BASIC_AUTH_USERNAME": "u"}, wantErr: "no API account"},
+		{name: "AUTH_TYPE default", m: modeServe, check: func(t *testing.T, c config) {
+			if !c.authBasic || c.authJWT || c.oidc.WriteScope != "icy-morning/write" {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{name: "AUTH_TYPE basic,jwt", m: modeServe, env: map[string]string{"AUTH_TYPE": "basic,jwt", "OIDC_ISSUER_URL": "https://idp.example", "OIDC_CLIENT_IDS": "a, b", "OIDC_GROUPS_CLAIM": "cognito:groups", "OIDC_WRITE_GROUP": "w"},
+			check: func(t *testing.T, c config) {
+				if !c.authBasic || !c.authJWT || strings.Join(c.oidc.ClientIDs, "|") != "a|b" || c.oidc.GroupsClaim != "cognito:groups" {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "lambda: AUTH_TYPE jwt needs no API account", m: modeLambda, env: map[string]string{"BASIC_AUTH_SECRET_ARN": "", "AUTH_TYPE": "jwt", "OIDC_ISSUER_URL": "https://idp.example", "OIDC_AUDIENCE": "api"},
+			check: func(t *testing.T, c config) {
+				if c.authBasic || !c.authJWT {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "AUTH_TYPE unknown", m: modeServe, env: map[string]string{"AUTH_TYPE": "oauth"}, wantErr: `AUTH_TYPE "oauth": want basic, jwt or basic,jwt`},
+		{name: "AUTH_TYPE jwt without issuer", m: modeServe, env: map[string]string{"AUTH_TYPE": "jwt", "OIDC_AUDIENCE": "api"}, wantErr: "OIDC_ISSUER_URL is required"},
+		{name: "AUTH_TYPE jwt without audience", m: modeLambda, env: map[string]string{"AUTH_TYPE": "jwt", "OIDC_ISSUER_URL": "https://idp.example"}, wantErr: "set OIDC_AUDIENCE or OIDC_CLIENT_IDS"},
+		{name: "half a group setting", m: modeServe, env: map[string]string{"AUTH_TYPE": "jwt", "OIDC_ISSUER_URL": "https://idp.example", "OIDC_AUDIENCE": "api", "OIDC_WRITE_GROUP": "w"}, wantErr: "OIDC_GROUPS_CLAIM and OIDC_WRITE_GROUP together"},
+		{name: "an empty client id", m: modeServe, env: map[string]string{"OIDC_CLIENT_IDS": "a,,b"}, wantErr: "OIDC_CLIENT_IDS"},
+		{name: "a write scope with a quote", m: modeServe, env: map[string]string{"AUTH_TYPE": "jwt", "OIDC_ISSUER_URL": "https://idp.example", "OIDC_AUDIENCE": "api", "OIDC_WRITE_SCOPE": `w"`}, wantErr: "OIDC_WRITE_SCOPE"},
+		{name: "OIDC settings without jwt", m: modeServe, env: map[string]string{"OIDC_ISSUER_URL": "https://idp.example"}, wantErr: "AUTH_TYPE does not include jwt"},
 		{name: "a URL pgx refuses", m: modeMigrate, env: map[string]string{"DATABASE_URL": "postgres://u:hunter2@h/d?sslmode=sometimes"}, wantErr: "DATABASE_URL"},
 		{name: "the Python service's URL", m: modeMigrate, env: map[string]string{"SQLALCHEMY_DATABASE_CONNECTION_URI": "sqlite:///py.db"},
 			check: func(t *testing.T, c config) {

@@ -648,13 +648,13 @@ func TestInfrastructureChecksFire(t *testing.T) {
 		{"an unverified database server", "database.tf", `${var.db_name}?sslmode=verify-full"`, `${var.db_name}?sslmode=require"`, "sslmode=verify-full"},
 		{"icy_app's way in swapped", "migrate.tf", `local.app_db_iam_at_database ? {`, `!local.app_db_iam_at_database ? {`, "icy_app needs its password from the app secret"},
 		{"migrations signing in by IAM", "migrate.tf", `DATABASE_SECRET_ARN = local.db_master_secret_arn`, `DATABASE_IAM_AUTH = "true"`, "signs in as the database's owner with DATABASE_SECRET_ARN"},
-		{"a variable the binary does not read", "function.tf", `LOG_FORMAT            = "json"`, `LOG_FORMAT = "json"
+		{"a variable the binary does not read", "function.tf", `LOG_FORMAT   = "json"`, `LOG_FORMAT = "json"
       QUEUE_URL = "x"`, "sets QUEUE_URL, which the binary does not read"},
-		{"a plain-text password", "function.tf", `LOG_FORMAT            = "json"`, `LOG_FORMAT = "json"
+		{"a plain-text password", "function.tf", `LOG_FORMAT   = "json"`, `LOG_FORMAT = "json"
       BASIC_AUTH_PASSWORD = "hunter2"`, "BASIC_AUTH_PASSWORD, a credential in plain text"},
 		{"a plain-text link-signing key", "function.tf", `NOTIFY_CLAIM_TIMEOUT = "${local.notify_claim_timeout_seconds}s"`, `NOTIFY_CLAIM_TIMEOUT = "${local.notify_claim_timeout_seconds}s"
     NOTIFY_SECRET = "0123456789abcdef0123456789abcdef"`, "NOTIFY_SECRET, a credential in plain text"},
-		{"a required variable missing", "function.tf", `BASIC_AUTH_SECRET_ARN = aws_secretsmanager_secret.basic_auth.arn`, ``, "no API account"},
+		{"a required variable missing", "function.tf", `BASIC_AUTH_SECRET_ARN = local.basic_auth_secret_arn`, ``, "no API account"},
 		{"prepared statements through the proxy", "function.tf", `DB_QUERY_EXEC_MODE = "exec"`, `DB_QUERY_EXEC_MODE = "cache_statement"`, "would pin sessions"},
 		{"a wrong handler", "function.tf", `handler          = "bootstrap"`, `handler = "main"`, `handler = "main"`},
 		{"a wrong runtime", "function.tf", `runtime          = "provided.al2023"`, `runtime = "provided.al2"`, `runtime = "provided.al2"`},

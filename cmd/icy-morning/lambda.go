@@ -198,7 +198,7 @@ func lambdaInit(ctx context.Context, c config) (*sqlstore.Store, icymorning.Auth
 		awsCfg aws.Config
 		sm     *secretsmanager.Client
 	)
-	if c.dbSecretARN != "" || c.dbIAMAuth || c.authSecretARN != "" {
+	if c.dbSecretARN != "" || c.dbIAMAuth || c.authBasic && c.authSecretARN != "" {
 		var err error
 		if awsCfg, err = awsconfig.LoadDefaultConfig(ictx); err != nil {
 			return nil, nil, fmt.Errorf("AWS configuration: %w", err)
@@ -221,15 +221,20 @@ func lambdaInit(ctx context.Context, c config) (*sqlstore.Store, icymorning.Auth
 		opts.Credentials = src
 	}
 
-	user, pass := c.authUser, c.authPass
-	if c.authSecretARN != "" {
-		a, err := awscred.ReadAccount(ictx, sm, c.authSecretARN)
-		if err != nil {
-			return nil, nil, fmt.Errorf("API account: %w", err)
+	// Discovery happens here, once per execution environment; the keys
+	// are fetched with the first token and cached, so no request pays
+	// for either again (see oidcauth).
+	authn, err := authenticator(ictx, &c, func() (icymorning.Authenticator, error) {
+		user, pass := c.authUser, c.authPass
+		if c.authSecretARN != "" {
+			a, err := awscred.ReadAccount(ictx, sm, c.authSecretARN)
+			if err != nil {
+				return nil, fmt.Errorf("API account: %w", err)
+			}
+			user, pass = a.Username, a.Password
 		}
-		user, pass = a.Username, a.Password
-	}
-	authn, err := auth.NewBasic(user, pass)
+		return auth.NewBasic(user, pass)
+	})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -28,7 +28,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	logger := newLogger(&c, stderr)
-	authn, err := basicAuth(&c, stderr)
+	authn, err := authenticator(ctx, &c, func() (icymorning.Authenticator, error) { return basicAuth(&c, stderr) })
 	if err != nil {
 		return err
 	}

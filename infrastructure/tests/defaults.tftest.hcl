@@ -153,7 +153,7 @@ run "function_follows_the_binary_contract" {
     condition = (
       aws_lambda_function.api.environment[0].variables.DATABASE_URL == "postgres://icy_app@icy-morning-dev.mock.eu-west-1.rds.amazonaws.com:5432/icy_morning?sslmode=verify-full" &&
       aws_lambda_function.api.environment[0].variables.DATABASE_SECRET_ARN == aws_secretsmanager_secret.app_db[0].arn &&
-      aws_lambda_function.api.environment[0].variables.BASIC_AUTH_SECRET_ARN == aws_secretsmanager_secret.basic_auth.arn &&
+      aws_lambda_function.api.environment[0].variables.BASIC_AUTH_SECRET_ARN == aws_secretsmanager_secret.basic_auth[0].arn &&
       aws_lambda_function.api.environment[0].variables.DB_MAX_CONNS == "2" &&
       aws_lambda_function.api.environment[0].variables.LOG_LEVEL == "info" &&
       aws_lambda_function.api.environment[0].variables.LOG_FORMAT == "json"
@@ -250,7 +250,7 @@ run "secrets_stay_out_of_state" {
   command = plan
 
   assert {
-    condition     = aws_secretsmanager_secret_version.basic_auth.secret_string == null && aws_secretsmanager_secret_version.basic_auth.secret_string_wo_version == 1
+    condition     = aws_secretsmanager_secret_version.basic_auth[0].secret_string == null && aws_secretsmanager_secret_version.basic_auth[0].secret_string_wo_version == 1
     error_message = "The Basic auth password must be written write-only (secret_string_wo), never as secret_string."
   }
   assert {
@@ -302,7 +302,7 @@ run "function_role_is_least_privilege" {
   assert {
     condition = toset(one([
       for s in jsondecode(aws_iam_role_policy.function.policy).Statement : s.Resource if s.Sid == "ReadOwnSecrets"
-    ])) == toset([aws_secretsmanager_secret.basic_auth.arn, aws_secretsmanager_secret.notify.arn, aws_secretsmanager_secret.app_db[0].arn])
+    ])) == toset([aws_secretsmanager_secret.basic_auth[0].arn, aws_secretsmanager_secret.notify.arn, aws_secretsmanager_secret.app_db[0].arn])
     error_message = "The function may read exactly its three secrets: never the master secret."
   }
   assert {

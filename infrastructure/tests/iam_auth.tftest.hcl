@@ -32,7 +32,7 @@ run "iam_auth_on" {
   assert {
     condition = one([
       for s in jsondecode(aws_iam_role_policy.function.policy).Statement : s.Resource if s.Sid == "ReadOwnSecrets"
-    ]) == [aws_secretsmanager_secret.basic_auth.arn, aws_secretsmanager_secret.notify.arn]
+    ]) == [aws_secretsmanager_secret.basic_auth[0].arn, aws_secretsmanager_secret.notify.arn]
     error_message = "With IAM auth the function reads only the Basic auth and link-signing secrets."
   }
   assert {

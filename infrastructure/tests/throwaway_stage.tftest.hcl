@@ -37,7 +37,7 @@ run "throwaway_stage" {
     error_message = "Names must carry the stage."
   }
   assert {
-    condition     = aws_secretsmanager_secret.basic_auth.recovery_window_in_days == 0 && aws_kms_key.main.deletion_window_in_days == 7
+    condition     = aws_secretsmanager_secret.basic_auth[0].recovery_window_in_days == 0 && aws_kms_key.main.deletion_window_in_days == 7
     error_message = "Secrets and the key go quickly in a throwaway stage."
   }
   assert {

@@ -235,3 +235,29 @@ override_resource {
   target = aws_lambda_alias.worker
   values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mock-worker:live" }
 }
+
+# --- single sign-on (auth.tf) ---------------------------------------------------------
+
+override_resource {
+  target = aws_cognito_user_pool.main[0]
+  values = {
+    id       = "eu-west-1_MockPool1"
+    arn      = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_MockPool1"
+    endpoint = "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_MockPool1"
+  }
+}
+
+override_resource {
+  target = aws_cognito_user_pool_client.docs[0]
+  values = { id = "mockdocsclientid0123456789" }
+}
+
+override_resource {
+  target = aws_apigatewayv2_integration.function
+  values = { id = "mockinteg" }
+}
+
+override_resource {
+  target = aws_apigatewayv2_authorizer.jwt[0]
+  values = { id = "mockauthz" }
+}
