@@ -9,8 +9,8 @@ import (
 const analystColumns = `id, name, company, created_at, updated_at`
 
 const (
-	sqlAnalystInsert = `INSERT INTO analysts (name, company, created_at, updated_at)
-VALUES ($1, $2, $3, $3) RETURNING ` + analystColumns
+	sqlAnalystInsert = `INSERT INTO analysts (name, company, created_at, updated_at, created_by, updated_by)
+VALUES ($1, $2, $3, $3, $4, $4) RETURNING ` + analystColumns
 	sqlAnalystGet  = `SELECT ` + analystColumns + ` FROM analysts WHERE id = $1`
 	sqlAnalystList = `SELECT ` + analystColumns + ` FROM analysts WHERE id > $1 ORDER BY id `
 	// One statement applies a partial update, so concurrent PATCHes cannot
@@ -18,7 +18,8 @@ VALUES ($1, $2, $3, $3) RETURNING ` + analystColumns
 	sqlAnalystUpdate = `UPDATE analysts SET
   name = CASE WHEN $2 THEN $3 ELSE name END,
   company = CASE WHEN $4 THEN $5 ELSE company END,
-  updated_at = $6
+  updated_at = $6,
+  updated_by = $7
 WHERE id = $1 RETURNING ` + analystColumns
 	sqlAnalystDelete = `DELETE FROM analysts WHERE id = $1 RETURNING ` + analystColumns
 )
@@ -36,9 +37,9 @@ func (s *Store) CreateAnalyst(ctx context.Context, a *icymorning.Analyst) error 
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	now := s.timestamp()
+	now, by := s.timestamp(), actor(ctx)
 	return s.write(ctx, func(q querier) error {
-		if err := scanAnalyst(q.queryRow(ctx, sqlAnalystInsert, a.Name, a.Company, now), a); err != nil {
+		if err := scanAnalyst(q.queryRow(ctx, sqlAnalystInsert, a.Name, a.Company, now, by), a); err != nil {
 			return s.internal("insert analyst", err)
 		}
 		return nil
@@ -71,11 +72,11 @@ func (s *Store) UpdateAnalyst(ctx context.Context, id int64, u icymorning.Analys
 	if err := u.Validate(); err != nil {
 		return nil, err
 	}
-	now := s.timestamp()
+	now, by := s.timestamp(), actor(ctx)
 	var a icymorning.Analyst
 	err := s.write(ctx, func(q querier) error {
 		err := scanAnalyst(q.queryRow(ctx, sqlAnalystUpdate, id,
-			u.Name.Set, u.Name.Value, u.Company.Set, u.Company.Value, now), &a)
+			u.Name.Set, u.Name.Value, u.Company.Set, u.Company.Value, now, by), &a)
 		switch {
 		case err == nil:
 			return nil

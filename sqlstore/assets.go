@@ -15,19 +15,21 @@ const assetColumns = `id, name, description, inception_date, is_active, analyst_
 // delete are wrapped in statements that record the event too, and the
 // update has a version of its own.
 const (
-	sqlAssetInsert = `INSERT INTO assets (name, description, inception_date, is_active, analyst_id, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ` + assetColumns
+	sqlAssetInsert = `INSERT INTO assets (name, description, inception_date, is_active, analyst_id, created_at, updated_at, created_by, updated_by)
+VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $7) RETURNING ` + assetColumns
 	sqlAssetGet = `SELECT ` + assetColumns + ` FROM assets WHERE id = $1`
 	// sqlAssetSet is the SET list of an update, shared by both dialects'
 	// statements: $1 is the id, $2 to $11 a flag and a value per member,
-	// $12 the time. See sqlAnalystUpdate for why one statement.
+	// $12 the time, $13 who (audit.go). See sqlAnalystUpdate for why one
+	// statement.
 	sqlAssetSet = `
   name = CASE WHEN $2 THEN $3 ELSE name END,
   description = CASE WHEN $4 THEN $5 ELSE description END,
   inception_date = CASE WHEN $6 THEN $7 ELSE inception_date END,
   is_active = CASE WHEN $8 THEN $9 ELSE is_active END,
   analyst_id = CASE WHEN $10 THEN $11 ELSE analyst_id END,
-  updated_at = $12`
+  updated_at = $12,
+  updated_by = $13`
 	sqlAssetUpdate = `UPDATE assets SET` + sqlAssetSet + `
 WHERE id = $1 RETURNING ` + assetColumns
 	sqlAssetDelete = `DELETE FROM assets WHERE id = $1 RETURNING ` + assetColumns
@@ -55,21 +57,21 @@ func (s *Store) CreateAsset(ctx context.Context, a *icymorning.Asset) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	now := s.timestamp()
+	now, by := s.timestamp(), actor(ctx)
 	if s.creates != nil && s.db != nil {
-		c := &create{ctx: ctx, in: *a, at: now, done: make(chan error, 1)}
+		c := &create{ctx: ctx, in: *a, at: now, by: by, done: make(chan error, 1)}
 		if err := s.creates.do(c); err != nil {
 			return err
 		}
 		*a = c.out
 		return nil
 	}
-	return s.insertAsset(ctx, a, now)
+	return s.insertAsset(ctx, a, now, by)
 }
 
-// insertAsset stores a, created at now, with its event.
-func (s *Store) insertAsset(ctx context.Context, a *icymorning.Asset, now time.Time) error {
-	args := []any{a.Name, a.Description, s.dateArg(a.InceptionDate), a.IsActive, a.AnalystID, now}
+// insertAsset stores a, created at now by by (audit.go), with its event.
+func (s *Store) insertAsset(ctx context.Context, a *icymorning.Asset, now time.Time, by *string) error {
+	args := []any{a.Name, a.Description, s.dateArg(a.InceptionDate), a.IsActive, a.AnalystID, now, by}
 	// failed tells the statements' errors apart inside the write, so that
 	// no error of a group commit (groupcommit.go), such as a failed COMMIT,
 	// is taken for theirs; the other write methods do the same.
@@ -140,7 +142,7 @@ func (s *Store) UpdateAsset(ctx context.Context, id int64, u icymorning.AssetUpd
 		u.InceptionDate.Set, date,
 		u.IsActive.Set, u.IsActive.Value,
 		u.AnalystID.Set, u.AnalystID.Value,
-		now}
+		now, actor(ctx)}
 	failed := func(err error) error {
 		switch {
 		case err == nil:

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -126,3 +127,16 @@ func Closing(s *Store) bool {
 // Prepared reports how many statements s's committer has prepared on the
 // writer connection.
 func Prepared(s *Store) int64 { return s.committer.prepared.Load() }
+
+// Audit reads who created row id of table (analysts or assets) and who last
+// changed it: columns that no domain type carries (audit.go), so only
+// tests read them.
+func Audit(ctx context.Context, s *Store, table string, id int64) (createdBy, updatedBy *string, err error) {
+	switch table {
+	case "analysts", "assets":
+	default:
+		return nil, nil, fmt.Errorf("no audit columns in %q", table)
+	}
+	err = s.r.queryRow(ctx, `SELECT created_by, updated_by FROM `+table+` WHERE id = $1`, id).Scan(&createdBy, &updatedBy)
+	return createdBy, updatedBy, err
+}

@@ -12,7 +12,7 @@ import (
 )
 
 // latestMigration is the number of the newest migration.
-const latestMigration = 4
+const latestMigration = 5
 
 // Migration 2 keeps the subscriptions stored before it (active, confirmed
 // when created) and their ids, and the ids of deleted ones stay unused; its
@@ -82,6 +82,52 @@ func TestMigrationNotificationsKeepsSubscriptions(t *testing.T) {
 			downTo(1)
 			if n, err := sqlstore.QueryInt(ctx, s, `SELECT count(*) FROM subscriptions`); err != nil || n != 1 {
 				t.Fatalf("after rollback: %d subscriptions (%v), want 1", n, err)
+			}
+			if _, err := s.MigrateUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// Migration 5 adds created_by and updated_by: rows from before it keep
+// NULL in both, and its rollback drops the columns and keeps the rows.
+func TestMigrationAuditKeepsRows(t *testing.T) {
+	for _, db := range []struct {
+		name string
+		url  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return "sqlite:///" + filepath.Join(t.TempDir(), "m.db") }},
+		{"postgres", func(t *testing.T) string { return testdb.Postgres(t) }},
+	} {
+		t.Run(db.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := openMigrated(t, db.url(t), sqlstore.Options{})
+			mustDo(t, s.MigrateDown(ctx))
+			// Written the way the store did before migration 5.
+			const analyst = 1
+			if _, err := sqlstore.Exec(ctx, s, `INSERT INTO analysts (name, company, created_at, updated_at) VALUES ('Ada', 'Acme', $1, $1)`,
+				time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.MigrateUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+			created, updated, err := sqlstore.Audit(ctx, s, "analysts", analyst)
+			mustDo(t, err)
+			if created != nil || updated != nil {
+				t.Fatalf("a row from before migration 5: created_by %v, updated_by %v, want NULL", created, updated)
+			}
+			asBob := icymorning.WithPrincipal(ctx, &icymorning.Principal{Subject: "bob"})
+			if _, err := s.UpdateAnalyst(asBob, analyst, icymorning.AnalystUpdate{Company: icymorning.Set("Initech")}); err != nil {
+				t.Fatal(err)
+			}
+			mustDo(t, s.MigrateDown(ctx))
+			if n := count(t, s, `SELECT count(*) FROM analysts WHERE company = 'Initech'`); n != 1 {
+				t.Fatalf("after rolling migration 5 back: %d analysts, want 1", n)
+			}
+			if _, err := sqlstore.Exec(ctx, s, `SELECT created_by FROM analysts`); err == nil {
+				t.Fatal("after rolling migration 5 back, analysts.created_by is still there")
 			}
 			if _, err := s.MigrateUp(ctx); err != nil {
 				t.Fatal(err)

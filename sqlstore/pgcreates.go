@@ -39,7 +39,7 @@ const maxCreateBatch = 64
 // their own (HTTP requests have one: see the request budget).
 const createWriteBudget = 15 * time.Second
 
-// pgAssetInsertMany inserts $1..$6, one array element per asset, with
+// pgAssetInsertMany inserts $1..$7, one array element per asset, with
 // their events. A create naming an analyst that does not exist is left
 // out (and answered so), not allowed to abort its batch-mates' statement;
 // the foreign key still guards against an analyst deleted meanwhile. The
@@ -49,12 +49,12 @@ const createWriteBudget = 15 * time.Second
 // promised.
 const pgAssetInsertMany = `WITH input AS (
   SELECT nextval(pg_get_serial_sequence('assets', 'id')) AS id, t.*
-  FROM unnest($1::text[], $2::text[], $3::date[], $4::boolean[], $5::bigint[], $6::timestamptz[]) WITH ORDINALITY
-    AS t(name, description, inception_date, is_active, analyst_id, at, ord)
+  FROM unnest($1::text[], $2::text[], $3::date[], $4::boolean[], $5::bigint[], $6::timestamptz[], $7::text[]) WITH ORDINALITY
+    AS t(name, description, inception_date, is_active, analyst_id, at, actor, ord)
 ),
 a AS (
-  INSERT INTO assets (id, name, description, inception_date, is_active, analyst_id, created_at, updated_at)
-  SELECT id, name, description, inception_date, is_active, analyst_id, at, at FROM input
+  INSERT INTO assets (id, name, description, inception_date, is_active, analyst_id, created_at, updated_at, created_by, updated_by)
+  SELECT id, name, description, inception_date, is_active, analyst_id, at, at, actor, actor FROM input
   WHERE EXISTS (SELECT 1 FROM analysts WHERE analysts.id = input.analyst_id)
   ORDER BY ord
   RETURNING ` + assetColumns + `
@@ -70,6 +70,7 @@ type create struct {
 	in, out icymorning.Asset
 	refused error // set by a batch's statement that left the create out
 	at      time.Time
+	by      *string      // the caller's principal (audit.go), read in its goroutine
 	state   atomic.Int32 // writeQueued, writeClaimed or writeDropped
 	done    chan error   // buffered: the inserter never waits on it
 }
@@ -275,13 +276,13 @@ func (s *Store) insertAssets(ctx context.Context, cs []*create) error {
 	n := len(cs)
 	names, descriptions := make([]string, n), make([]*string, n)
 	dates, active := make([]any, n), make([]bool, n)
-	analysts, ats := make([]int64, n), make([]time.Time, n)
+	analysts, ats, actors := make([]int64, n), make([]time.Time, n), make([]*string, n)
 	for i, c := range cs {
 		names[i], descriptions[i] = c.in.Name, c.in.Description
 		dates[i], active[i] = s.dateArg(c.in.InceptionDate), c.in.IsActive
-		analysts[i], ats[i] = c.in.AnalystID, c.at
+		analysts[i], ats[i], actors[i] = c.in.AnalystID, c.at, c.by
 	}
-	rs, err := s.w.query(ctx, pgAssetInsertMany, names, descriptions, dates, active, analysts, ats)
+	rs, err := s.w.query(ctx, pgAssetInsertMany, names, descriptions, dates, active, analysts, ats, actors)
 	if err != nil {
 		return s.internal("insert assets", err)
 	}
@@ -315,7 +316,7 @@ func (s *Store) insertAssets(ctx context.Context, cs []*create) error {
 // insertOne is creates.one for the store.
 func (s *Store) insertOne(ctx context.Context, c *create) error {
 	c.out = c.in
-	return s.insertAsset(ctx, &c.out, c.at)
+	return s.insertAsset(ctx, &c.out, c.at, c.by)
 }
 
 // ordered scans a row of pgAssetInsertMany: its ord, then an asset.

@@ -16,7 +16,8 @@ import (
 
 // Run runs the suite. open must return a new empty store for each call
 // (some tests open two), whose clock (of created_at and updated_at) is
-// now, and arrange its cleanup with t.Cleanup.
+// now, and arrange its cleanup with t.Cleanup. A store that also
+// implements Auditor gets the audit case too.
 func Run(t *testing.T, open func(t *testing.T, now func() time.Time) icymorning.Store) {
 	tests := []struct {
 		name string
@@ -50,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) icymorning.
 		{"TransactionRollback", testTransactionRollback},
 		{"TextRoundTrip", testTextRoundTrip},
 		{"ConcurrentPartialUpdates", testConcurrentPartialUpdates},
+		{"Audit", testAudit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

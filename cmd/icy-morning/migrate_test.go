@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"path/filepath"
@@ -36,7 +37,7 @@ func TestMigrateProvisionsTheAppRole(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, now func() time.Time) icymorning.Store {
 		ownerURL := testdb.Postgres(t)
 		out, err := migrateCmd(context.Background(), map[string]string{"DATABASE_URL": ownerURL, "APP_DATABASE_PASSWORD": testdb.AppPassword}, "up")
-		if err != nil || !strings.Contains(out, "applied 4 migration(s)") {
+		if err != nil || !strings.Contains(out, fmt.Sprintf("applied %d migration(s)", migrationFiles(t))) {
 			t.Fatalf("migrate up: %v\n%s", err, out)
 		}
 		if strings.Contains(out, testdb.AppPassword) {
@@ -83,7 +84,7 @@ func TestMigrateWaitsForTheDatabase(t *testing.T) {
 			t.Fatalf("start PostgreSQL on %s (taken meanwhile?): %v", addr, err)
 		}
 		r := <-done
-		if r.err != nil || !strings.Contains(r.out, "applied 4 migration(s)") {
+		if r.err != nil || !strings.Contains(r.out, fmt.Sprintf("applied %d migration(s)", migrationFiles(t))) {
 			t.Fatalf("migrate: %v\n%s", r.err, r.out)
 		}
 		t.Logf("migrated %s after starting", time.Since(start).Round(time.Millisecond))
