@@ -12,7 +12,7 @@ LDFLAGS := -s -w -X main.buildVersion=$(shell git describe --always --dirty 2>/d
 LAMBDA_ARCH ?= arm64
 LAMBDA_ZIP := dist/icy-morning-lambda.zip
 
-.PHONY: init build lambda serve test e2e lint bench bench-mail bench-pocketbase clean
+.PHONY: init build lambda serve test e2e lint bench bench-mail bench-pocketbase bench-jwt clean
 
 ## init: download modules, install the lint tool, the Lambda Runtime Interface Emulator and, under .tools/, the mail test servers
 init:
@@ -61,7 +61,7 @@ lint:
 	@command -v staticcheck >/dev/null || test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	PATH="$(GOBIN):$$PATH" staticcheck ./...
 
-## bench: the load benchmark on loopback (with PocketBase beside us on SQLite, built under .tools/ when missing: BENCH_FLAGS=-pocketbase=false skips it), the Lambda benchmark under the emulator, then the mail fan-out benchmark (needs wrk, a PostgreSQL, aws-lambda-rie and Mailpit; see docs/performance.md)
+## bench: the load benchmark on loopback (with PocketBase beside us on SQLite, built under .tools/ when missing: BENCH_FLAGS=-pocketbase=false skips it; and POST with a bearer JWT beside Basic: -jwt=false skips it), the Lambda benchmark (with AUTH_TYPE=basic,jwt beside basic) under the emulator, then the mail fan-out benchmark (needs wrk, a PostgreSQL, aws-lambda-rie and Mailpit; see docs/performance.md)
 bench: lambda
 	$(GO) run ./bench/loadbench -duration 10s $(BENCH_FLAGS)
 	$(GO) run ./bench/lambdabench -zip $(LAMBDA_ZIP) $(LAMBDA_BENCH_FLAGS)
@@ -70,6 +70,10 @@ bench: lambda
 ## bench-pocketbase: only icy-morning beside PocketBase v0.40.4, both on SQLite, in interleaved rounds (needs wrk; builds PocketBase under .tools/ when missing)
 bench-pocketbase:
 	$(GO) run ./bench/loadbench -duration 10s -pocketbase-only $(BENCH_FLAGS)
+
+## bench-jwt: only POST with a bearer JWT beside POST with Basic, on SQLite, in ABBA rounds, against a loopback OIDC issuer that counts its JWKS requests (needs wrk)
+bench-jwt:
+	$(GO) run ./bench/loadbench -duration 10s -jwt-only $(BENCH_FLAGS)
 
 ## bench-mail: only the mail fan-out benchmark: 10,000 mails through Mailpit by the worker and by a plain go-mail loop, SQLite and PostgreSQL
 bench-mail:

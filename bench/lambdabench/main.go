@@ -11,7 +11,11 @@
 //     events, one after another (the emulator takes one at a time);
 //   - the size of the release zip (arm64 bootstrap).
 //
-// for the reference, icy-morning on SQLite and icy-morning on PostgreSQL.
+// for the reference, icy-morning on SQLite and icy-morning on PostgreSQL;
+// with -jwt (the default), also icy-morning on the same SQLite with
+// AUTH_TYPE=basic,jwt, whose init discovers a loopback OIDC issuer
+// (internal/testissuer): what bearer tokens add to a cold start, less the
+// provider's network distance.
 // It prints the tables, ratios and verdicts, and writes them as Markdown to
 // -out. Everything runs on 127.0.0.1 and is stopped by PID.
 //
@@ -33,6 +37,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,6 +52,7 @@ import (
 	"github.com/icy-morning/icy-morning/internal/pgschema"
 	"github.com/icy-morning/icy-morning/internal/rie"
 	"github.com/icy-morning/icy-morning/internal/tempdir"
+	"github.com/icy-morning/icy-morning/internal/testissuer"
 )
 
 const (
@@ -66,6 +72,7 @@ type options struct {
 	quietWait time.Duration
 	keep      bool
 	fnEnv     string
+	jwt       bool
 }
 
 func main() {
@@ -84,6 +91,7 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 4*time.Minute, "bound on the whole run")
 	flag.DurationVar(&o.quietWait, "quiet-wait", 30*time.Second, "before the cold and the warm measurements, wait up to this long for other processes to leave the CPU idle")
 	flag.StringVar(&o.fnEnv, "fn-env", "", "extra environment for the icy-morning functions, as space-separated KEY=VALUE pairs (for experiments such as GOMAXPROCS=1)")
+	flag.BoolVar(&o.jwt, "jwt", true, "also measure icy-morning on SQLite with AUTH_TYPE=basic,jwt, discovering a loopback OIDC issuer at init")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (bootstraps, SQLite file, function output)")
 	flag.Parse()
 
@@ -102,6 +110,7 @@ type fn struct {
 	database  string // "-", "SQLite" or "PostgreSQL"
 	bootstrap string
 	env       []string
+	seeded    bool // its database is another function's, seeded there
 	cold      []coldStart
 	warm      []time.Duration
 	non200    int
@@ -190,6 +199,17 @@ func run(ctx context.Context, o options) error {
 	b.fns = append(b.fns, &fn{name: "icy-morning", database: "SQLite", bootstrap: icy, quiet: true,
 		env: append([]string{"DATABASE_URL=sqlite:///" + sqlitePath}, common...)})
 
+	if o.jwt {
+		is, err := testissuer.Start()
+		if err != nil {
+			return fmt.Errorf("test OIDC issuer: %w", err)
+		}
+		defer is.Close()
+		b.fns = append(b.fns, &fn{name: "icy-morning, AUTH_TYPE=basic,jwt,", database: "SQLite", bootstrap: icy, quiet: true, seeded: true,
+			env: append([]string{"DATABASE_URL=sqlite:///" + sqlitePath, "AUTH_TYPE=basic,jwt", "OIDC_ISSUER_URL=" + is.URL,
+				"OIDC_AUDIENCE=icy-morning-bench", "OIDC_WRITE_SCOPE=icy-morning/write"}, common...)})
+	}
+
 	if o.pgURL != "none" {
 		pgURL, drop, err := b.postgres(ctx)
 		if err != nil {
@@ -201,6 +221,9 @@ func run(ctx context.Context, o options) error {
 	}
 
 	for _, f := range b.fns[1:] {
+		if f.seeded {
+			continue
+		}
 		if err := b.seed(ctx, f); err != nil {
 			return fmt.Errorf("%s: %w", f.label(), err)
 		}
@@ -236,20 +259,30 @@ func (b *bench) start(ctx context.Context, f *fn, output io.Writer) (*rie.Emulat
 	return rie.Start(ctx, rie.Config{Bootstrap: f.bootstrap, Env: f.env, FunctionTimeout: 30 * time.Second, Output: output})
 }
 
-// seed migrates f's database with the function's own operator command and
-// creates one analyst and b.o.assets assets through the API, as a client
-// would. Lambda mode does not migrate on a cold start, so the cold starts
-// measured later find the schema in place, as in production.
+// seed migrates f's database with the operator command of a migrate
+// function (ICY_MORNING_FUNCTION=migrate, as deployed: the API function
+// refuses it) and creates one analyst and b.o.assets assets through the
+// API, as a client would. Lambda mode does not migrate on a cold start, so
+// the cold starts measured later find the schema in place, as in
+// production.
 func (b *bench) seed(ctx context.Context, f *fn) error {
 	start := time.Now()
+	mf := *f
+	mf.env = append(slices.Clone(f.env), "ICY_MORNING_FUNCTION=migrate")
+	m, err := b.start(ctx, &mf, nil)
+	if err != nil {
+		return err
+	}
+	out, err := m.Invoke(ctx, []byte(`{"icy_morning":"migrate"}`))
+	_ = m.Close()
+	if err != nil || !strings.Contains(string(out), `"ok":true`) {
+		return fmt.Errorf("migrate: %s %v\n%s", out, err, m.Output())
+	}
 	e, err := b.start(ctx, f, nil)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	if out, err := e.Invoke(ctx, []byte(`{"icy_morning":"migrate"}`)); err != nil || !strings.Contains(string(out), `"ok":true`) {
-		return fmt.Errorf("migrate: %s %v\n%s", out, err, e.Output())
-	}
 	auth := map[string]string{"authorization": basic(b.user, b.password), "content-type": "application/json"}
 	post := func(path, body string) error {
 		resp, err := b.http(ctx, e, rie.Request{Method: "POST", Path: path, Header: auth, Body: body, RequestID: "seed-" + randomHex(6)})

@@ -10,6 +10,10 @@
 // the comparison, saying so loudly, when it cannot.
 // -pocketbase-only runs that comparison alone.
 //
+// With -jwt (the default) it also measures POST with a bearer JWT beside
+// POST with Basic (issue 11), against a loopback OIDC issuer that counts
+// its JWKS requests (jwt.go); -jwt-only runs that comparison alone.
+//
 // Run it from the repository: go run ./bench/loadbench -duration 10s
 //
 // Everything it starts (servers, wrk) runs on 127.0.0.1, is bounded in
@@ -38,6 +42,8 @@ const (
 	defaultOut = "bench/results/latest.md"
 	// -pocketbase-only's report, when -out is left at its default.
 	defaultPocketBaseOut = "bench/results/pocketbase-latest.md"
+	// -jwt-only's.
+	defaultJWTOut = "bench/results/jwt-latest.md"
 )
 
 // options are the command's flags.
@@ -63,6 +69,10 @@ type options struct {
 	pocketBaseBin    string
 	pocketBaseRounds int
 	pocketBaseOnly   bool
+
+	jwt       bool
+	jwtRounds int
+	jwtOnly   bool
 }
 
 func main() {
@@ -75,7 +85,7 @@ func main() {
 	flag.IntVar(&o.connections, "connections", 32, "wrk connections (-c)")
 	flag.StringVar(&o.bin, "bin", "", "icy-morning binary to test; empty builds bin/icy-morning")
 	flag.StringVar(&o.ceilingBin, "ceiling-bin", "", "ceiling binary; empty builds bin/icy-morning-ceiling")
-	flag.StringVar(&o.out, "out", defaultOut, "Markdown report file (with -pocketbase-only, the default is "+defaultPocketBaseOut+")")
+	flag.StringVar(&o.out, "out", defaultOut, "Markdown report file (with -pocketbase-only, the default is "+defaultPocketBaseOut+"; with -jwt-only, "+defaultJWTOut+")")
 	flag.IntVar(&o.maxConns, "max-conns", 0, "pass --max-conns to icy-morning; 0 keeps its default pool size")
 	flag.IntVar(&o.startupRuns, "startup-runs", 5, "start-up measurements on a fresh SQLite file")
 	flag.DurationVar(&o.timeout, "timeout", 0, "bound on the whole run; 0 derives one from -duration and -warmup")
@@ -87,6 +97,9 @@ func main() {
 	flag.StringVar(&o.pocketBaseBin, "pocketbase-bin", "", "PocketBase binary (a build of "+pocketBasePackage+"); empty uses, or builds, .tools/pocketbase/"+pocketBaseVersion+"/base")
 	flag.IntVar(&o.pocketBaseRounds, "pocketbase-rounds", 2, "interleaved rounds of the PocketBase comparison")
 	flag.BoolVar(&o.pocketBaseOnly, "pocketbase-only", false, "run only the PocketBase comparison (no PostgreSQL, ceiling or start-up); fails when PocketBase cannot be built")
+	flag.BoolVar(&o.jwt, "jwt", true, "measure POST with a bearer JWT beside POST with Basic on SQLite, against a loopback OIDC issuer that counts its JWKS requests")
+	flag.IntVar(&o.jwtRounds, "jwt-rounds", 2, "rounds of the bearer/Basic comparison, in ABBA order")
+	flag.BoolVar(&o.jwtOnly, "jwt-only", false, "run only the bearer/Basic comparison (no PostgreSQL, ceiling, PocketBase or start-up); with -pocketbase-only, both comparisons")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server logs, SQLite files)")
 	flag.Parse()
 
@@ -103,11 +116,18 @@ func run(ctx context.Context, o options) error {
 	if o.duration <= 0 || o.connections <= 0 || o.threads <= 0 || o.startupRuns <= 0 || o.retries < 0 || o.subscribers < 0 || o.postRounds < 0 {
 		return errors.New("-duration, -connections, -threads and -startup-runs must be positive, -retries, -subscribers and -post-rounds not negative")
 	}
+	if o.jwtOnly {
+		o.jwt = true
+		o.pocketBase = o.pocketBaseOnly
+	}
 	if o.pocketBaseOnly {
 		o.pocketBase = true
 	}
 	if o.pocketBase && o.pocketBaseRounds <= 0 {
 		return errors.New("-pocketbase-rounds must be positive")
+	}
+	if o.jwt && o.jwtRounds <= 0 {
+		return errors.New("-jwt-rounds must be positive")
 	}
 	if o.timeout == 0 {
 		// 14 scenarios and the POST-with-subscribers ones (two a round
@@ -118,11 +138,11 @@ func run(ctx context.Context, o options) error {
 		if o.subscribers > 0 && o.postRounds > 0 {
 			scenarios += 2 * (2*o.postRounds + 1)
 		}
-		if o.pocketBaseOnly {
+		if o.pocketBaseOnly || o.jwtOnly {
 			scenarios = 0
 		}
 		o.timeout = time.Duration(scenarios*(1+o.retries))*(o.duration+o.warmup+o.quietWait+15*time.Second) + 10*time.Minute +
-			o.pocketBaseTimeout()
+			o.pocketBaseTimeout() + o.jwtTimeout()
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
@@ -152,7 +172,7 @@ func run(ctx context.Context, o options) error {
 		bin       *string
 		pkg, name string
 	}{{&o.bin, "./cmd/icy-morning", "icy-morning"}, {&o.ceilingBin, "./bench/ceiling", "icy-morning-ceiling"}} {
-		if *bl.bin != "" || (o.pocketBaseOnly && bl.bin == &o.ceilingBin) {
+		if *bl.bin != "" || ((o.pocketBaseOnly || o.jwtOnly) && bl.bin == &o.ceilingBin) {
 			continue
 		}
 		*bl.bin = filepath.Join(root, "bin", bl.name)
@@ -190,8 +210,11 @@ func run(ctx context.Context, o options) error {
 	fmt.Print(rep.text())
 	out := o.out
 	if out == defaultOut {
-		if o.pocketBaseOnly {
+		switch {
+		case o.pocketBaseOnly:
 			out = defaultPocketBaseOut
+		case o.jwtOnly:
+			out = defaultJWTOut
 		}
 		out = filepath.Join(root, out)
 	}

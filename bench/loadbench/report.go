@@ -44,6 +44,11 @@ type report struct {
 	peerTitle  string
 	peer       []result
 	peerRatios [][2]string
+
+	// The side by side of Bearer and Basic (jwt.go), when it ran.
+	jwtTitle  string
+	jwt       []result
+	jwtRatios [][2]string
 }
 
 type verdict struct {
@@ -187,6 +192,7 @@ func (b *bench) report() *report {
 	}
 	b.reportSubscribers(rep)
 	b.reportPeer(rep)
+	b.reportJWT(rep)
 	return rep
 }
 
@@ -304,6 +310,14 @@ func (r *report) text() string {
 			fmt.Fprintf(&sb, "  %s: %s\n", x[0], strings.ReplaceAll(x[1], "**", ""))
 		}
 	}
+	if len(r.jwt) > 0 {
+		fmt.Fprintf(&sb, "\n%s\n\n", r.jwtTitle)
+		writeTextTable(&sb, jwtHeader, r.jwtRows())
+		sb.WriteString("\n")
+		for _, x := range r.jwtRatios {
+			fmt.Fprintf(&sb, "  %s: %s\n", x[0], strings.ReplaceAll(x[1], "**", ""))
+		}
+	}
 	sb.WriteString("\nTargets\n")
 	for _, v := range r.verdicts {
 		fmt.Fprintf(&sb, "  %s  %s: %s\n", benchreport.PassFail(v.pass), v.target, v.measured)
@@ -342,6 +356,14 @@ func (r *report) markdown(command string) string {
 		benchreport.MarkdownTable(&sb, peerHeader, 3, r.peerRows())
 		sb.WriteString("\n")
 		for _, x := range r.peerRatios {
+			fmt.Fprintf(&sb, "- %s: %s\n", x[0], x[1])
+		}
+	}
+	if len(r.jwt) > 0 {
+		fmt.Fprintf(&sb, "\n## Bearer JWT beside Basic\n\n%s.\n\n", r.jwtTitle)
+		benchreport.MarkdownTable(&sb, jwtHeader, 2, r.jwtRows())
+		sb.WriteString("\n")
+		for _, x := range r.jwtRatios {
 			fmt.Fprintf(&sb, "- %s: %s\n", x[0], x[1])
 		}
 	}

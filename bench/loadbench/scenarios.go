@@ -59,6 +59,10 @@ type bench struct {
 	// by side's results (peer.go).
 	pocketBaseBin, pocketBaseVersion, pocketBaseSkipped string
 	peer                                                []result
+	// The side by side of Bearer and Basic (jwt.go).
+	jwt []result
+	// JWKS requests the issuer had over the whole comparison.
+	jwksTotal int64
 }
 
 // result is one scenario's measurement against one server.
@@ -72,6 +76,10 @@ type result struct {
 	// after a dispatcher-on run.
 	subscribers, round int
 	note               string
+	// providerCalls is how many requests the measured run made to the
+	// scenario's outside party, when it counts them (providerCounted).
+	providerCalls   int64
+	providerCounted bool
 	wrkResult
 	peakRSS int64 // bytes (VmHWM)
 	cpu     cpuUse
@@ -107,6 +115,10 @@ type scenario struct {
 	after              func(ctx context.Context, dbURL string) (string, error)
 	subscribers, round int
 	tag                string // added to the name in progress lines, e.g. " (beside PocketBase, round 1)"
+	// providerCalls, when set, counts the requests an outside party (the
+	// OIDC provider's JWKS) has had so far; the result keeps how many the
+	// measured run made.
+	providerCalls func() int64
 }
 
 // cursor is the service's opaque page cursor for "after id": base64url,
@@ -296,12 +308,20 @@ func (b *bench) ceiling(dbURL string) target {
 }
 
 // runAll measures every scenario, database by database, then PocketBase
-// beside icy-morning on SQLite, then start-up.
+// beside icy-morning on SQLite, then Bearer beside Basic, then start-up.
 func (b *bench) runAll(ctx context.Context) error {
 	b.user = "bench"
 	b.pass = rand.Text()
-	if b.o.pocketBaseOnly {
-		return b.runPeer(ctx, b.pocketBaseBin)
+	if b.o.pocketBaseOnly || b.o.jwtOnly {
+		if b.o.pocketBaseOnly {
+			if err := b.runPeer(ctx, b.pocketBaseBin); err != nil {
+				return err
+			}
+		}
+		if b.o.jwtOnly {
+			return b.runJWT(ctx)
+		}
+		return nil
 	}
 
 	if err := b.postgresVersion(ctx); err != nil {
@@ -353,6 +373,11 @@ func (b *bench) runAll(ctx context.Context) error {
 	}
 	if b.pocketBaseBin != "" {
 		if err := b.runPeer(ctx, b.pocketBaseBin); err != nil {
+			return err
+		}
+	}
+	if b.o.jwt {
+		if err := b.runJWT(ctx); err != nil {
 			return err
 		}
 	}
@@ -443,10 +468,18 @@ func (b *bench) measureOnce(ctx context.Context, t target, sc scenario, rows int
 			return nil, fmt.Errorf("%s: warm-up: %w", name, err)
 		}
 	}
+	var callsBefore int64
+	if sc.providerCalls != nil {
+		callsBefore = sc.providerCalls()
+	}
 	before := takeSnapshot(srv.PID())
 	wr, err := b.runWrk(ctx, w, b.o.duration)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var calls int64
+	if sc.providerCalls != nil {
+		calls = sc.providerCalls() - callsBefore
 	}
 	cpu := before.use(takeSnapshot(srv.PID()), wr.cpuSeconds)
 	if t.database != dbPostgres {
@@ -467,7 +500,7 @@ func (b *bench) measureOnce(ctx context.Context, t target, sc scenario, rows int
 		logf("%s: %s", name, note)
 	}
 	return &result{scenario: sc.name, database: t.database, server: t.server, rows: rows, subscribers: sc.subscribers, round: sc.round,
-		note: note, wrkResult: wr, peakRSS: rss, cpu: cpu, quiet: quiet}, nil
+		note: note, wrkResult: wr, peakRSS: rss, cpu: cpu, quiet: quiet, providerCalls: calls, providerCounted: sc.providerCalls != nil}, nil
 }
 
 // postgresVersion records the server's version for the report; it also

@@ -3,6 +3,9 @@
 // added and removed while it runs, a count of JWKS requests, and token
 // minting with go-jose, including the malformed and forged tokens the
 // attack tables need.
+//
+// Tests use New; programs outside tests (bench/loadbench) use Start and
+// Close.
 package testissuer
 
 import (
@@ -15,6 +18,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -29,7 +33,10 @@ import (
 // Issuer is a running test provider.
 type Issuer struct {
 	URL string // the issuer, also the server's base URL
-	t   testing.TB
+	// fatalf reports what cannot happen with the keys it holds (a
+	// failed signature): the test's Fatalf, or a panic outside tests.
+	fatalf func(format string, args ...any)
+	srv    *httptest.Server
 
 	mu   sync.Mutex
 	keys map[string]crypto.Signer // published keys by kid
@@ -44,9 +51,30 @@ type Issuer struct {
 // "ec-1", stopped when the test ends.
 func New(t testing.TB) *Issuer {
 	t.Helper()
-	is := &Issuer{t: t, keys: map[string]crypto.Signer{}, retired: map[string]crypto.Signer{}}
-	is.AddKey("rsa-1", NewRSAKey(t))
-	is.AddKey("ec-1", NewECKey(t))
+	is, err := Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	is.fatalf = t.Fatalf
+	t.Cleanup(is.Close)
+	return is
+}
+
+// Start starts an issuer as New does, without a test: on 127.0.0.1, until
+// Close. Its methods panic where New's would fail the test.
+func Start() (*Issuer, error) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	is := &Issuer{keys: map[string]crypto.Signer{}, retired: map[string]crypto.Signer{},
+		fatalf: func(format string, args ...any) { panic(fmt.Sprintf("testissuer: "+format, args...)) }}
+	is.AddKey("rsa-1", rsaKey)
+	is.AddKey("ec-1", ecKey)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -67,15 +95,17 @@ func New(t testing.TB) *Issuer {
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	srv := httptest.NewUnstartedServer(mux)
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
-	is.URL = srv.URL
-	return is
+	is.srv = httptest.NewUnstartedServer(mux)
+	is.srv.Listener = ln
+	is.srv.Start()
+	is.URL = is.srv.URL
+	return is, nil
 }
+
+// Close stops the issuer's server.
+func (is *Issuer) Close() { is.srv.Close() }
 
 // NewRSAKey returns a fresh 2048-bit RSA key.
 func NewRSAKey(t testing.TB) *rsa.PrivateKey {
@@ -147,7 +177,7 @@ func (is *Issuer) PublicKeyDER(kid string) []byte {
 	is.mu.Unlock()
 	der, err := x509.MarshalPKIXPublicKey(k.Public())
 	if err != nil {
-		is.t.Fatal(err)
+		is.fatalf("%v", err)
 	}
 	return der
 }
@@ -180,7 +210,7 @@ func (is *Issuer) Mint(kid string, c Claims) string {
 	}
 	is.mu.Unlock()
 	if k == nil {
-		is.t.Fatalf("no key %q", kid)
+		is.fatalf("no key %q", kid)
 	}
 	return is.MintWith(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(algFor(k)), Key: k}, kid, "at+jwt", c)
 }
@@ -197,19 +227,19 @@ func (is *Issuer) MintWith(key jose.SigningKey, kid, typ string, c Claims) strin
 	}
 	s, err := jose.NewSigner(key, opts)
 	if err != nil {
-		is.t.Fatal(err)
+		is.fatalf("%v", err)
 	}
 	payload, err := json.Marshal(c)
 	if err != nil {
-		is.t.Fatal(err)
+		is.fatalf("%v", err)
 	}
 	jws, err := s.Sign(payload)
 	if err != nil {
-		is.t.Fatal(err)
+		is.fatalf("%v", err)
 	}
 	tok, err := jws.CompactSerialize()
 	if err != nil {
-		is.t.Fatal(err)
+		is.fatalf("%v", err)
 	}
 	return tok
 }
