@@ -4,6 +4,7 @@ package oidcauth
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -73,6 +74,7 @@ type Verifier struct {
 	o        Options
 	verifier *oidc.IDTokenVerifier
 	keys     *limitedTransport // the gate of JWKS fetches
+	verified *tokenCache       // tokens that passed every check (cache.go)
 }
 
 var _ icymorning.Authenticator = (*Verifier)(nil)
@@ -147,7 +149,7 @@ func New(ctx context.Context, o Options) (*Verifier, error) {
 		SupportedSigningAlgs: algorithms,
 		Now:                  o.Now,
 	})
-	return &Verifier{o: o, verifier: v, keys: lt}, nil
+	return &Verifier{o: o, verifier: v, keys: lt, verified: newTokenCache(&lt.generation, o.Now)}, nil
 }
 
 // KeyFetches is how many JWKS requests have gone to the provider.
@@ -201,6 +203,11 @@ func (v *Verifier) Authenticate(ctx context.Context, authorization string) (*icy
 	if len(token) > MaxTokenBytes {
 		return nil, icymorning.Errorf(icymorning.EUNAUTHORIZED, "the bearer token is over %d bytes", MaxTokenBytes)
 	}
+	key := sha256.Sum256([]byte(token))
+	if p, ok := v.verified.get(key); ok {
+		return p, nil
+	}
+	gen := v.keys.generation.Load()
 	if err := checkHeader(token); err != nil {
 		return nil, errInvalidToken
 	}
@@ -215,7 +222,9 @@ func (v *Verifier) Authenticate(ctx context.Context, authorization string) (*icy
 	if err := v.checkClaims(&c); err != nil {
 		return nil, err
 	}
-	return &icymorning.Principal{Subject: c.Subject, Email: c.Email, CanWrite: v.canWrite(idt, &c)}, nil
+	p := &icymorning.Principal{Subject: c.Subject, Email: c.Email, CanWrite: v.canWrite(idt, &c)}
+	v.verified.put(key, p, idt.Expiry, gen)
+	return p, nil
 }
 
 // checkHeader refuses, before any signature work, a token whose header

@@ -25,6 +25,10 @@ type limitedTransport struct {
 	base    http.RoundTripper
 	limit   *rate.Limiter
 	fetches atomic.Int64
+	// generation counts the fetches that reached the provider, before
+	// each one goes out: the token cache (cache.go) voids its entries
+	// when it moves.
+	generation atomic.Int64
 }
 
 func newLimitedTransport(base http.RoundTripper, every time.Duration) *limitedTransport {
@@ -39,6 +43,7 @@ func (t *limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, errRefetchLimited
 	}
 	t.fetches.Add(1)
+	t.generation.Add(1)
 	res, err := t.base.RoundTrip(r)
 	if err != nil {
 		return nil, err
