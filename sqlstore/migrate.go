@@ -16,6 +16,13 @@ import (
 //go:embed migrations
 var migrationFiles embed.FS
 
+// Migrations is how many migrations the binary carries for dialect d: what
+// a new database gets, for tests and tools that should not name a number.
+func Migrations(d Dialect) int {
+	files, _ := fs.Glob(migrationFiles, "migrations/"+string(d)+"/*.sql")
+	return len(files)
+}
+
 // MigrationState is one migration and whether it is applied.
 type MigrationState struct {
 	Version int64

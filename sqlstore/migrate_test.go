@@ -135,3 +135,12 @@ func TestMigrationAuditKeepsRows(t *testing.T) {
 		})
 	}
 }
+
+// Both dialects carry the same migrations, and Migrations counts them.
+func TestMigrationsCount(t *testing.T) {
+	for _, d := range []sqlstore.Dialect{sqlstore.Postgres, sqlstore.SQLite} {
+		if got := sqlstore.Migrations(d); got != latestMigration {
+			t.Errorf("%s: %d migrations, want %d", d, got, latestMigration)
+		}
+	}
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/icy-morning/icy-morning/internal/rie"
 	"github.com/icy-morning/icy-morning/internal/rie/rietest"
 	"github.com/icy-morning/icy-morning/internal/testdb"
+	"github.com/icy-morning/icy-morning/sqlstore"
 )
 
 func TestMain(m *testing.M) { os.Exit(rietest.RunTests(m)) }
@@ -73,7 +74,7 @@ func migrateFunction(t *testing.T, ctx context.Context, bootstrap, databaseURL s
 			t.Logf("migrate function output:\n%s", emu.Output())
 		}
 	}()
-	for _, want := range []int{migrations(t), 0} {
+	for _, want := range []int{sqlstore.Migrations(sqlstore.Postgres), 0} {
 		out, err := emu.Invoke(ctx, []byte(`{"icy_morning":"migrate"}`))
 		if err != nil {
 			t.Fatalf("migrate: %v", err)
@@ -89,17 +90,6 @@ func migrateFunction(t *testing.T, ctx context.Context, bootstrap, databaseURL s
 		}
 	}
 	return apiURL
-}
-
-// migrations is how many migrations a new database gets: the files the
-// binary embeds, counted here so that a new migration needs no edit.
-func migrations(t *testing.T) int {
-	t.Helper()
-	files, err := filepath.Glob("../../sqlstore/migrations/postgres/*.sql")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no migrations found: %v", err)
-	}
-	return len(files)
 }
 
 // fn is the function under the emulator, and what is needed to call it.
