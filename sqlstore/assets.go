@@ -59,7 +59,7 @@ func (s *Store) CreateAsset(ctx context.Context, a *icymorning.Asset) error {
 	}
 	now, by := s.timestamp(), actor(ctx)
 	if s.creates != nil && s.db != nil {
-		c := &create{ctx: ctx, in: *a, at: now, by: by, done: make(chan error, 1)}
+		c := &create{queued: queued{ctx: ctx}, in: *a, at: now, by: by, done: make(chan error, 1)}
 		if err := s.creates.do(c); err != nil {
 			return err
 		}

@@ -68,9 +68,8 @@ const (
 // write is one change to the data, waiting for or being run by the
 // committer.
 type write struct {
-	fn    func(q querier) error
-	ctx   context.Context
-	state atomic.Int32
+	queued
+	fn func(q querier) error
 	// next tells the caller to run fn on a querier, or gives the answer;
 	// ran reports fn's error back to the committer. Both are buffered, so
 	// neither side ever waits on the other to receive.
@@ -129,7 +128,7 @@ func (c *committer) do(ctx context.Context, fn func(q querier) error) error {
 	if err := ctx.Err(); err != nil {
 		return c.internal("wait for the writer", err)
 	}
-	w := &write{fn: fn, ctx: ctx, next: make(chan step, 1), ran: make(chan error, 1)}
+	w := &write{queued: queued{ctx: ctx}, fn: fn, next: make(chan step, 1), ran: make(chan error, 1)}
 	select {
 	case c.queue <- w:
 	case <-c.quit:
@@ -146,7 +145,7 @@ func (c *committer) do(ctx context.Context, fn func(q querier) error) error {
 			}
 			w.ran <- w.call(s.q)
 		case <-done:
-			if w.state.CompareAndSwap(writeQueued, writeDropped) || w.state.Load() == writeDropped {
+			if w.drop() || w.state.Load() == writeDropped {
 				return c.internal("wait for the writer", ctx.Err())
 			}
 			done = nil // claimed: its answer is coming
@@ -177,14 +176,25 @@ func (w *write) call(q querier) (err error) {
 	return err
 }
 
-// claim takes w for running, unless its context ended first.
-func (w *write) claim() bool {
-	if w.ctx.Err() != nil {
-		w.state.CompareAndSwap(writeQueued, writeDropped)
+// queued is a change waiting in line for the goroutine that runs it (the
+// SQLite committer, or a PostgreSQL inserter): its caller's context, and
+// who has it, the runner or, once its context ended, its caller.
+type queued struct {
+	ctx   context.Context
+	state atomic.Int32 // writeQueued, writeClaimed or writeDropped
+}
+
+// claim takes it for running, unless its context ended first.
+func (q *queued) claim() bool {
+	if q.ctx.Err() != nil {
+		q.state.CompareAndSwap(writeQueued, writeDropped)
 		return false
 	}
-	return w.state.CompareAndSwap(writeQueued, writeClaimed)
+	return q.state.CompareAndSwap(writeQueued, writeClaimed)
 }
+
+// drop takes it back for its caller, unless it has been claimed.
+func (q *queued) drop() bool { return q.state.CompareAndSwap(writeQueued, writeDropped) }
 
 // run takes whatever is queued when the writer is free, up to maxBatch
 // writes, and commits it as one transaction. It waits for nothing more:

@@ -66,22 +66,12 @@ SELECT input.ord, ` + assetColumnsOfA + ` FROM a JOIN input ON input.id = a.id`
 // the caller's asset as given; out, the stored one, is the caller's to
 // read once done has answered nil.
 type create struct {
-	ctx     context.Context
+	queued
 	in, out icymorning.Asset
 	refused error // set by a batch's statement that left the create out
 	at      time.Time
-	by      *string      // the caller's principal (audit.go), read in its goroutine
-	state   atomic.Int32 // writeQueued, writeClaimed or writeDropped
-	done    chan error   // buffered: the inserter never waits on it
-}
-
-// claim takes c for running, unless its context ended first.
-func (c *create) claim() bool {
-	if c.ctx.Err() != nil {
-		c.state.CompareAndSwap(writeQueued, writeDropped)
-		return false
-	}
-	return c.state.CompareAndSwap(writeQueued, writeClaimed)
+	by      *string    // the caller's principal (audit.go), read in its goroutine
+	done    chan error // buffered: the inserter never waits on it
 }
 
 // creates runs the inserters, goroutines that each take whatever creates
@@ -155,12 +145,12 @@ func (b *creates) do(c *create) error {
 		// A send races quit (select picks at random among ready cases),
 		// so a create can land in the queue after the inserters and
 		// stop's drain have gone. Taken before that, it has its answer.
-		if c.state.CompareAndSwap(writeQueued, writeDropped) {
+		if c.drop() {
 			return b.internal("insert asset", errClosed)
 		}
 		return <-c.done
 	case <-c.ctx.Done():
-		if c.state.CompareAndSwap(writeQueued, writeDropped) {
+		if c.drop() {
 			return b.internal("wait for an inserter", c.ctx.Err())
 		}
 		// Taken: the statement may still commit it. Wait no longer than
