@@ -149,7 +149,7 @@ func New(ctx context.Context, o Options) (*Verifier, error) {
 		SupportedSigningAlgs: algorithms,
 		Now:                  o.Now,
 	})
-	return &Verifier{o: o, verifier: v, keys: lt, verified: newTokenCache(&lt.generation, o.Now)}, nil
+	return &Verifier{o: o, verifier: v, keys: lt, verified: newTokenCache(&lt.fetches, o.Now)}, nil
 }
 
 // KeyFetches is how many JWKS requests have gone to the provider.
@@ -207,7 +207,7 @@ func (v *Verifier) Authenticate(ctx context.Context, authorization string) (*icy
 	if p, ok := v.verified.get(key); ok {
 		return p, nil
 	}
-	gen := v.keys.generation.Load()
+	gen := v.keys.fetches.Load()
 	if err := checkHeader(token); err != nil {
 		return nil, errInvalidToken
 	}

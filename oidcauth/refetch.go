@@ -22,13 +22,11 @@ var errRefetchLimited = errors.New("oidcauth: the JWKS was fetched less than the
 // that asked is refused. The first request (the first token) always
 // passes.
 type limitedTransport struct {
-	base    http.RoundTripper
-	limit   *rate.Limiter
+	base  http.RoundTripper
+	limit *rate.Limiter
+	// fetches counts the requests let through, before each goes out: the
+	// token cache (cache.go) voids its entries when it moves.
 	fetches atomic.Int64
-	// generation counts the fetches that reached the provider, before
-	// each one goes out: the token cache (cache.go) voids its entries
-	// when it moves.
-	generation atomic.Int64
 }
 
 func newLimitedTransport(base http.RoundTripper, every time.Duration) *limitedTransport {
@@ -43,7 +41,6 @@ func (t *limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, errRefetchLimited
 	}
 	t.fetches.Add(1)
-	t.generation.Add(1)
 	res, err := t.base.RoundTrip(r)
 	if err != nil {
 		return nil, err
