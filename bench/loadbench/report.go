@@ -302,19 +302,11 @@ func (r *report) text() string {
 			fmt.Fprintf(&sb, "  %s: %s\n", x[0], x[1])
 		}
 	}
-	if len(r.peer) > 0 {
-		fmt.Fprintf(&sb, "\n%s\n\n", r.peerTitle)
-		writeTextTable(&sb, peerHeader, r.peerRows())
+	for _, c := range r.comparisons() {
+		fmt.Fprintf(&sb, "\n%s\n\n", c.title)
+		writeTextTable(&sb, c.header, c.rows)
 		sb.WriteString("\n")
-		for _, x := range r.peerRatios {
-			fmt.Fprintf(&sb, "  %s: %s\n", x[0], strings.ReplaceAll(x[1], "**", ""))
-		}
-	}
-	if len(r.jwt) > 0 {
-		fmt.Fprintf(&sb, "\n%s\n\n", r.jwtTitle)
-		writeTextTable(&sb, jwtHeader, r.jwtRows())
-		sb.WriteString("\n")
-		for _, x := range r.jwtRatios {
+		for _, x := range c.ratios {
 			fmt.Fprintf(&sb, "  %s: %s\n", x[0], strings.ReplaceAll(x[1], "**", ""))
 		}
 	}
@@ -330,6 +322,28 @@ func (r *report) text() string {
 	}
 	sb.WriteString("\n")
 	return sb.String()
+}
+
+// comparison is a side-by-side run beside the main table (PocketBase,
+// Bearer beside Basic), as both report forms print it.
+type comparison struct {
+	heading, title string
+	header         []string
+	textColumns    int // leading columns of text, aligned left in Markdown
+	rows           [][]string
+	ratios         [][2]string
+}
+
+// comparisons are the side-by-side runs that ran, in report order.
+func (r *report) comparisons() []comparison {
+	var out []comparison
+	if len(r.peer) > 0 {
+		out = append(out, comparison{"PocketBase", r.peerTitle, peerHeader, 3, r.peerRows(), r.peerRatios})
+	}
+	if len(r.jwt) > 0 {
+		out = append(out, comparison{"Bearer JWT beside Basic", r.jwtTitle, jwtHeader, 2, r.jwtRows(), r.jwtRatios})
+	}
+	return out
 }
 
 // markdown is the report for docs/performance.md and bench/results.
@@ -351,19 +365,11 @@ func (r *report) markdown(command string) string {
 			fmt.Fprintf(&sb, "- %s: %s\n", x[0], x[1])
 		}
 	}
-	if len(r.peer) > 0 {
-		fmt.Fprintf(&sb, "\n## PocketBase\n\n%s.\n\n", r.peerTitle)
-		benchreport.MarkdownTable(&sb, peerHeader, 3, r.peerRows())
+	for _, c := range r.comparisons() {
+		fmt.Fprintf(&sb, "\n## %s\n\n%s.\n\n", c.heading, c.title)
+		benchreport.MarkdownTable(&sb, c.header, c.textColumns, c.rows)
 		sb.WriteString("\n")
-		for _, x := range r.peerRatios {
-			fmt.Fprintf(&sb, "- %s: %s\n", x[0], x[1])
-		}
-	}
-	if len(r.jwt) > 0 {
-		fmt.Fprintf(&sb, "\n## Bearer JWT beside Basic\n\n%s.\n\n", r.jwtTitle)
-		benchreport.MarkdownTable(&sb, jwtHeader, 2, r.jwtRows())
-		sb.WriteString("\n")
-		for _, x := range r.jwtRatios {
+		for _, x := range c.ratios {
 			fmt.Fprintf(&sb, "- %s: %s\n", x[0], x[1])
 		}
 	}
