@@ -49,7 +49,7 @@ test:
 	$(GO) test -race -count=1 ./...
 	@[ -n "$$TEST_DATABASE_URL" ] || echo "WARNING: the PostgreSQL tests were SKIPPED: set TEST_DATABASE_URL to run them"
 
-## e2e: a real browser opens /docs, authorizes and creates an asset; and signs up on /subscribe, confirms from the mail in Mailpit, gets a notification and unsubscribes (installs Chromium if missing)
+## e2e: a real browser opens /docs, authorizes (Basic; and logging in through an OpenID Connect provider with PKCE) and creates an asset; and signs up on /subscribe, confirms from the mail in Mailpit, gets a notification and unsubscribes (installs Chromium if missing)
 e2e: build
 	SKIP_BUILD=1 bash e2e/run.sh
 

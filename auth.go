@@ -32,7 +32,9 @@ type Authenticator interface {
 }
 
 // SecurityScheme describes how credentials travel, in the terms of an
-// OpenAPI security scheme (type "http" with scheme "basic" or "bearer").
+// OpenAPI security scheme: type "http" with scheme "basic" or "bearer",
+// or type "oauth2" with an authorization-code Flow (how a person gets a
+// bearer token from the provider, which the API docs' login uses).
 type SecurityScheme struct {
 	// Name is the scheme's key in the document, such as "basicAuth".
 	Name         string
@@ -40,6 +42,23 @@ type SecurityScheme struct {
 	Scheme       string
 	BearerFormat string
 	Description  string
+	// Flow is the authorization-code flow of a type "oauth2" scheme.
+	Flow *OAuth2Flow
+	// Scopes are what a protected operation's requirement of this scheme
+	// lists: the scopes that grant the write permission.
+	Scopes []string
+}
+
+// OAuth2Flow is an OAuth 2.0 authorization-code flow with PKCE (RFC 7636).
+type OAuth2Flow struct {
+	AuthorizationURL, TokenURL string
+	// Scopes are the scopes a client may ask for, with what each grants.
+	Scopes map[string]string
+	// ClientID is the public client the API docs log in with. It is not
+	// part of the OpenAPI document; the docs page is given it.
+	ClientID string
+	// LoginScopes are the scopes the docs' login asks for by default.
+	LoginScopes []string
 }
 
 type principalKey struct{}

@@ -64,7 +64,9 @@ func (e Either) Schemes() []icymorning.SecurityScheme {
 func (e Either) names() string {
 	var names []string
 	for _, sc := range e.Schemes() {
-		names = append(names, sc.Scheme)
+		if sc.Type == "http" {
+			names = append(names, sc.Scheme)
+		}
 	}
 	return strings.Join(names, " or ")
 }

@@ -17,8 +17,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  ARTIFACTS, BIN, STARTUP_TIMEOUT_MS, TEST_TIMEOUT_MS,
-  answers200, http, newPage, reportFailure, setUp, spawnChild, startBrowser, tearDown, waitFor, watchPage,
+  ARTIFACTS, TEST_TIMEOUT_MS,
+  http, newPage, reportFailure, setUp, startBrowser, startServer, tearDown, watchPage,
 } from './harness.mjs';
 
 const SCREENSHOT = join(ARTIFACTS, 'docs.png');
@@ -29,36 +29,13 @@ const PASS = 'docs-pass';
 const AUTH = 'Basic ' + Buffer.from(`${USER}:${PASS}`).toString('base64');
 const ASSET = { name: 'From the docs', is_active: true, analyst_id: 1 };
 
-// startServer runs the binary on 127.0.0.1:0 (the kernel picks a free port,
-// so no race with other processes) and reads the bound address from its
-// "listening" log line, then waits for GET /healthz to answer 200.
-async function startServer(dbPath) {
-  const child = spawnChild('icy-morning', BIN, ['serve', '--addr', '127.0.0.1:0', '--database-url', `sqlite:///${dbPath}`], {
-    env: { BASIC_AUTH_USERNAME: USER, BASIC_AUTH_PASSWORD: PASS },
-  });
-  const addr = await waitFor('server listening', STARTUP_TIMEOUT_MS, () => {
-    for (const line of child.log.split('\n')) {
-      try {
-        const rec = JSON.parse(line);
-        if (rec.msg === 'listening' && rec.addr) return rec.addr;
-      } catch {
-        // not a JSON log line
-      }
-    }
-    return null;
-  }, child.failed);
-  child.base = `http://${addr}`;
-  await waitFor('GET /healthz 200', STARTUP_TIMEOUT_MS, () => answers200(`${child.base}/healthz`), child.failed);
-  return child;
-}
-
 test('API docs: Authorize, Try it out POST /api/v1/assets, 201, asset exists', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const tmp = setUp('icy-morning-e2e-', FAILURE_SCREENSHOT);
   let server, browser, page;
   const problems = []; // console errors, page errors, failed or 4xx/5xx requests
   const warnings = [];
   try {
-    server = await startServer(join(tmp, 'e2e.db'));
+    server = await startServer(join(tmp, 'e2e.db'), { BASIC_AUTH_USERNAME: USER, BASIC_AUTH_PASSWORD: PASS });
     const base = server.base;
     t.diagnostic(`server ${base} (pid ${server.proc.pid})`);
 

@@ -145,6 +145,28 @@ export function spawnChild(name, bin, args, { env = {}, group = false } = {}) {
   return child;
 }
 
+// startServer runs the icy-morning binary on 127.0.0.1:0 (the kernel picks
+// a free port, so no race with other processes) with a SQLite file at
+// dbPath and env, reads the bound address from its "listening" log line,
+// then waits for GET /healthz to answer 200. child.base is its URL.
+export async function startServer(dbPath, env) {
+  const child = spawnChild('icy-morning', BIN, ['serve', '--addr', '127.0.0.1:0', '--database-url', `sqlite:///${dbPath}`], { env });
+  const addr = await waitFor('server listening', STARTUP_TIMEOUT_MS, () => {
+    for (const line of child.log.split('\n')) {
+      try {
+        const rec = JSON.parse(line);
+        if (rec.msg === 'listening' && rec.addr) return rec.addr;
+      } catch {
+        // not a JSON log line
+      }
+    }
+    return null;
+  }, child.failed);
+  child.base = `http://${addr}`;
+  await waitFor('GET /healthz 200', STARTUP_TIMEOUT_MS, () => answers200(`${child.base}/healthz`), child.failed);
+  return child;
+}
+
 // startBrowser launches headless Chromium itself (so that the flags, the
 // profile and the PID are ours) with DevTools on a kernel-picked loopback
 // port, and connects Playwright to it over CDP.

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Browser end-to-end tests: the API docs page (/docs, e2e/docs.test.mjs) and
-# a subscriber's path through sign-up, confirmation, a notification and
+# Browser end-to-end tests: the API docs page (/docs, e2e/docs.test.mjs),
+# logging in to it through an OpenID Connect provider with PKCE
+# (e2e/sso.test.mjs, against mockoidc from e2e/mockissuer), and a
+# subscriber's path through sign-up, confirmation, a notification and
 # unsubscribing, with mail through Mailpit (e2e/subscribe.test.mjs). Installs
-# what it can (headless Chromium from Debian's packages, the pinned
-# playwright-core from e2e/package-lock.json), checks that Mailpit is
-# installed (`make init` puts it in .tools/bin), builds the binary and runs
-# both tests.
+# what it can (headless Chromium and sqlite3 from Debian's packages, the
+# pinned playwright-core from e2e/package-lock.json), checks that Mailpit is
+# installed (`make init` puts it in .tools/bin), builds the binaries and runs
+# the tests.
 #
 # Usage, from anywhere (e.g. the repository root of a clean clone, after
 # `make init`):
@@ -68,6 +70,13 @@ if [ ! -x "$chromium_path" ]; then
 fi
 log "$("$chromium_path" --version 2>/dev/null | tail -n 1)"
 
+# sqlite3, with which sso.test.mjs reads who the rows say made them.
+if ! command -v sqlite3 >/dev/null; then
+  log "installing sqlite3 (Debian package)"
+  apt_get update
+  apt_get install -y --no-install-recommends sqlite3
+fi
+
 # 3. Node and the pinned playwright-core (it never downloads a browser: the
 #    test drives the Chromium above).
 command -v node >/dev/null || { echo "node (20 or newer) is required" >&2; exit 1; }
@@ -80,16 +89,19 @@ fi
 log "npm ci in e2e/"
 (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 
-# 4. The binary under test.
+# 4. The binary under test, and the OpenID Connect provider sso.test.mjs
+#    logs in through (mockoidc, from the module's own dependencies).
 if [ "${SKIP_BUILD:-}" != 1 ]; then
   log "building bin/icy-morning"
   (cd "$root" && CGO_ENABLED=0 go build -o bin/icy-morning ./cmd/icy-morning)
 fi
+log "building bin/mockissuer"
+(cd "$root" && go build -o bin/mockissuer ./e2e/mockissuer)
 
 # 5. The tests, one file after the other (each starts its own server and
 #    browser). Each file bounds itself to < 60 s; the outer timeout only
 #    guards against a hung Node process.
-log "running docs.test.mjs and subscribe.test.mjs"
+log "running docs.test.mjs, sso.test.mjs and subscribe.test.mjs"
 cd "$here"
-export ICY_MORNING_BIN="$root/bin/icy-morning" CHROMIUM_PATH="$chromium_path" MAILPIT_BIN="$mailpit_bin"
-timeout --kill-after=5 150 node --test --test-concurrency=1 docs.test.mjs subscribe.test.mjs
+export ICY_MORNING_BIN="$root/bin/icy-morning" CHROMIUM_PATH="$chromium_path" MAILPIT_BIN="$mailpit_bin" MOCKISSUER_BIN="$root/bin/mockissuer"
+timeout --kill-after=5 210 node --test --test-concurrency=1 docs.test.mjs sso.test.mjs subscribe.test.mjs

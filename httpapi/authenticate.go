@@ -15,8 +15,8 @@ import (
 // cannot disagree.
 func (s *Server) requiresAuth(op *huma.Operation) bool {
 	for _, req := range op.Security {
-		for _, name := range s.schemes {
-			if _, ok := req[name]; ok {
+		for _, sc := range s.schemes {
+			if _, ok := req[sc.Name]; ok {
 				return true
 			}
 		}

@@ -45,15 +45,18 @@ type jwtEnv struct {
 
 func newJWTEnv(t *testing.T, authType string) *jwtEnv {
 	t.Helper()
-	return newJWTEnvWith(t, authType, httpapi.Config{})
+	return newJWTEnvWith(t, authType, httpapi.Config{}, "")
 }
 
-func newJWTEnvWith(t *testing.T, authType string, c httpapi.Config) *jwtEnv {
+// newJWTEnvWith is newJWTEnv with a server configuration and a docs
+// client (OIDC_DOCS_CLIENT_ID; none if empty).
+func newJWTEnvWith(t *testing.T, authType string, c httpapi.Config, docsClient string) *jwtEnv {
 	t.Helper()
 	is := testissuer.New(t)
 	v, err := oidcauth.New(t.Context(), oidcauth.Options{
 		IssuerURL: is.URL, Audience: jwtAudience, ClientIDs: []string{cognitoClient},
 		WriteScope: writeScope, GroupsClaim: groupsClaim, WriteGroup: writeGroup,
+		DocsClientID: docsClient,
 		// Short, so that key rotation is seen within a test.
 		RefetchInterval: 300 * time.Millisecond,
 	})
@@ -356,7 +359,7 @@ func TestJWKSFloodIsBounded(t *testing.T) {
 // subject, and the principal carries its e-mail.
 func TestAccessLogNamesTheTokenSubject(t *testing.T) {
 	var logs bytes.Buffer
-	e := newJWTEnvWith(t, "basic,jwt", httpapi.Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	e := newJWTEnvWith(t, "basic,jwt", httpapi.Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}, "")
 	c := e.is.Access(jwtAudience, writeScope)
 	c["sub"] = "7f1c-subject"
 	if r := e.create(bearer(e.is.Mint("ec-1", c)), ""); r.StatusCode != http.StatusCreated {

@@ -49,8 +49,8 @@ func (s *Server) routes() {
 	conflicts := func(o huma.Operation) huma.Operation { return also(o, http.StatusConflict) }
 	secured := func(o huma.Operation) huma.Operation {
 		// One requirement per scheme: any one of them is enough.
-		for _, name := range s.schemes {
-			o.Security = append(o.Security, map[string][]string{name: {}})
+		for _, sc := range s.schemes {
+			o.Security = append(o.Security, map[string][]string{sc.Name: append([]string{}, sc.Scopes...)})
 		}
 		o.Errors = append(o.Errors, http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests)
 		return o

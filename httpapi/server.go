@@ -56,9 +56,9 @@ type Server struct {
 	throttle *authThrottle
 	notifier icymorning.Notifier
 	signUps  *signUpThrottle
-	// schemes are the names of the authenticator's security schemes in
-	// the document; operations that declare one need credentials.
-	schemes []string
+	// schemes are the authenticator's security schemes in the document;
+	// operations that declare one need credentials.
+	schemes []icymorning.SecurityScheme
 }
 
 // MaxBodyBytes bounds request bodies; larger ones get 413.
@@ -91,11 +91,8 @@ func NewServer(c Config) *Server {
 	cfg.Servers = []*huma.Server{{URL: ".", Description: "this server"}}
 	// The authenticator names its own scheme, so the document always
 	// describes the credentials the server actually takes.
-	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{}
-	for _, sc := range c.Auth.Schemes() {
-		s.schemes = append(s.schemes, sc.Name)
-		cfg.Components.SecuritySchemes[sc.Name] = &huma.SecurityScheme{Type: sc.Type, Scheme: sc.Scheme, BearerFormat: sc.BearerFormat, Description: sc.Description}
-	}
+	s.schemes = c.Auth.Schemes()
+	cfg.Components.SecuritySchemes = securitySchemes(s.schemes)
 
 	cfg.Formats = map[string]huma.Format{"application/json": strictJSON, "json": strictJSON}
 	cfg.Transformers = append(cfg.Transformers, reshapeProblem)
@@ -107,7 +104,7 @@ func NewServer(c Config) *Server {
 	// the checks that need no parsing of the body.
 	s.api.UseMiddleware(s.authenticate, s.admit)
 	s.routes()
-	docs := swaggerui.Handler("openapi.json", http.HandlerFunc(notFound))
+	docs := swaggerui.Handler("openapi.json", http.HandlerFunc(notFound), docsLogin(s.schemes))
 	mux.Handle("GET /docs", docs)
 	mux.Handle("GET /docs/", docs)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {

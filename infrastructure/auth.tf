@@ -29,6 +29,7 @@ locals {
   oidc_issuer_url = local.cognito ? "https://cognito-idp.${local.region}.amazonaws.com/${aws_cognito_user_pool.main[0].id}" : var.oidc_issuer_url
   # Cognito access tokens carry client_id and no aud.
   oidc_client_ids = local.cognito ? [aws_cognito_user_pool_client.docs[0].id] : var.oidc_client_ids
+  docs_client_id  = local.cognito ? aws_cognito_user_pool_client.docs[0].id : var.oidc_docs_client_id
 
   # Named exactly as the binary reads them (cmd/icy-morning/config.go);
   # nothing here is a secret. Unset values are left out, so the binary's
@@ -42,9 +43,8 @@ locals {
     !local.cognito && var.oidc_audience != null ? { OIDC_AUDIENCE = var.oidc_audience } : {},
     local.cognito ? { OIDC_GROUPS_CLAIM = "cognito:groups", OIDC_WRITE_GROUP = var.cognito_write_group } : {},
     !local.cognito && var.oidc_groups_claim != null ? { OIDC_GROUPS_CLAIM = var.oidc_groups_claim, OIDC_WRITE_GROUP = var.oidc_write_group } : {},
-    # OIDC_DOCS_CLIENT_ID joins these when the binary's Swagger UI login
-    # (issue 11, item 6) reads it; until then the docs client is an output
-    # only, and setting it would hand the functions a variable they refuse.
+    # The public client /docs logs in with (authorization code with PKCE).
+    local.docs_client_id != null ? { OIDC_DOCS_CLIENT_ID = local.docs_client_id } : {},
   ) : {}
 
   # AUTH_TYPE only when it is not the binary's default, so a basic

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -27,6 +28,10 @@ const MaxTokenBytes = 8 << 10
 // Leeway is how far the clocks of the provider and of this service may
 // disagree about nbf and iat. go-oidc checks exp without leeway.
 const Leeway = 60 * time.Second
+
+// plainURL is an http(s) URL whose host is a plain name or address: the
+// docs page puts the token endpoint's origin into its Content-Security-Policy.
+var plainURL = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:[0-9]+)?(/|$)`)
 
 // DefaultRefetchInterval is Options.RefetchInterval's default.
 const DefaultRefetchInterval = time.Minute
@@ -59,6 +64,11 @@ type Options struct {
 	// subject's groups; WriteGroup (OIDC_WRITE_GROUP) in it grants the
 	// write permission. Both or neither.
 	GroupsClaim, WriteGroup string
+	// DocsClientID (OIDC_DOCS_CLIENT_ID) is a public app client
+	// (authorization code with PKCE, no secret) that the API docs log in
+	// with: the document then also describes an OAuth 2.0 flow at the
+	// provider's endpoints. Empty: the docs take a pasted token only.
+	DocsClientID string
 	// RefetchInterval is the least time between two fetches of the JWKS;
 	// 0 means DefaultRefetchInterval.
 	RefetchInterval time.Duration
@@ -72,6 +82,7 @@ type Options struct {
 // Verifier is the bearer-token authenticator.
 type Verifier struct {
 	o        Options
+	endpoint oauth2Endpoint // the provider's, from discovery
 	verifier *oidc.IDTokenVerifier
 	keys     *limitedTransport // the gate of JWKS fetches
 	verified *tokenCache       // tokens that passed every check (cache.go)
@@ -132,6 +143,10 @@ func New(ctx context.Context, o Options) (*Verifier, error) {
 	if err := provider.Claims(&doc); err != nil || doc.JWKSURI == "" {
 		return nil, fmt.Errorf("OIDC_ISSUER_URL %q: the discovery document names no jwks_uri", o.IssuerURL)
 	}
+	ep := oauth2Endpoint{authorization: provider.Endpoint().AuthURL, token: provider.Endpoint().TokenURL}
+	if o.DocsClientID != "" && (!plainURL.MatchString(ep.authorization) || !plainURL.MatchString(ep.token)) {
+		return nil, fmt.Errorf("OIDC_DOCS_CLIENT_ID is set but the discovery document of %q names no http(s) authorization_endpoint and token_endpoint", o.IssuerURL)
+	}
 	// go-oidc's RemoteKeySet coalesces concurrent refetches into one, but
 	// does not rate-limit them: every token whose kid it does not know,
 	// or whose signature fails, makes it fetch the JWKS again, one after
@@ -149,7 +164,7 @@ func New(ctx context.Context, o Options) (*Verifier, error) {
 		SupportedSigningAlgs: algorithms,
 		Now:                  o.Now,
 	})
-	return &Verifier{o: o, verifier: v, keys: lt, verified: newTokenCache(&lt.fetches, o.Now)}, nil
+	return &Verifier{o: o, endpoint: ep, verifier: v, keys: lt, verified: newTokenCache(&lt.fetches, o.Now)}, nil
 }
 
 // KeyFetches is how many JWKS requests have gone to the provider.
@@ -328,10 +343,4 @@ func (v *Verifier) Challenges(_ string, err error) []string {
 		return []string{`Bearer error="insufficient_scope", scope="` + scope + `"`}
 	}
 	return []string{`Bearer error="invalid_token"`}
-}
-
-// Schemes implements icymorning.Authenticator.
-func (v *Verifier) Schemes() []icymorning.SecurityScheme {
-	return []icymorning.SecurityScheme{{Name: "bearerAuth", Type: "http", Scheme: "bearer", BearerFormat: "JWT",
-		Description: "An access token from " + v.o.IssuerURL + " (OIDC_ISSUER_URL) in the Authorization header; writes need the write scope or group."}}
 }

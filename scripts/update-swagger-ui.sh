@@ -44,6 +44,8 @@ FILES=(
 	swagger-ui-bundle.js.LICENSE.txt
 	swagger-ui.css
 	favicon-32x32.png
+	oauth2-redirect.html
+	oauth2-redirect.js
 	LICENSE
 )
 OPTIONAL=(NOTICE)

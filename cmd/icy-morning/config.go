@@ -161,6 +161,9 @@ var settings = []setting{
 	{env: "OIDC_WRITE_GROUP", modes: modeServe | modeLambda,
 		doc:   "AUTH_TYPE jwt: the group in OIDC_GROUPS_CLAIM that grants what OIDC_WRITE_SCOPE grants",
 		parse: func(c *config, v string) error { c.oidc.WriteGroup = v; return nil }},
+	{env: "OIDC_DOCS_CLIENT_ID", modes: modeServe | modeLambda,
+		doc:   "AUTH_TYPE jwt: a public app client (authorization code with PKCE, callback <API URL>/docs/oauth2-redirect.html) that /docs logs in with; unset, /docs takes a pasted token",
+		parse: func(c *config, v string) error { c.oidc.DocsClientID = v; return nil }},
 	{env: "LOG_LEVEL", flag: "log-level", modes: modeServe | modeMigrate | modeLambda | modeWorker, def: "info",
 		doc: "debug, info, warn or error",
 		parse: func(c *config, v string) error {
@@ -435,7 +438,7 @@ func (c *config) checkAppAccess() error {
 // and OIDC settings that would be silently ignored.
 func (c *config) checkAuth() error {
 	if !c.authJWT {
-		if c.oidc.IssuerURL != "" || c.oidc.Audience != "" || len(c.oidc.ClientIDs) > 0 || c.oidc.GroupsClaim != "" || c.oidc.WriteGroup != "" {
+		if c.oidc.IssuerURL != "" || c.oidc.Audience != "" || len(c.oidc.ClientIDs) > 0 || c.oidc.GroupsClaim != "" || c.oidc.WriteGroup != "" || c.oidc.DocsClientID != "" {
 			return errors.New("OIDC_* settings are set but AUTH_TYPE does not include jwt: set AUTH_TYPE=jwt or basic,jwt")
 		}
 		return nil

@@ -77,6 +77,13 @@ func TestReadConfig(t *testing.T) {
 		{name: "an empty client id", m: modeServe, env: map[string]string{"OIDC_CLIENT_IDS": "a,,b"}, wantErr: "OIDC_CLIENT_IDS"},
 		{name: "a write scope with a quote", m: modeServe, env: map[string]string{"AUTH_TYPE": "jwt", "OIDC_ISSUER_URL": "https://idp.example", "OIDC_AUDIENCE": "api", "OIDC_WRITE_SCOPE": `w"`}, wantErr: "OIDC_WRITE_SCOPE"},
 		{name: "OIDC settings without jwt", m: modeServe, env: map[string]string{"OIDC_ISSUER_URL": "https://idp.example"}, wantErr: "AUTH_TYPE does not include jwt"},
+		{name: "a docs client without jwt", m: modeServe, env: map[string]string{"OIDC_DOCS_CLIENT_ID": "docs"}, wantErr: "AUTH_TYPE does not include jwt"},
+		{name: "a docs client", m: modeLambda, env: map[string]string{"AUTH_TYPE": "jwt", "OIDC_ISSUER_URL": "https://idp.example", "OIDC_AUDIENCE": "api", "OIDC_DOCS_CLIENT_ID": "docs"},
+			check: func(t *testing.T, c config) {
+				if c.oidc.DocsClientID != "docs" {
+					t.Errorf("%+v", c.oidc)
+				}
+			}},
 		{name: "a URL pgx refuses", m: modeMigrate, env: map[string]string{"DATABASE_URL": "postgres://u:hunter2@h/d?sslmode=sometimes"}, wantErr: "DATABASE_URL"},
 		{name: "the Python service's URL", m: modeMigrate, env: map[string]string{"SQLALCHEMY_DATABASE_CONNECTION_URI": "sqlite:///py.db"},
 			check: func(t *testing.T, c config) {

@@ -98,13 +98,13 @@ run "jwt_with_cognito" {
       fn.environment[0].variables.AUTH_TYPE == "jwt" &&
       fn.environment[0].variables.OIDC_ISSUER_URL == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_MockPool1" &&
       fn.environment[0].variables.OIDC_CLIENT_IDS == "mockdocsclientid0123456789" &&
-      !contains(keys(fn.environment[0].variables), "OIDC_DOCS_CLIENT_ID") &&
+      fn.environment[0].variables.OIDC_DOCS_CLIENT_ID == "mockdocsclientid0123456789" &&
       fn.environment[0].variables.OIDC_WRITE_SCOPE == "icy-morning/write" &&
       fn.environment[0].variables.OIDC_GROUPS_CLAIM == "cognito:groups" &&
       fn.environment[0].variables.OIDC_WRITE_GROUP == "writers" &&
       !contains(keys(fn.environment[0].variables), "OIDC_AUDIENCE")
     ])
-    error_message = "The functions verify tokens of the pool: issuer, docs client id (Cognito access tokens carry no aud), write scope and group."
+    error_message = "The functions verify tokens of the pool: issuer, docs client id (Cognito access tokens carry no aud; and /docs logs in with it), write scope and group."
   }
   assert {
     condition     = length(aws_secretsmanager_secret.basic_auth) == 0 && length(aws_secretsmanager_secret_version.basic_auth) == 0 && !contains(keys(aws_lambda_function.api.environment[0].variables), "BASIC_AUTH_SECRET_ARN") && !contains(keys(aws_lambda_function.worker.environment[0].variables), "BASIC_AUTH_SECRET_ARN")
@@ -171,13 +171,14 @@ run "jwt_with_an_external_issuer" {
 
   assert {
     condition = alltrue([for k, v in {
-      AUTH_TYPE         = "jwt"
-      OIDC_ISSUER_URL   = "https://login.example.com/realms/icy"
-      OIDC_AUDIENCE     = "icy-morning-api"
-      OIDC_CLIENT_IDS   = "cli,swagger"
-      OIDC_WRITE_SCOPE  = "api:write"
-      OIDC_GROUPS_CLAIM = "groups"
-      OIDC_WRITE_GROUP  = "icy-writers"
+      AUTH_TYPE           = "jwt"
+      OIDC_ISSUER_URL     = "https://login.example.com/realms/icy"
+      OIDC_AUDIENCE       = "icy-morning-api"
+      OIDC_CLIENT_IDS     = "cli,swagger"
+      OIDC_WRITE_SCOPE    = "api:write"
+      OIDC_GROUPS_CLAIM   = "groups"
+      OIDC_WRITE_GROUP    = "icy-writers"
+      OIDC_DOCS_CLIENT_ID = "swagger"
     } : lookup(aws_lambda_function.api.environment[0].variables, k, null) == v])
     error_message = "The environment carries the external issuer's settings as given."
   }

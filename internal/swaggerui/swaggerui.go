@@ -9,7 +9,7 @@
 //
 // Mount the handler at both MountPath and MountPath+"/":
 //
-//	h := swaggerui.Handler("openapi.json", nil)
+//	h := swaggerui.Handler("openapi.json", nil, nil)
 //	mux.Handle("GET /docs", h)
 //	mux.Handle("GET /docs/", h)
 package swaggerui
@@ -43,6 +43,7 @@ const Title = "Icy Morning API"
 // bundle's first line points to swagger-ui-bundle.js.LICENSE.txt.
 //
 //go:embed dist/VERSION dist/swagger-ui-bundle.js dist/swagger-ui.css dist/favicon-32x32.png
+//go:embed dist/oauth2-redirect.html dist/oauth2-redirect.js
 //go:embed dist/LICENSE dist/NOTICE dist/swagger-ui-bundle.js.LICENSE.txt
 var distFS embed.FS
 
@@ -61,7 +62,8 @@ const (
 	// ("connect") only to the same origin, for the spec and "Try it out".
 	// style-src needs no 'unsafe-inline': Swagger UI (React) sets styles
 	// through the CSSOM, which CSP does not restrict; this was checked in
-	// Chromium with no CSP violation reported.
+	// Chromium with no CSP violation reported. With a Login, connect-src
+	// also names the provider's token endpoint (see indexCSP).
 	contentSecurityPolicy = "default-src 'none'; " +
 		"script-src 'self'; " +
 		"style-src 'self'; " +
@@ -71,6 +73,10 @@ const (
 		"base-uri 'none'; " +
 		"form-action 'none'; " +
 		"frame-ancestors 'none'"
+
+	// redirectCSP is the login's landing page's (oauth2-redirect.html):
+	// it only runs its script, which hands the code to the docs window.
+	redirectCSP = "default-src 'none'; script-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 	assetCacheControl = "public, max-age=86400"
 	indexCacheControl = "no-cache"
@@ -106,6 +112,8 @@ type indexData struct {
 	InitJS   string
 	Favicon  string
 	SpecURL  string
+	// Login's, when there is one; Redirect is the landing page.
+	ClientID, Scopes, Redirect string
 }
 
 var indexTmpl = template.Must(template.ParseFS(ownFS, "index.html.tmpl"))
@@ -122,6 +130,8 @@ type pages struct {
 	assets map[string]*asset // by file name under MountPath+"/"
 	// index pages: noSlash is served at MountPath, slash at MountPath+"/".
 	noSlash, slash *asset
+	csp            string // the index pages' Content-Security-Policy
+	login          bool   // whether the login's landing page is served
 }
 
 // Handler returns the docs handler. It is meant to be mounted at MountPath
@@ -133,7 +143,13 @@ type pages struct {
 // specURL is the OpenAPI document's path relative to the service root, e.g.
 // "openapi.json" (a leading "/" is ignored). It must not be an absolute URL:
 // the page only ever uses relative references (see below). Handler panics on
-// an invalid specURL, as that is a programming error.
+// an invalid specURL, as that is a programming error, and on a login whose
+// TokenURL is not an http(s) URL (the caller checks it; see Login).
+//
+// login, when not nil, lets the page's Authorize dialog log in through an
+// OAuth 2.0 provider (authorization code with PKCE): the page lands back
+// on MountPath+"/oauth2-redirect.html", which hands the code to the docs
+// window, and the docs window exchanges it at the token endpoint.
 //
 // Why relative URLs: the service may run behind a path prefix that the Go
 // server never sees, e.g. an API Gateway stage, so the browser shows
@@ -152,21 +168,33 @@ type pages struct {
 //
 // We serve the index at both addresses instead of redirecting /docs to
 // /docs/, because a redirect's Location would need the unknown prefix too.
-func Handler(specURL string, notFound http.Handler) http.Handler {
+func Handler(specURL string, notFound http.Handler, login *Login) http.Handler {
 	spec := cleanSpecURL(specURL)
+	csp := contentSecurityPolicy
+	if login != nil {
+		origin, err := login.tokenOrigin()
+		if err != nil {
+			panic("swaggerui: " + err.Error())
+		}
+		csp = strings.Replace(csp, "connect-src 'self'", "connect-src 'self' "+origin, 1)
+	}
 	if notFound == nil {
 		notFound = http.HandlerFunc(http.NotFound)
 	}
-	return &handler{pages: sync.OnceValue(func() *pages { return buildPages(spec) }), notFound: notFound}
+	return &handler{pages: sync.OnceValue(func() *pages { return buildPages(spec, login, csp) }), notFound: notFound}
 }
 
-func buildPages(spec string) *pages {
-	h := &pages{assets: map[string]*asset{
+func buildPages(spec string, login *Login, csp string) *pages {
+	h := &pages{csp: csp, login: login != nil, assets: map[string]*asset{
 		"swagger-ui-bundle.js": newAsset(mustRead(distFS, "dist/swagger-ui-bundle.js"), "text/javascript; charset=utf-8"),
 		"swagger-ui.css":       newAsset(mustRead(distFS, "dist/swagger-ui.css"), "text/css; charset=utf-8"),
 		"favicon-32x32.png":    newAsset(mustRead(distFS, "dist/favicon-32x32.png"), "image/png"),
 		"swagger-init.js":      newAsset(mustRead(ownFS, "swagger-init.js"), "text/javascript; charset=utf-8"),
 	}}
+	if login != nil {
+		h.assets[redirectPage] = newAsset(mustRead(distFS, "dist/"+redirectPage), "text/html; charset=utf-8")
+		h.assets["oauth2-redirect.js"] = newAsset(mustRead(distFS, "dist/oauth2-redirect.js"), "text/javascript; charset=utf-8")
+	}
 	for _, name := range []string{"LICENSE", "NOTICE", "swagger-ui-bundle.js.LICENSE.txt"} {
 		h.assets[name] = newAsset(mustRead(distFS, "dist/"+name), "text/plain; charset=utf-8")
 	}
@@ -174,13 +202,13 @@ func buildPages(spec string) *pages {
 	// assets need the "docs/" segment, the spec is a sibling.
 	// A first segment with a colon ("a:b.json") would read as a scheme.
 	if first, _, _ := strings.Cut(spec, "/"); strings.Contains(first, ":") {
-		h.noSlash = h.renderIndex(path.Base(MountPath)+"/", "./"+spec)
+		h.noSlash = h.renderIndex(path.Base(MountPath)+"/", "./"+spec, login)
 	} else {
-		h.noSlash = h.renderIndex(path.Base(MountPath)+"/", spec)
+		h.noSlash = h.renderIndex(path.Base(MountPath)+"/", spec, login)
 	}
 	// From MountPath+"/" the base directory is the mount itself: assets are
 	// siblings, the spec is one level up.
-	h.slash = h.renderIndex("", "../"+spec)
+	h.slash = h.renderIndex("", "../"+spec, login)
 	return h
 }
 
@@ -198,19 +226,25 @@ func cleanSpecURL(specURL string) string {
 	return s
 }
 
-func (h *pages) renderIndex(assetBase, spec string) *asset {
+func (h *pages) renderIndex(assetBase, spec string, login *Login) *asset {
 	ref := func(name string) string {
 		return assetBase + name + "?v=" + h.assets[name].version
 	}
-	var buf bytes.Buffer
-	err := indexTmpl.Execute(&buf, indexData{
+	d := indexData{
 		Title:    Title,
 		CSS:      ref("swagger-ui.css"),
 		BundleJS: ref("swagger-ui-bundle.js"),
 		InitJS:   ref("swagger-init.js"),
 		Favicon:  ref("favicon-32x32.png"),
 		SpecURL:  spec,
-	})
+	}
+	if login != nil {
+		// No version query: the provider compares the redirect URI with
+		// the client's registered callback exactly.
+		d.ClientID, d.Scopes, d.Redirect = login.ClientID, strings.Join(login.Scopes, " "), assetBase+redirectPage
+	}
+	var buf bytes.Buffer
+	err := indexTmpl.Execute(&buf, d)
 	if err != nil {
 		panic("swaggerui: rendering index: " + err.Error())
 	}
@@ -226,9 +260,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p, pg := r.URL.Path, h.pages()
 	switch {
 	case p == MountPath:
-		serveIndex(w, r, pg.noSlash)
+		serveIndex(w, r, pg.noSlash, pg.csp, indexCacheControl)
 	case p == MountPath+"/":
-		serveIndex(w, r, pg.slash)
+		serveIndex(w, r, pg.slash, pg.csp, indexCacheControl)
+	case p == MountPath+"/"+redirectPage && pg.login:
+		// Its address carries the authorization code: no-store, and no
+		// Referer for the script it loads.
+		serveIndex(w, r, pg.assets[redirectPage], redirectCSP, "no-store")
 	case strings.HasPrefix(p, MountPath+"/"):
 		a, ok := pg.assets[strings.TrimPrefix(p, MountPath+"/")]
 		if !ok {
@@ -242,10 +280,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func serveIndex(w http.ResponseWriter, r *http.Request, a *asset) {
+func serveIndex(w http.ResponseWriter, r *http.Request, a *asset, csp, cacheControl string) {
 	hd := w.Header()
-	hd.Set("Cache-Control", indexCacheControl)
-	hd.Set("Content-Security-Policy", contentSecurityPolicy)
+	hd.Set("Cache-Control", cacheControl)
+	hd.Set("Content-Security-Policy", csp)
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("X-Frame-Options", "DENY")
 	serve(w, r, a)

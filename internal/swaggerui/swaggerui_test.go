@@ -12,7 +12,7 @@ import (
 
 // newMux mounts the handler the way the service does.
 func newMux() *http.ServeMux {
-	h := Handler("openapi.json", nil)
+	h := Handler("openapi.json", nil, nil)
 	mux := http.NewServeMux()
 	mux.Handle("GET /docs", h)
 	mux.Handle("GET /docs/", h)
@@ -219,7 +219,7 @@ func TestNotFound(t *testing.T) {
 
 func TestMethodNotAllowed(t *testing.T) {
 	// Called directly, without the method-restricted mux patterns.
-	rec := do(t, Handler("openapi.json", nil), http.MethodPost, "/docs/", nil)
+	rec := do(t, Handler("openapi.json", nil, nil), http.MethodPost, "/docs/", nil)
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Fatalf("status = %d, want 405", rec.Code)
 	}
@@ -240,7 +240,7 @@ func TestSpecURL(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.spec, func(t *testing.T) {
-			h := Handler(tc.spec, nil)
+			h := Handler(tc.spec, nil, nil)
 			if body := do(t, h, http.MethodGet, "/docs", nil).Body.String(); !strings.Contains(body, "data-spec-url="+tc.noSlash) {
 				t.Errorf("/docs: want data-spec-url=%s", tc.noSlash)
 			}
@@ -256,7 +256,7 @@ func TestSpecURL(t *testing.T) {
 					t.Errorf("Handler(%q) did not panic", bad)
 				}
 			}()
-			Handler(bad, nil)
+			Handler(bad, nil, nil)
 		})
 	}
 }
@@ -282,6 +282,7 @@ func TestVendoredDist(t *testing.T) {
 		"VERSION": true, "LICENSE": true, "NOTICE": true,
 		"swagger-ui-bundle.js": true, "swagger-ui-bundle.js.LICENSE.txt": true,
 		"swagger-ui.css": true, "favicon-32x32.png": true,
+		"oauth2-redirect.html": true, "oauth2-redirect.js": true,
 	}
 	for _, e := range entries {
 		if !allowed[e.Name()] {
