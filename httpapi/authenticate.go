@@ -10,6 +10,10 @@ import (
 	icymorning "github.com/icy-morning/icy-morning"
 )
 
+// needsWrite marks, in an operation's Metadata, one that needs the write
+// permission (routes.go's secured), not only valid credentials.
+const needsWrite = "needsWrite"
+
 // requiresAuth reports whether an operation needs credentials: exactly
 // those that declare the security scheme, so the document and the check
 // cannot disagree.
@@ -63,10 +67,11 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	info(ctx.Context()).subject = p.Subject
-	// Every guarded operation today is a write, the subscription list or
-	// the delivery log, which all need the write permission. A principal
-	// without it was not guessing, so the throttle does not count it.
-	if !p.CanWrite {
+	// Writes, the subscription list and the delivery log need the write
+	// permission; private reads only valid credentials. A principal
+	// without the permission was not guessing, so the throttle does not
+	// count it.
+	if !p.CanWrite && ctx.Operation().Metadata[needsWrite] == true {
 		s.refuse(ctx, header, icymorning.Errorf(icymorning.EFORBIDDEN, "these credentials do not grant the write permission"))
 		return
 	}

@@ -18,3 +18,13 @@ func jsonEqual(t *testing.T, got []byte, want string) bool {
 	}
 	return reflect.DeepEqual(g, w)
 }
+
+// mustJSON is v as JSON.
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -47,28 +47,41 @@ func (s *Server) routes() {
 		return o
 	}
 	conflicts := func(o huma.Operation) huma.Operation { return also(o, http.StatusConflict) }
+	// One requirement per scheme: any one of them is enough.
 	secured := func(o huma.Operation) huma.Operation {
-		// One requirement per scheme: any one of them is enough.
 		for _, sc := range s.schemes {
 			o.Security = append(o.Security, map[string][]string{sc.Name: append([]string{}, sc.Scopes...)})
 		}
+		o.Metadata = map[string]any{needsWrite: true}
 		o.Errors = append(o.Errors, http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests)
+		return o
+	}
+	// read is a read of assets or analysts: open, unless PrivateReads
+	// asks for credentials, which need no write permission (and no scope).
+	read := func(o huma.Operation) huma.Operation {
+		if !s.privateReads {
+			return o
+		}
+		for _, sc := range s.schemes {
+			o.Security = append(o.Security, map[string][]string{sc.Name: {}})
+		}
+		o.Errors = append(o.Errors, http.StatusUnauthorized, http.StatusTooManyRequests)
 		return o
 	}
 
 	huma.Register(api, op("healthz", http.MethodGet, "/healthz", "Liveness: the process is up", "operations", 200), s.handleHealthz)
 	huma.Register(api, op("readyz", http.MethodGet, "/readyz", "Readiness: the database answers", "operations", 200), s.handleReadyz)
 
-	huma.Register(api, op("list-assets", http.MethodGet, "/api/v1/assets", "List assets", "assets", 200), s.handleAssetList)
+	huma.Register(api, read(op("list-assets", http.MethodGet, "/api/v1/assets", "List assets", "assets", 200)), s.handleAssetList)
 	huma.Register(api, secured(op("create-asset", http.MethodPost, "/api/v1/assets", "Create an asset", "assets", 201)), s.handleAssetCreate)
-	huma.Register(api, op("get-asset", http.MethodGet, "/api/v1/assets/{id}", "Get an asset", "assets", 200), s.handleAssetGet)
+	huma.Register(api, read(op("get-asset", http.MethodGet, "/api/v1/assets/{id}", "Get an asset", "assets", 200)), s.handleAssetGet)
 	huma.Register(api, secured(op("replace-asset", http.MethodPut, "/api/v1/assets/{id}", "Replace an asset", "assets", 200)), s.handleAssetReplace)
 	huma.Register(api, secured(op("patch-asset", http.MethodPatch, "/api/v1/assets/{id}", "Update an asset (JSON Merge Patch)", "assets", 200)), s.handleAssetPatch)
 	huma.Register(api, secured(op("delete-asset", http.MethodDelete, "/api/v1/assets/{id}", "Delete an asset", "assets", 200)), s.handleAssetDelete)
 
-	huma.Register(api, op("list-analysts", http.MethodGet, "/api/v1/analysts", "List analysts", "analysts", 200), s.handleAnalystList)
+	huma.Register(api, read(op("list-analysts", http.MethodGet, "/api/v1/analysts", "List analysts", "analysts", 200)), s.handleAnalystList)
 	huma.Register(api, secured(op("create-analyst", http.MethodPost, "/api/v1/analysts", "Create an analyst", "analysts", 201)), s.handleAnalystCreate)
-	huma.Register(api, op("get-analyst", http.MethodGet, "/api/v1/analysts/{id}", "Get an analyst", "analysts", 200), s.handleAnalystGet)
+	huma.Register(api, read(op("get-analyst", http.MethodGet, "/api/v1/analysts/{id}", "Get an analyst", "analysts", 200)), s.handleAnalystGet)
 	huma.Register(api, secured(op("replace-analyst", http.MethodPut, "/api/v1/analysts/{id}", "Replace an analyst", "analysts", 200)), s.handleAnalystReplace)
 	huma.Register(api, secured(op("patch-analyst", http.MethodPatch, "/api/v1/analysts/{id}", "Update an analyst (JSON Merge Patch)", "analysts", 200)), s.handleAnalystPatch)
 	huma.Register(api, secured(conflicts(op("delete-analyst", http.MethodDelete, "/api/v1/analysts/{id}", "Delete an analyst", "analysts", 200))), s.handleAnalystDelete)

@@ -35,6 +35,9 @@ type Config struct {
 	// SignUpThrottle limits public sign-ups per client address and per
 	// e-mail address.
 	SignUpThrottle SignUpThrottle
+	// PrivateReads (READS_REQUIRE_AUTH) makes reading assets and analysts
+	// need credentials too: any valid ones, without the write permission.
+	PrivateReads bool
 }
 
 // DefaultRequestTimeout is the default Config.RequestTimeout: shorter than
@@ -58,7 +61,8 @@ type Server struct {
 	signUps  *signUpThrottle
 	// schemes are the authenticator's security schemes in the document;
 	// operations that declare one need credentials.
-	schemes []icymorning.SecurityScheme
+	schemes      []icymorning.SecurityScheme
+	privateReads bool
 }
 
 // MaxBodyBytes bounds request bodies; larger ones get 413.
@@ -74,7 +78,7 @@ func NewServer(c Config) *Server {
 	}
 	s := &Server{store: c.Store, auth: c.Auth, logger: c.Logger, timeout: c.RequestTimeout,
 		refused: map[string]bool{}, throttle: newAuthThrottle(c.AuthThrottle),
-		notifier: c.Notifier, signUps: newSignUpThrottle(c.SignUpThrottle)}
+		notifier: c.Notifier, signUps: newSignUpThrottle(c.SignUpThrottle), privateReads: c.PrivateReads}
 
 	cfg := huma.DefaultConfig("Icy Morning API", c.Version)
 	cfg.Info.Description = "Tracks investment assets and the analysts who cover them, " +

@@ -53,6 +53,7 @@ locals {
   token_environment = merge(
     local.jwt_enabled ? { AUTH_TYPE = var.auth_type } : {},
     local.jwt_environment,
+    var.reads_require_auth ? { READS_REQUIRE_AUTH = "true" } : {},
   )
 }
 

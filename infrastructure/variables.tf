@@ -738,6 +738,12 @@ variable "oidc_write_group" {
   }
 }
 
+variable "reads_require_auth" {
+  description = "READS_REQUIRE_AUTH: reading assets and analysts needs credentials too (any valid ones; writes still need the write permission)."
+  type        = bool
+  default     = false
+}
+
 variable "oidc_docs_client_id" {
   description = "OIDC_DOCS_CLIENT_ID: the public client (authorization code + PKCE) Swagger UI at /docs logs in with, at the external issuer. With enable_cognito the pool's docs client."
   type        = string

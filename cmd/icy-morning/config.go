@@ -29,6 +29,7 @@ type config struct {
 	// AUTH_TYPE: the schemes the API takes, and for bearer tokens their
 	// issuer and what they must carry (see authenticator).
 	authBasic, authJWT bool
+	privateReads       bool // READS_REQUIRE_AUTH
 	oidc               oidcauth.Options
 	logLevel           slog.Level
 	logFormat          string
@@ -131,6 +132,16 @@ var settings = []setting{
 				default:
 					return errors.New("want basic, jwt or basic,jwt")
 				}
+			}
+			return nil
+		}},
+	{env: "READS_REQUIRE_AUTH", modes: modeServe | modeLambda, def: "false",
+		doc: "true: reading assets and analysts needs credentials too (any valid ones; no write permission)",
+		parse: func(c *config, v string) error {
+			b, err := strconv.ParseBool(v)
+			c.privateReads = b
+			if err != nil {
+				return errors.New("want true or false")
 			}
 			return nil
 		}},

@@ -22,9 +22,9 @@ run "basic_is_unchanged" {
   assert {
     condition = alltrue([for fn in [aws_lambda_function.api, aws_lambda_function.worker] :
       fn.environment[0].variables.BASIC_AUTH_SECRET_ARN == aws_secretsmanager_secret.basic_auth[0].arn &&
-      length([for k in keys(fn.environment[0].variables) : k if k == "AUTH_TYPE" || startswith(k, "OIDC_")]) == 0
+      length([for k in keys(fn.environment[0].variables) : k if k == "AUTH_TYPE" || k == "READS_REQUIRE_AUTH" || startswith(k, "OIDC_")]) == 0
     ])
-    error_message = "auth_type basic sets BASIC_AUTH_SECRET_ARN and neither AUTH_TYPE nor any OIDC_* variable."
+    error_message = "auth_type basic sets BASIC_AUTH_SECRET_ARN and neither AUTH_TYPE, READS_REQUIRE_AUTH nor any OIDC_* variable."
   }
   assert {
     condition     = length(aws_cognito_user_pool.main) == 0 && length(aws_cognito_user_pool_client.docs) == 0 && length(aws_cognito_user_pool_domain.main) == 0 && length(aws_cognito_resource_server.api) == 0
@@ -37,6 +37,21 @@ run "basic_is_unchanged" {
   assert {
     condition     = output.oidc_issuer_url == null && output.cognito_docs_client_id == null && output.basic_auth_secret_arn == aws_secretsmanager_secret.basic_auth[0].arn
     error_message = "Outputs of a basic deployment."
+  }
+}
+
+run "private_reads" {
+  command = plan
+  variables {
+    reads_require_auth = true
+  }
+
+  assert {
+    condition = alltrue([for fn in [aws_lambda_function.api, aws_lambda_function.worker] :
+      fn.environment[0].variables.READS_REQUIRE_AUTH == "true" &&
+      fn.environment[0].variables.BASIC_AUTH_SECRET_ARN == aws_secretsmanager_secret.basic_auth[0].arn
+    ])
+    error_message = "reads_require_auth hands READS_REQUIRE_AUTH=true to the functions."
   }
 }
 
