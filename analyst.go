@@ -12,6 +12,10 @@ type Analyst struct {
 	Company   string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Version counts the row's writes: 1 when created, one more with each
+	// update. Ids are never reused, so (ID, Version) names one state of
+	// one analyst for good: the HTTP layer's ETag.
+	Version int64
 }
 
 // Validate reports the first rule a to-be-stored analyst breaks.
@@ -26,6 +30,9 @@ func (a *Analyst) Validate() error {
 type AnalystUpdate struct {
 	Name    Field[string]
 	Company Field[string]
+	// IfVersion, when not 0, applies the update only to that version, in
+	// the same statement: ESTALE when the analyst has another.
+	IfVersion int64
 }
 
 // Validate reports the first rule the update breaks.
@@ -49,9 +56,13 @@ type AnalystStore interface {
 	Analyst(ctx context.Context, id int64) (*Analyst, error)
 	// Analysts returns analysts in id order, after p.After, at most p.Limit.
 	Analysts(ctx context.Context, p Page) ([]Analyst, error)
+	// AnalystVersion returns an analyst's version and when it last
+	// changed, reading nothing else, or ENOTFOUND.
+	AnalystVersion(ctx context.Context, id int64) (int64, time.Time, error)
 	// UpdateAnalyst applies u atomically and returns the result, or ENOTFOUND.
 	UpdateAnalyst(ctx context.Context, id int64, u AnalystUpdate) (*Analyst, error)
 	// DeleteAnalyst removes an analyst and returns it: ENOTFOUND when there
-	// is none, ECONFLICT while assets still refer to it.
-	DeleteAnalyst(ctx context.Context, id int64) (*Analyst, error)
+	// is none, ECONFLICT while assets still refer to it, ESTALE when
+	// ifVersion is not 0 and not its version.
+	DeleteAnalyst(ctx context.Context, id int64, ifVersion int64) (*Analyst, error)
 }

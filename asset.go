@@ -15,6 +15,8 @@ type Asset struct {
 	AnalystID     int64
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// Version counts the row's writes (see Analyst.Version).
+	Version int64
 }
 
 // Validate reports the first rule a to-be-stored asset breaks.
@@ -40,6 +42,9 @@ type AssetUpdate struct {
 	InceptionDate Field[Date]
 	IsActive      Field[bool]
 	AnalystID     Field[int64]
+	// IfVersion, when not 0, applies the update only to that version, in
+	// the same statement: ESTALE when the asset has another.
+	IfVersion int64
 }
 
 // Validate reports the first rule the update breaks.
@@ -80,6 +85,9 @@ type AssetStore interface {
 	CreateAsset(ctx context.Context, a *Asset) error
 	// Asset returns one asset or ENOTFOUND.
 	Asset(ctx context.Context, id int64) (*Asset, error)
+	// AssetVersion returns an asset's version and when it last changed,
+	// reading nothing else, or ENOTFOUND.
+	AssetVersion(ctx context.Context, id int64) (int64, time.Time, error)
 	// Assets returns the assets matching f in id order.
 	Assets(ctx context.Context, f AssetFilter) ([]Asset, error)
 	// UpdateAsset applies u atomically and returns the result, or
@@ -88,6 +96,7 @@ type AssetStore interface {
 	// nobody, though it still moves UpdatedAt.
 	UpdateAsset(ctx context.Context, id int64, u AssetUpdate) (*Asset, error)
 	// DeleteAsset removes an asset and returns it, or ENOTFOUND, and
-	// records TopicAssetDeletion with the asset as it was.
-	DeleteAsset(ctx context.Context, id int64) (*Asset, error)
+	// records TopicAssetDeletion with the asset as it was; ESTALE when
+	// ifVersion is not 0 and not its version.
+	DeleteAsset(ctx context.Context, id int64, ifVersion int64) (*Asset, error)
 }

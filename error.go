@@ -12,6 +12,7 @@ const (
 	EINVALID      = "invalid"      // the input breaks a rule of the domain
 	ENOTFOUND     = "not_found"    // no such resource
 	ECONFLICT     = "conflict"     // the change clashes with stored state
+	ESTALE        = "stale"        // the change was made against a version that is no longer current
 	EUNAUTHORIZED = "unauthorized" // no valid credentials were given
 	EFORBIDDEN    = "forbidden"    // valid credentials that do not allow this
 	EUNAVAILABLE  = "unavailable"  // a service it depends on is down: try again later

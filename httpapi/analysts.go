@@ -118,7 +118,7 @@ func (s *Server) handleAnalystPatch(ctx context.Context, in *analystPatchInput) 
 }
 
 func (s *Server) handleAnalystDelete(ctx context.Context, in *PathID) (*analystOutput, error) {
-	a, err := s.store.DeleteAnalyst(ctx, in.ID)
+	a, err := s.store.DeleteAnalyst(ctx, in.ID, 0)
 	if err != nil {
 		return nil, s.problemFromDomain(ctx, err)
 	}

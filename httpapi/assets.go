@@ -181,7 +181,7 @@ func (s *Server) handleAssetPatch(ctx context.Context, in *assetPatchInput) (*as
 }
 
 func (s *Server) handleAssetDelete(ctx context.Context, in *PathID) (*assetOutput, error) {
-	a, err := s.store.DeleteAsset(ctx, in.ID)
+	a, err := s.store.DeleteAsset(ctx, in.ID, 0)
 	if err != nil {
 		return nil, s.problemFromDomain(ctx, err)
 	}

@@ -35,8 +35,8 @@ func (n nudging) UpdateAsset(ctx context.Context, id int64, u icymorning.AssetUp
 	return a, err
 }
 
-func (n nudging) DeleteAsset(ctx context.Context, id int64) (*icymorning.Asset, error) {
-	a, err := n.Store.DeleteAsset(ctx, id)
+func (n nudging) DeleteAsset(ctx context.Context, id int64, ifVersion int64) (*icymorning.Asset, error) {
+	a, err := n.Store.DeleteAsset(ctx, id, ifVersion)
 	if err == nil {
 		n.nudge(ctx)
 	}

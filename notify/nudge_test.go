@@ -39,8 +39,8 @@ func TestNudgeAfterChanges(t *testing.T) {
 			_, err := s.UpdateAsset(ctx, 999, icymorning.AssetUpdate{Name: icymorning.Set(name)})
 			return err
 		}, 2},
-		{"asset deleted", func() error { _, err := s.DeleteAsset(ctx, asset.ID); return err }, 3},
-		{"deleted again", func() error { _, err := s.DeleteAsset(ctx, asset.ID); return err }, 3},
+		{"asset deleted", func() error { _, err := s.DeleteAsset(ctx, asset.ID, 0); return err }, 3},
+		{"deleted again", func() error { _, err := s.DeleteAsset(ctx, asset.ID, 0); return err }, 3},
 	} {
 		_ = tt.change()
 		if nudges != tt.want {

@@ -2,30 +2,34 @@ package sqlstore
 
 import (
 	"context"
+	"time"
 
 	icymorning "github.com/icy-morning/icy-morning"
 )
 
-const analystColumns = `id, name, company, created_at, updated_at`
+const analystColumns = `id, name, company, created_at, updated_at, version`
 
 const (
 	sqlAnalystInsert = `INSERT INTO analysts (name, company, created_at, updated_at, created_by, updated_by)
 VALUES ($1, $2, $3, $3, $4, $4) RETURNING ` + analystColumns
-	sqlAnalystGet  = `SELECT ` + analystColumns + ` FROM analysts WHERE id = $1`
-	sqlAnalystList = `SELECT ` + analystColumns + ` FROM analysts WHERE id > $1 ORDER BY id `
+	sqlAnalystGet     = `SELECT ` + analystColumns + ` FROM analysts WHERE id = $1`
+	sqlAnalystVersion = `SELECT version, updated_at FROM analysts WHERE id = $1`
+	sqlAnalystList    = `SELECT ` + analystColumns + ` FROM analysts WHERE id > $1 ORDER BY id `
 	// One statement applies a partial update, so concurrent PATCHes cannot
-	// lose each other's changes: $n picks whether a member changes.
+	// lose each other's changes: $n picks whether a member changes. $8 is
+	// the version it applies to (0: any), checked in the same statement.
 	sqlAnalystUpdate = `UPDATE analysts SET
   name = CASE WHEN $2 THEN $3 ELSE name END,
   company = CASE WHEN $4 THEN $5 ELSE company END,
   updated_at = $6,
-  updated_by = $7
-WHERE id = $1 RETURNING ` + analystColumns
-	sqlAnalystDelete = `DELETE FROM analysts WHERE id = $1 RETURNING ` + analystColumns
+  updated_by = $7,
+  version = version + 1
+WHERE id = $1 AND (CAST($8 AS BIGINT) = 0 OR version = CAST($8 AS BIGINT)) RETURNING ` + analystColumns
+	sqlAnalystDelete = `DELETE FROM analysts WHERE id = $1 AND (CAST($2 AS BIGINT) = 0 OR version = CAST($2 AS BIGINT)) RETURNING ` + analystColumns
 )
 
 func scanAnalyst(r row, a *icymorning.Analyst) error {
-	if err := r.Scan(&a.ID, &a.Name, &a.Company, &a.CreatedAt, &a.UpdatedAt); err != nil {
+	if err := r.Scan(&a.ID, &a.Name, &a.Company, &a.CreatedAt, &a.UpdatedAt, &a.Version); err != nil {
 		return err
 	}
 	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
@@ -58,6 +62,11 @@ func (s *Store) Analyst(ctx context.Context, id int64) (*icymorning.Analyst, err
 	return &a, nil
 }
 
+// AnalystVersion implements icymorning.AnalystStore.
+func (s *Store) AnalystVersion(ctx context.Context, id int64) (int64, time.Time, error) {
+	return s.version(ctx, sqlAnalystVersion, "analyst", id)
+}
+
 // Analysts implements icymorning.AnalystStore.
 func (s *Store) Analysts(ctx context.Context, p icymorning.Page) ([]icymorning.Analyst, error) {
 	out, err := list(ctx, s.r, p.Limit, scanAnalyst, sqlAnalystList+limitClause(p.Limit), p.After)
@@ -76,12 +85,12 @@ func (s *Store) UpdateAnalyst(ctx context.Context, id int64, u icymorning.Analys
 	var a icymorning.Analyst
 	err := s.write(ctx, func(q querier) error {
 		err := scanAnalyst(q.queryRow(ctx, sqlAnalystUpdate, id,
-			u.Name.Set, u.Name.Value, u.Company.Set, u.Company.Value, now, by), &a)
+			u.Name.Set, u.Name.Value, u.Company.Set, u.Company.Value, now, by, u.IfVersion), &a)
 		switch {
 		case err == nil:
 			return nil
 		case isNoRows(err):
-			return notFound("analyst", id)
+			return s.missingOn(ctx, q, sqlAnalystVersion, "analyst", id, u.IfVersion)
 		}
 		return s.internal("update analyst", err)
 	})
@@ -92,15 +101,15 @@ func (s *Store) UpdateAnalyst(ctx context.Context, id int64, u icymorning.Analys
 }
 
 // DeleteAnalyst implements icymorning.AnalystStore.
-func (s *Store) DeleteAnalyst(ctx context.Context, id int64) (*icymorning.Analyst, error) {
+func (s *Store) DeleteAnalyst(ctx context.Context, id int64, ifVersion int64) (*icymorning.Analyst, error) {
 	var a icymorning.Analyst
 	err := s.write(ctx, func(q querier) error {
-		err := scanAnalyst(q.queryRow(ctx, sqlAnalystDelete, id), &a)
+		err := scanAnalyst(q.queryRow(ctx, sqlAnalystDelete, id, ifVersion), &a)
 		switch {
 		case err == nil:
 			return nil
 		case isNoRows(err):
-			return notFound("analyst", id)
+			return s.missingOn(ctx, q, sqlAnalystVersion, "analyst", id, ifVersion)
 		case s.isForeignKey(err):
 			return icymorning.Errorf(icymorning.ECONFLICT,
 				"analyst %d still covers assets: delete or reassign them first", id)

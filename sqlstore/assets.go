@@ -8,7 +8,7 @@ import (
 	icymorning "github.com/icy-morning/icy-morning"
 )
 
-const assetColumns = `id, name, description, inception_date, is_active, analyst_id, created_at, updated_at`
+const assetColumns = `id, name, description, inception_date, is_active, analyst_id, created_at, updated_at, version`
 
 // Writes record their event (outbox.go): on SQLite these statements run
 // with the event's in one transaction; on PostgreSQL the insert and the
@@ -17,10 +17,12 @@ const assetColumns = `id, name, description, inception_date, is_active, analyst_
 const (
 	sqlAssetInsert = `INSERT INTO assets (name, description, inception_date, is_active, analyst_id, created_at, updated_at, created_by, updated_by)
 VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $7) RETURNING ` + assetColumns
-	sqlAssetGet = `SELECT ` + assetColumns + ` FROM assets WHERE id = $1`
+	sqlAssetGet     = `SELECT ` + assetColumns + ` FROM assets WHERE id = $1`
+	sqlAssetVersion = `SELECT version, updated_at FROM assets WHERE id = $1`
 	// sqlAssetSet is the SET list of an update, shared by both dialects'
 	// statements: $1 is the id, $2 to $11 a flag and a value per member,
-	// $12 the time, $13 who (audit.go). See sqlAnalystUpdate for why one
+	// $12 the time, $13 who (audit.go), $14 the version the update
+	// applies to (0: any; see ifVersion). See sqlAnalystUpdate for why one
 	// statement.
 	sqlAssetSet = `
   name = CASE WHEN $2 THEN $3 ELSE name END,
@@ -29,15 +31,16 @@ VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $7) RETURNING ` + assetColumns
   is_active = CASE WHEN $8 THEN $9 ELSE is_active END,
   analyst_id = CASE WHEN $10 THEN $11 ELSE analyst_id END,
   updated_at = $12,
-  updated_by = $13`
+  updated_by = $13,
+  version = version + 1`
 	sqlAssetUpdate = `UPDATE assets SET` + sqlAssetSet + `
-WHERE id = $1 RETURNING ` + assetColumns
-	sqlAssetDelete = `DELETE FROM assets WHERE id = $1 RETURNING ` + assetColumns
+WHERE id = $1 AND (CAST($14 AS BIGINT) = 0 OR version = CAST($14 AS BIGINT)) RETURNING ` + assetColumns
+	sqlAssetDelete = `DELETE FROM assets WHERE id = $1 AND (CAST($2 AS BIGINT) = 0 OR version = CAST($2 AS BIGINT)) RETURNING ` + assetColumns
 )
 
 func scanAsset(r row, a *icymorning.Asset) error {
 	var inception time.Time
-	if err := r.Scan(&a.ID, &a.Name, &a.Description, &inception, &a.IsActive, &a.AnalystID, &a.CreatedAt, &a.UpdatedAt); err != nil {
+	if err := r.Scan(&a.ID, &a.Name, &a.Description, &inception, &a.IsActive, &a.AnalystID, &a.CreatedAt, &a.UpdatedAt, &a.Version); err != nil {
 		return err
 	}
 	a.InceptionDate = fromTime(inception)
@@ -107,6 +110,11 @@ func (s *Store) Asset(ctx context.Context, id int64) (*icymorning.Asset, error) 
 	return &a, nil
 }
 
+// AssetVersion implements icymorning.AssetStore.
+func (s *Store) AssetVersion(ctx context.Context, id int64) (int64, time.Time, error) {
+	return s.version(ctx, sqlAssetVersion, "asset", id)
+}
+
 // assetListSQL builds the list query for the filters in use.
 func assetListSQL(f icymorning.AssetFilter) (string, []any) {
 	l := newListQuery(`SELECT `+assetColumns+` FROM assets`, f.After)
@@ -142,12 +150,15 @@ func (s *Store) UpdateAsset(ctx context.Context, id int64, u icymorning.AssetUpd
 		u.InceptionDate.Set, date,
 		u.IsActive.Set, u.IsActive.Value,
 		u.AnalystID.Set, u.AnalystID.Value,
-		now, actor(ctx)}
+		now, actor(ctx), u.IfVersion}
 	failed := func(err error) error {
 		switch {
 		case err == nil:
 			return nil
+		case isNoRows(err) && s.dialect == Postgres:
+			return s.missing(ctx, sqlAssetVersion, "asset", id, u.IfVersion)
 		case isNoRows(err):
+			// SQLite checked the version on the row it read first.
 			return notFound("asset", id)
 		case s.isForeignKey(err):
 			return analystMissing(u.AnalystID.Value)
@@ -165,6 +176,9 @@ func (s *Store) UpdateAsset(ctx context.Context, id int64, u icymorning.AssetUpd
 			var old icymorning.Asset
 			if err := scanAsset(q.queryRow(ctx, sqlAssetGet, id), &old); err != nil {
 				return failed(err)
+			}
+			if u.IfVersion != 0 && old.Version != u.IfVersion {
+				return stale("asset", id)
 			}
 			if err := scanAsset(q.queryRow(ctx, sqlAssetUpdate, args...), &a); err != nil {
 				return failed(err)
@@ -186,27 +200,29 @@ func (s *Store) UpdateAsset(ctx context.Context, id int64, u icymorning.AssetUpd
 }
 
 // DeleteAsset implements icymorning.AssetStore.
-func (s *Store) DeleteAsset(ctx context.Context, id int64) (*icymorning.Asset, error) {
+func (s *Store) DeleteAsset(ctx context.Context, id int64, ifVersion int64) (*icymorning.Asset, error) {
 	now := s.timestamp()
-	failed := func(err error) error {
+	// q is where a miss is explained: inside SQLite's transaction, whose
+	// connection may be the only one.
+	failed := func(q querier, err error) error {
 		switch {
 		case err == nil:
 			return nil
 		case isNoRows(err):
-			return notFound("asset", id)
+			return s.missingOn(ctx, q, sqlAssetVersion, "asset", id, ifVersion)
 		}
 		return s.internal("delete asset", err)
 	}
 	var a icymorning.Asset
 	var err error
 	if s.dialect == Postgres {
-		err = failed(scanAsset(s.w.queryRow(ctx, pgAssetDelete, id, now), &a))
+		err = failed(s.r, scanAsset(s.w.queryRow(ctx, pgAssetDelete, id, ifVersion, now), &a))
 	} else {
 		err = s.atomic(ctx, func(q querier) error {
-			if err := scanAsset(q.queryRow(ctx, sqlAssetDelete, id), &a); err != nil {
-				return failed(err)
+			if err := scanAsset(q.queryRow(ctx, sqlAssetDelete, id, ifVersion), &a); err != nil {
+				return failed(q, err)
 			}
-			return failed(recordEvent(ctx, q, icymorning.TopicAssetDeletion, &a, now))
+			return failed(q, recordEvent(ctx, q, icymorning.TopicAssetDeletion, &a, now))
 		})
 	}
 	if err != nil {

@@ -77,7 +77,7 @@ func TestGroupCommitFailuresStayAlone(t *testing.T) {
 			return s.CreateAsset(ctx, newTestAsset(name, 9999))
 		}},
 		{"delete an analyst who has assets", icymorning.ECONFLICT, func(s *sqlstore.Store, keeper int64, _ string) error {
-			_, err := s.DeleteAnalyst(ctx, keeper)
+			_, err := s.DeleteAnalyst(ctx, keeper, 0)
 			return err
 		}},
 		{"create analyst", "", func(s *sqlstore.Store, _ int64, name string) error {

@@ -42,7 +42,7 @@ const pgSnapshot = `jsonb_build_object('id', a.id, 'name', a.name, 'description'
   'inception_date', a.inception_date, 'is_active', a.is_active, 'analyst_id', a.analyst_id)`
 
 const (
-	assetColumnsOfA = `a.id, a.name, a.description, a.inception_date, a.is_active, a.analyst_id, a.created_at, a.updated_at`
+	assetColumnsOfA = `a.id, a.name, a.description, a.inception_date, a.is_active, a.analyst_id, a.created_at, a.updated_at, a.version`
 
 	pgEventInsert = `INSERT INTO events (topic, asset_id, analyst_id, asset, occurred_at) `
 
@@ -58,14 +58,14 @@ SELECT ` + assetColumns + ` FROM a`
 	pgAssetUpdate = `WITH a AS (
   UPDATE assets AS a SET` + sqlAssetSet + `
   FROM (SELECT a.id, ` + pgSnapshot + ` AS before FROM assets AS a WHERE a.id = $1 FOR NO KEY UPDATE) AS o
-  WHERE a.id = o.id
+  WHERE a.id = o.id AND (CAST($14 AS BIGINT) = 0 OR a.version = CAST($14 AS BIGINT))
   RETURNING ` + assetColumnsOfA + `, ` + pgSnapshot + ` AS after, o.before
 ),
 e AS (` + pgEventInsert + `SELECT '` + string(icymorning.TopicAssetUpdate) + `', a.id, a.analyst_id, a.after, a.updated_at FROM a WHERE a.after <> a.before)
 SELECT ` + assetColumns + ` FROM a`
 
 	pgAssetDelete = `WITH a AS (` + sqlAssetDelete + `),
-e AS (` + pgEventInsert + `SELECT '` + string(icymorning.TopicAssetDeletion) + `', a.id, a.analyst_id, ` + pgSnapshot + `, $2::timestamptz FROM a)
+e AS (` + pgEventInsert + `SELECT '` + string(icymorning.TopicAssetDeletion) + `', a.id, a.analyst_id, ` + pgSnapshot + `, $3::timestamptz FROM a)
 SELECT ` + assetColumns + ` FROM a`
 
 	sqliteEventInsert = pgEventInsert + `VALUES ($1, $2, $3, $4, $5)`

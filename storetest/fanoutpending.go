@@ -33,10 +33,10 @@ func testFanOutPending(t *testing.T, s icymorning.Store, clock *clock) {
 	adas := newAsset(t, s, "Ada's", ada, true)
 	_, err := s.UpdateAsset(ctx, adas.ID, icymorning.AssetUpdate{Name: icymorning.Set("Ada's II")})
 	must(t, err)
-	_, err = s.DeleteAsset(ctx, adas.ID)
+	_, err = s.DeleteAsset(ctx, adas.ID, 0)
 	must(t, err)
 	graces := newAsset(t, s, "Grace's", grace, true)
-	_, err = s.DeleteAsset(ctx, graces.ID) // no one follows Grace's deletions
+	_, err = s.DeleteAsset(ctx, graces.ID, 0) // no one follows Grace's deletions
 	must(t, err)
 	events := pendingIDs(t, s)
 	if len(events) != 5 {
@@ -151,7 +151,7 @@ func newOutboxHistory(t *testing.T, s icymorning.Tx) {
 			_, err := s.UpdateAsset(ctx, a.ID, icymorning.AssetUpdate{AnalystID: icymorning.Set(analysts[i%3])})
 			must(t, err)
 		case i%7 == 6 && len(live) > 1:
-			_, err := s.DeleteAsset(ctx, live[1].ID)
+			_, err := s.DeleteAsset(ctx, live[1].ID, 0)
 			must(t, err)
 			live = slices.Delete(live, 1, 2)
 		default:

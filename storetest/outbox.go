@@ -31,7 +31,7 @@ func countTopic(events []icymorning.Event, topic icymorning.Topic) int {
 
 // public is a as an event holds it: its public members only.
 func public(a icymorning.Asset) icymorning.Asset {
-	a.CreatedAt, a.UpdatedAt = time.Time{}, time.Time{}
+	a.CreatedAt, a.UpdatedAt, a.Version = time.Time{}, time.Time{}, 0
 	if a.Description != nil { // compared by value, not by pointer
 		d := *a.Description
 		a.Description = &d
@@ -107,10 +107,10 @@ func testEventsRecordedWithChanges(t *testing.T, s icymorning.Store, clock *cloc
 			return b, s.CreateAsset(ctx, b)
 		}, "", icymorning.EINVALID},
 		{"a deletion of nothing", func() (*icymorning.Asset, error) {
-			return s.DeleteAsset(ctx, 77)
+			return s.DeleteAsset(ctx, 77, 0)
 		}, "", icymorning.ENOTFOUND},
 		{"deletion: the event holds the asset as it was", func() (*icymorning.Asset, error) {
-			return s.DeleteAsset(ctx, a.ID)
+			return s.DeleteAsset(ctx, a.ID, 0)
 		}, icymorning.TopicAssetDeletion, ""},
 	}
 
@@ -161,7 +161,7 @@ func testEventsFollowTransactions(t *testing.T, s icymorning.Store, _ *clock) {
 		must(t, err)
 		_, err = tx.UpdateAsset(ctx, kept.ID, icymorning.AssetUpdate{IsActive: icymorning.Set(false)})
 		must(t, err)
-		_, err = tx.DeleteAsset(ctx, a.ID)
+		_, err = tx.DeleteAsset(ctx, a.ID, 0)
 		must(t, err)
 		if n := len(pendingEvents(t, tx)) - len(before); n != 4 {
 			t.Errorf("inside the transaction %d events are visible, want 4", n)
@@ -233,7 +233,7 @@ func testFanOut(t *testing.T, s icymorning.Store, clock *clock) {
 	adas := newAsset(t, s, "Ada's", ada, true)
 	_, err := s.UpdateAsset(ctx, adas.ID, icymorning.AssetUpdate{Name: icymorning.Set("Ada's II")})
 	must(t, err)
-	_, err = s.DeleteAsset(ctx, adas.ID)
+	_, err = s.DeleteAsset(ctx, adas.ID, 0)
 	must(t, err)
 	newAsset(t, s, "Grace's", grace, true)
 	events := pendingEvents(t, s)

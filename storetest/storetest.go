@@ -52,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) icymorning.
 		{"TextRoundTrip", testTextRoundTrip},
 		{"ConcurrentPartialUpdates", testConcurrentPartialUpdates},
 		{"Audit", testAudit},
+		{"Versions", testVersions},
+		{"VersionRace", testVersionRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,12 +174,12 @@ func testAnalystLifecycle(t *testing.T, s icymorning.Store, clock *clock) {
 	}
 	_, err = s.UpdateAnalyst(ctx, 999, icymorning.AnalystUpdate{Name: icymorning.Set("x")})
 	wantCode(t, err, icymorning.ENOTFOUND)
-	del, err := s.DeleteAnalyst(ctx, a.ID)
+	del, err := s.DeleteAnalyst(ctx, a.ID, 0)
 	must(t, err)
 	if *del != *up {
 		t.Fatalf("deleted %+v, want %+v", del, up)
 	}
-	_, err = s.DeleteAnalyst(ctx, a.ID)
+	_, err = s.DeleteAnalyst(ctx, a.ID, 0)
 	wantCode(t, err, icymorning.ENOTFOUND)
 	_, err = s.Analyst(ctx, a.ID)
 	wantCode(t, err, icymorning.ENOTFOUND)
@@ -237,12 +239,12 @@ func testAssetLifecycle(t *testing.T, s icymorning.Store, _ *clock) {
 	}
 	_, err = s.UpdateAsset(ctx, 42, icymorning.AssetUpdate{IsActive: icymorning.Set(true)})
 	wantCode(t, err, icymorning.ENOTFOUND)
-	del, err := s.DeleteAsset(ctx, a.ID)
+	del, err := s.DeleteAsset(ctx, a.ID, 0)
 	must(t, err)
 	if del.ID != a.ID || del.InceptionDate != up.InceptionDate {
 		t.Fatalf("deleted %+v", del)
 	}
-	_, err = s.DeleteAsset(ctx, a.ID)
+	_, err = s.DeleteAsset(ctx, a.ID, 0)
 	wantCode(t, err, icymorning.ENOTFOUND)
 }
 
@@ -323,7 +325,7 @@ func equal(a, b []int64) bool {
 func testDeleteAnalystWithAssets(t *testing.T, s icymorning.Store, _ *clock) {
 	an := newAnalyst(t, s, "Ada")
 	as := newAsset(t, s, "Fund", an.ID, true)
-	_, err := s.DeleteAnalyst(ctx, an.ID)
+	_, err := s.DeleteAnalyst(ctx, an.ID, 0)
 	wantCode(t, err, icymorning.ECONFLICT)
 	if _, err := s.Analyst(ctx, an.ID); err != nil {
 		t.Fatalf("analyst gone after refused delete: %v", err)
@@ -331,9 +333,9 @@ func testDeleteAnalystWithAssets(t *testing.T, s icymorning.Store, _ *clock) {
 	if _, err := s.Asset(ctx, as.ID); err != nil {
 		t.Fatalf("asset gone after refused delete: %v", err)
 	}
-	_, err = s.DeleteAsset(ctx, as.ID)
+	_, err = s.DeleteAsset(ctx, as.ID, 0)
 	must(t, err)
-	_, err = s.DeleteAnalyst(ctx, an.ID)
+	_, err = s.DeleteAnalyst(ctx, an.ID, 0)
 	must(t, err)
 }
 
