@@ -31,6 +31,8 @@ Commands:
   migrate down      roll back the latest migration
   migrate status    list migrations and whether each is applied
   openapi           print the OpenAPI document as JSON
+  healthcheck       exit 0 if the local server's /healthz answers 200
+                    (the container image's HEALTHCHECK)
   version           print the version
 
 Run 'icy-morning COMMAND --help' for a command's flags. Flags override the
@@ -51,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, args, getenv, stdout, stderr)
 	case "openapi":
 		return runOpenAPI(args, getenv, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, args, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "icy-morning", version())
 		return nil
