@@ -12,7 +12,7 @@ LDFLAGS := -s -w -X main.buildVersion=$(shell git describe --always --dirty 2>/d
 LAMBDA_ARCH ?= arm64
 LAMBDA_ZIP := dist/icy-morning-lambda.zip
 
-.PHONY: init build lambda serve test e2e lint bench bench-mail bench-pocketbase bench-jwt clean
+.PHONY: init build lambda serve test e2e lint bench bench-mail bench-pocketbase bench-jwt clean image image-check
 
 ## init: download modules, install the lint tool, the Lambda Runtime Interface Emulator and, under .tools/, the mail test servers
 init:
@@ -38,6 +38,14 @@ lambda:
 	@z=$$(stat -c %s $(LAMBDA_ZIP)); b=$$(stat -c %s dist/lambda-$(LAMBDA_ARCH)/bootstrap); \
 	  awk -v z=$$z -v b=$$b 'BEGIN { printf "$(LAMBDA_ZIP): %d bytes (%.1f MB); $(LAMBDA_ARCH) bootstrap %.1f MB unpacked\n", z, z/1e6, b/1e6 }'
 	@[ $$(stat -c %s $(LAMBDA_ZIP)) -lt 15000000 ] || { echo "the zip is over the 15 MB budget" >&2; exit 1; }
+
+## image: the container image (Dockerfile) with podman or buildah (podman installed from Debian if neither is there), tagged icy-morning:VERSION and :latest; prints its size
+image:
+	bash scripts/image.sh
+
+## image-check: proves the image without running a container: its config (non-root, HEALTHCHECK, labels, volume), its files, and its entrypoint run from the exported filesystem, as a server and as a Lambda function
+image-check: image
+	bash scripts/image-check.sh
 
 ## serve: build, migrate and serve on http://127.0.0.1:8000 (docs at /docs) on the embedded SQLite default
 serve: build

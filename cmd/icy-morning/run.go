@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "healthcheck":
 		return runHealthcheck(ctx, args, getenv, stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "icy-morning", version())
+		fmt.Fprintln(stdout, "icy-morning", version(), "commit", commit())
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -79,8 +79,25 @@ func command(args []string, getenv func(string) string) (string, []string) {
 	return cmd, args
 }
 
-// buildVersion is set at link time (-ldflags "-X main.buildVersion=...").
-var buildVersion = ""
+// buildVersion and buildCommit are set at link time (-ldflags "-X
+// main.buildVersion=... -X main.buildCommit=...").
+var buildVersion, buildCommit = "", ""
+
+// commit is the source revision the binary was built from: the one the
+// release build names, else the one Go recorded, else "unknown".
+func commit() string {
+	if buildCommit != "" {
+		return buildCommit
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return "unknown"
+}
 
 func version() string {
 	if buildVersion != "" {
