@@ -12,7 +12,7 @@ LDFLAGS := -s -w -X main.buildVersion=$(shell git describe --always --dirty 2>/d
 LAMBDA_ARCH ?= arm64
 LAMBDA_ZIP := dist/icy-morning-lambda.zip
 
-.PHONY: init build lambda serve test e2e lint bench bench-mail bench-pocketbase bench-jwt clean image image-check
+.PHONY: init build lambda serve test e2e lint bench bench-mail bench-pocketbase bench-jwt clean image image-check compose-config serverless-package release release-check
 
 ## init: download modules, install the lint tool, the Lambda Runtime Interface Emulator and, under .tools/, the mail test servers
 init:
@@ -46,6 +46,14 @@ image:
 ## image-check: proves the image without running a container: its config (non-root, HEALTHCHECK, labels, volume), its files, and its entrypoint run from the exported filesystem, as a server and as a Lambda function
 image-check: image
 	bash scripts/image-check.sh
+
+## compose-config: validates compose.yaml with Debian's docker-compose (installed if missing; config needs no daemon)
+compose-config:
+	bash scripts/compose-check.sh
+
+## serverless-package: packages deploy/serverless/serverless.yml offline (pinned serverless@3, dummy credentials) into a CloudFormation template that cmd/icy-morning's tests check
+serverless-package: lambda
+	bash scripts/serverless-package.sh
 
 ## serve: build, migrate and serve on http://127.0.0.1:8000 (docs at /docs) on the embedded SQLite default
 serve: build
