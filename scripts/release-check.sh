@@ -6,6 +6,11 @@
 # tools write from the same inputs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One version and commit for all three builds, read once: the tree must
+# not be edited while they run.
+VERSION=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+export VERSION COMMIT
 a=$(mktemp -d) b=$(mktemp -d)
 trap 'rm -rf "$a" "$b"' EXIT
 start=$SECONDS
@@ -22,8 +27,7 @@ fi
 copy=$(mktemp -d)
 trap 'rm -rf "$a" "$b" "$copy"' EXIT
 git ls-files -z | xargs -0 cp --parents -t "$copy"
-(cd "$copy" && VERSION=$(cd "$OLDPWD" && git describe --tags --always --dirty) COMMIT=$(cd "$OLDPWD" && git rev-parse HEAD) \
-  bash scripts/release.sh "$copy/out" >/dev/null)
+(cd "$copy" && bash scripts/release.sh "$copy/out" >/dev/null)
 if ! diff -u "$a/release/SHA256SUMS" "$copy/out/SHA256SUMS"; then
   echo "release-check: a build from another directory differs" >&2
   exit 1
