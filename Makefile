@@ -3,6 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/icy-morning
 STATICCHECK_VERSION := v0.8.2
+ACTIONLINT_VERSION := v1.7.12
 # The Lambda Runtime Interface Emulator publishes no tagged module version;
 # this pseudo-version is the newest the module proxy serves.
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
@@ -12,12 +13,13 @@ LDFLAGS := -s -w -X main.buildVersion=$(shell git describe --always --dirty 2>/d
 LAMBDA_ARCH ?= arm64
 LAMBDA_ZIP := dist/icy-morning-lambda.zip
 
-.PHONY: init build lambda serve test e2e lint bench bench-mail bench-pocketbase bench-jwt clean
+.PHONY: init build lambda serve test e2e lint bench bench-mail bench-pocketbase bench-jwt clean image image-check compose-config serverless-package release release-check
 
 ## init: download modules, install the lint tool, the Lambda Runtime Interface Emulator and, under .tools/, the mail test servers
 init:
 	$(GO) mod download
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 	$(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 	GOBIN=$(CURDIR)/.tools/bin $(GO) install github.com/axllent/mailpit@v1.33.1
 	mkdir -p .tools && cp mail/testdata/aws-ses-v2-local/package.json mail/testdata/aws-ses-v2-local/package-lock.json .tools/
@@ -39,6 +41,30 @@ lambda:
 	  awk -v z=$$z -v b=$$b 'BEGIN { printf "$(LAMBDA_ZIP): %d bytes (%.1f MB); $(LAMBDA_ARCH) bootstrap %.1f MB unpacked\n", z, z/1e6, b/1e6 }'
 	@[ $$(stat -c %s $(LAMBDA_ZIP)) -lt 15000000 ] || { echo "the zip is over the 15 MB budget" >&2; exit 1; }
 
+## image: the container image (Dockerfile) with podman or buildah (podman installed from Debian if neither is there), tagged icy-morning:VERSION and :latest; prints its size
+image:
+	bash scripts/image.sh
+
+## image-check: proves the image without running a container: its config (non-root, HEALTHCHECK, labels, volume), its files, and its entrypoint run from the exported filesystem, as a server and as a Lambda function
+image-check: image
+	bash scripts/image-check.sh
+
+## compose-config: validates compose.yaml with Debian's docker-compose (installed if missing; config needs no daemon)
+compose-config:
+	bash scripts/compose-check.sh
+
+## serverless-package: packages deploy/serverless/serverless.yml offline (pinned serverless@3, dummy credentials) into a CloudFormation template that cmd/icy-morning's tests check
+serverless-package: lambda
+	bash scripts/serverless-package.sh
+
+## release: dist/release: icy-morning for linux and darwin (amd64, arm64), the arm64 and amd64 Lambda zips, a CycloneDX SBOM each and SHA256SUMS, with version and commit linked in
+release:
+	bash scripts/release.sh
+
+## release-check: builds the release twice (and once from a copy of the tree elsewhere) and fails unless the SHA256SUMS are equal
+release-check:
+	bash scripts/release-check.sh
+
 ## serve: build, migrate and serve on http://127.0.0.1:8000 (docs at /docs) on the embedded SQLite default
 serve: build
 	LOG_FORMAT=$${LOG_FORMAT:-text} ./$(BIN) serve
@@ -53,13 +79,15 @@ test:
 e2e: build
 	SKIP_BUILD=1 bash e2e/run.sh
 
-## lint: gofmt, go vet and staticcheck
+## lint: gofmt, go vet, staticcheck and actionlint (the GitHub workflows)
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	@command -v staticcheck >/dev/null || test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	PATH="$(GOBIN):$$PATH" staticcheck ./...
+	@test -x $(GOBIN)/actionlint || $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	$(GOBIN)/actionlint
 
 ## bench: the load benchmark on loopback (with PocketBase beside us on SQLite, built under .tools/ when missing: BENCH_FLAGS=-pocketbase=false skips it; and POST with a bearer JWT beside Basic: -jwt=false skips it), the Lambda benchmark (with AUTH_TYPE=basic,jwt beside basic) under the emulator, then the mail fan-out benchmark (needs wrk, a PostgreSQL, aws-lambda-rie and Mailpit; see docs/performance.md)
 bench: lambda

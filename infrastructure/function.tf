@@ -5,7 +5,12 @@
 # the environment and the statements built here.
 
 locals {
-  lambda_zip_hash = filebase64sha256(var.lambda_zip_path)
+  # The zip, or the container image (ecr.tf): the three functions run the
+  # same binary either way. code_version changes when the code does (the
+  # zip's hash, or the image's immutable tag) and re-runs the migration.
+  lambda_zip      = var.package_type == "Zip"
+  lambda_zip_hash = local.lambda_zip ? filebase64sha256(var.lambda_zip_path) : null
+  code_version    = local.lambda_zip ? local.lambda_zip_hash : local.lambda_image_uri
 
   # Named exactly as the binary reads them; values hold no secret. The
   # binary's Lambda mode insists on an API account even where nothing asks
@@ -357,10 +362,12 @@ resource "aws_lambda_function" "api" {
   description   = "Icy Morning API (${var.stage})"
   role          = aws_iam_role.function.arn
 
-  filename         = var.lambda_zip_path
+  package_type     = var.package_type
+  filename         = local.lambda_zip ? var.lambda_zip_path : null
   source_code_hash = local.lambda_zip_hash
-  runtime          = "provided.al2023"
-  handler          = "bootstrap"
+  image_uri        = local.lambda_image_uri
+  runtime          = local.lambda_zip ? "provided.al2023" : null
+  handler          = local.lambda_zip ? "bootstrap" : null
   architectures    = [var.lambda_architecture]
 
   memory_size                    = var.lambda_memory_mb
@@ -400,6 +407,7 @@ resource "aws_lambda_function" "api" {
     aws_iam_role_policy.function,
     aws_iam_role_policy_attachment.function_managed,
     aws_iam_role_policy_attachment.lambda_describe_subnets,
+    aws_ecr_repository_policy.lambda_pull,
   ]
 }
 

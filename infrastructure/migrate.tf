@@ -115,10 +115,12 @@ resource "aws_lambda_function" "migrate" {
   description   = "Icy Morning schema migrations (${var.stage}); invoked by the apply"
   role          = aws_iam_role.migrate.arn
 
-  filename         = var.lambda_zip_path
+  package_type     = var.package_type
+  filename         = local.lambda_zip ? var.lambda_zip_path : null
   source_code_hash = local.lambda_zip_hash
-  runtime          = "provided.al2023"
-  handler          = "bootstrap"
+  image_uri        = local.lambda_image_uri
+  runtime          = local.lambda_zip ? "provided.al2023" : null
+  handler          = local.lambda_zip ? "bootstrap" : null
   architectures    = [var.lambda_architecture]
 
   memory_size = var.lambda_memory_mb
@@ -154,6 +156,7 @@ resource "aws_lambda_function" "migrate" {
     aws_iam_role_policy.migrate,
     aws_iam_role_policy_attachment.migrate_managed,
     aws_iam_role_policy_attachment.lambda_describe_subnets,
+    aws_ecr_repository_policy.lambda_pull,
   ]
 }
 
@@ -172,7 +175,7 @@ resource "aws_lambda_invocation" "migrate" {
   input         = jsonencode({ icy_morning = "migrate" })
 
   triggers = {
-    code     = local.lambda_zip_hash
+    code     = local.code_version
     database = aws_db_instance.main.resource_id
   }
 

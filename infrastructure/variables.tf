@@ -82,8 +82,42 @@ variable "lambda_zip_path" {
   default     = "../dist/icy-morning-lambda.zip"
 
   validation {
-    condition     = endswith(var.lambda_zip_path, ".zip") && fileexists(var.lambda_zip_path)
+    # Not read when the functions run the container image.
+    condition     = var.package_type == "Image" || (endswith(var.lambda_zip_path, ".zip") && fileexists(var.lambda_zip_path))
     error_message = "lambda_zip_path must name an existing .zip file: build it with `make -C .. lambda` (make create-deployment does this)."
+  }
+}
+
+variable "package_type" {
+  description = "How the three functions get the binary: Zip (lambda_zip_path, the default) or Image (the container image built by `make -C .. image`, pushed to the ECR repository this creates, tag image_tag)."
+  type        = string
+  default     = "Zip"
+
+  validation {
+    condition     = contains(["Zip", "Image"], var.package_type)
+    error_message = "package_type must be Zip or Image."
+  }
+}
+
+variable "image_tag" {
+  description = "package_type Image: the tag of the image in the ECR repository (tags are immutable: one per build, such as the version `make image` prints)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.package_type == "Zip" || (var.image_tag != null && can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag)) && var.image_tag != "latest")
+    error_message = "package_type Image needs image_tag: an ECR tag (letters, digits, _ . -, at most 128) other than latest, which immutable tags would pin to the first push."
+  }
+}
+
+variable "ecr_keep_images" {
+  description = "package_type Image: how many tagged images the repository keeps; older ones expire (untagged ones after a day). Keep more than the versions you may roll back to."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.ecr_keep_images >= 5 && var.ecr_keep_images <= 1000
+    error_message = "ecr_keep_images must be between 5 and 1000."
   }
 }
 

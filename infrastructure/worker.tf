@@ -102,10 +102,12 @@ resource "aws_lambda_function" "worker" {
   description   = "Icy Morning notifications worker (${var.stage})"
   role          = aws_iam_role.worker.arn
 
-  filename         = var.lambda_zip_path
+  package_type     = var.package_type
+  filename         = local.lambda_zip ? var.lambda_zip_path : null
   source_code_hash = local.lambda_zip_hash
-  runtime          = "provided.al2023"
-  handler          = "bootstrap"
+  image_uri        = local.lambda_image_uri
+  runtime          = local.lambda_zip ? "provided.al2023" : null
+  handler          = local.lambda_zip ? "bootstrap" : null
   architectures    = [var.lambda_architecture]
 
   memory_size = var.lambda_memory_mb
@@ -135,6 +137,7 @@ resource "aws_lambda_function" "worker" {
     aws_iam_role_policy.worker,
     aws_iam_role_policy_attachment.worker_managed,
     aws_iam_role_policy_attachment.lambda_describe_subnets,
+    aws_ecr_repository_policy.lambda_pull,
   ]
 }
 

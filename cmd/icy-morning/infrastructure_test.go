@@ -564,7 +564,7 @@ func checkMakeLambda(t *testing.T, tf terraform, makefile []byte) []string {
 	}
 	lambdaArch := map[string]string{"arm64": "arm64", "amd64": "x86_64"}[string(archMatch[1])]
 	vars := tf.defaults(t)
-	hashes := map[string]string{}
+	hashes, images := map[string]string{}, map[string]string{}
 	for _, f := range lambdaFunctions {
 		fn, ok := tf.resources[f.resource]
 		if !ok {
@@ -592,6 +592,15 @@ func checkMakeLambda(t *testing.T, tf terraform, makefile []byte) []string {
 			}
 			return v
 		}
+		if a, ok := fn.Body.Attributes["image_uri"]; ok {
+			images[f.resource] = tf.source(a.Expr)
+		}
+		// package_type = "Image" runs the container image instead; the
+		// default deploys the zip make lambda builds, checked below.
+		if got := attr("package_type"); !got.IsKnown() || got.IsNull() || got.AsString() != "Zip" {
+			bad("package_type is %#v by default, want \"Zip\" (the zip make lambda builds)", got)
+			continue
+		}
 		if got := attr("handler").AsString(); got != "bootstrap" {
 			bad("handler = %q, want bootstrap (the only file in the zip)", got)
 		}
@@ -611,6 +620,9 @@ func checkMakeLambda(t *testing.T, tf terraform, makefile []byte) []string {
 			bad("filename resolves to %s, but make lambda writes %s", got, want)
 		}
 		attr("source_code_hash")
+	}
+	if a, w := images["aws_lambda_function.api"], images["aws_lambda_function.worker"]; a != w {
+		problems = append(problems, fmt.Sprintf("aws_lambda_function.worker: image_uri = %s, but the API function's is %s: the two must be the same image", w, a))
 	}
 	// One binary: a worker deployed from other code would read the
 	// environment differently from what this test checks.
@@ -656,8 +668,8 @@ func TestInfrastructureChecksFire(t *testing.T) {
     NOTIFY_SECRET = "0123456789abcdef0123456789abcdef"`, "NOTIFY_SECRET, a credential in plain text"},
 		{"a required variable missing", "function.tf", `BASIC_AUTH_SECRET_ARN = local.basic_auth_secret_arn`, ``, "no API account"},
 		{"prepared statements through the proxy", "function.tf", `DB_QUERY_EXEC_MODE = "exec"`, `DB_QUERY_EXEC_MODE = "cache_statement"`, "would pin sessions"},
-		{"a wrong handler", "function.tf", `handler          = "bootstrap"`, `handler = "main"`, `handler = "main"`},
-		{"a wrong runtime", "function.tf", `runtime          = "provided.al2023"`, `runtime = "provided.al2"`, `runtime = "provided.al2"`},
+		{"a wrong handler", "function.tf", `handler          = local.lambda_zip ? "bootstrap" : null`, `handler = "main"`, `handler = "main"`},
+		{"a wrong runtime", "function.tf", `runtime          = local.lambda_zip ? "provided.al2023" : null`, `runtime = "provided.al2"`, `runtime = "provided.al2"`},
 		{"a wrong architecture", "function.tf", `architectures    = [var.lambda_architecture]`, `architectures = ["x86_64"]`, "architectures = [x86_64]"},
 		{"a worker variable the binary does not read", "worker.tf", `MAIL_CONNECTIONS = tostring(min(4, local.worker_mail_per_second))`, `MAIL_CONNECTIONS = "4"
     WORKER_QUEUE     = "x"`, "aws_lambda_function.worker (secret, address identity): Terraform sets WORKER_QUEUE"},
@@ -674,8 +686,10 @@ func TestInfrastructureChecksFire(t *testing.T) {
 		{"no cap on the API's mail", "function.tf", `MAIL_MAX_PER_SECOND = "1"`, `MAIL_MAX_PER_SECOND = "0"`, "without a cap"},
 		{"a claim shorter than the worker", "function.tf", `max(120, 2 * var.worker_timeout_seconds)`, `30`, "a live worker's claim could be taken over"},
 		{"a worker environment the test does not see", "worker.tf", `variables = local.worker_environment`, `variables = merge(local.worker_environment, { X = "y" })`, "not local.worker_environment"},
-		{"a wrong worker handler", "worker.tf", `handler          = "bootstrap"`, `handler = "main"`, `aws_lambda_function.worker: handler = "main"`},
+		{"a wrong worker handler", "worker.tf", `handler          = local.lambda_zip ? "bootstrap" : null`, `handler = "main"`, `aws_lambda_function.worker: handler = "main"`},
 		{"a worker from another zip", "worker.tf", `source_code_hash = local.lambda_zip_hash`, `source_code_hash = filebase64sha256("other.zip")`, "must be the same zip"},
+		{"a worker from another image", "worker.tf", `image_uri        = local.lambda_image_uri`, `image_uri = "other:v1"`, "must be the same image"},
+		{"a zip by default no more", "variables.tf", `default     = "Zip"`, `default     = "Image"`, `package_type is cty.StringVal("Image") by default`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,6 +31,8 @@ Commands:
   migrate down      roll back the latest migration
   migrate status    list migrations and whether each is applied
   openapi           print the OpenAPI document as JSON
+  healthcheck       exit 0 if the local server's /healthz answers 200
+                    (the container image's HEALTHCHECK)
   version           print the version
 
 Run 'icy-morning COMMAND --help' for a command's flags. Flags override the
@@ -51,8 +53,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, args, getenv, stdout, stderr)
 	case "openapi":
 		return runOpenAPI(args, getenv, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, args, getenv, stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "icy-morning", version())
+		fmt.Fprintln(stdout, "icy-morning", version(), "commit", commit())
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -75,8 +79,25 @@ func command(args []string, getenv func(string) string) (string, []string) {
 	return cmd, args
 }
 
-// buildVersion is set at link time (-ldflags "-X main.buildVersion=...").
-var buildVersion = ""
+// buildVersion and buildCommit are set at link time (-ldflags "-X
+// main.buildVersion=... -X main.buildCommit=...").
+var buildVersion, buildCommit = "", ""
+
+// commit is the source revision the binary was built from: the one the
+// release build names, else the one Go recorded, else "unknown".
+func commit() string {
+	if buildCommit != "" {
+		return buildCommit
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return "unknown"
+}
 
 func version() string {
 	if buildVersion != "" {

@@ -261,7 +261,7 @@ func TestOtherCommands(t *testing.T) {
 		wantErr bool
 		wantOut string
 	}{
-		{[]string{"version"}, false, "icy-morning "},
+		{[]string{"version"}, false, " commit "},
 		{[]string{"openapi"}, false, `"openapi": "3.1.0"`},
 		{[]string{"help"}, false, "migrate up"},
 		{[]string{"nonsense"}, true, ""},

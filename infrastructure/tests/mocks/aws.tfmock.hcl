@@ -261,3 +261,12 @@ override_resource {
   target = aws_apigatewayv2_authorizer.jwt[0]
   values = { id = "mockauthz" }
 }
+
+# package_type = "Image": the functions' image_uri is built from this.
+mock_resource "aws_ecr_repository" {
+  defaults = {
+    arn            = "arn:aws:ecr:eu-west-1:123456789012:repository/icy-morning-dev"
+    repository_url = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/icy-morning-dev"
+    registry_id    = "123456789012"
+  }
+}
