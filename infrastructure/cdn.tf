@@ -52,6 +52,10 @@ locals {
     },
   ] : []
 
+  # CloudFront's policies are global to the account: the Region keeps two
+  # stages of the same name in different Regions apart.
+  cdn_policy_prefix = "${local.prefix}-${local.region}"
+
   # Without a trailing slash, like api_url.
   cdn_url = local.cdn ? "https://${aws_cloudfront_distribution.main[0].domain_name}" : null
 
@@ -144,7 +148,7 @@ resource "aws_secretsmanager_secret_version" "cdn_origin" {
 resource "aws_cloudfront_cache_policy" "api" {
   count = local.cdn ? 1 : 0
 
-  name        = "${local.prefix}-api"
+  name        = "${local.cdn_policy_prefix}-api"
   comment     = "Icy Morning API (${var.stage}): path and query string; the origin's Cache-Control decides"
   min_ttl     = 0
   default_ttl = 0
@@ -175,7 +179,7 @@ resource "aws_cloudfront_cache_policy" "api" {
 resource "aws_cloudfront_origin_request_policy" "api" {
   count = local.cdn ? 1 : 0
 
-  name    = "${local.prefix}-api"
+  name    = "${local.cdn_policy_prefix}-api"
   comment = "Icy Morning API (${var.stage}): the headers the API reads, never Host"
 
   headers_config {
@@ -199,7 +203,7 @@ resource "aws_cloudfront_origin_request_policy" "api" {
 resource "aws_cloudfront_response_headers_policy" "security" {
   count = local.cdn ? 1 : 0
 
-  name    = "${local.prefix}-security"
+  name    = "${local.cdn_policy_prefix}-security"
   comment = "Icy Morning API (${var.stage}): HSTS, nosniff, frame and referrer policies; the origin's CSP is kept"
 
   security_headers_config {

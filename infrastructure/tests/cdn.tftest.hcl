@@ -180,6 +180,14 @@ run "cache_key_is_path_and_query_only" {
 
   assert {
     condition = (
+      aws_cloudfront_cache_policy.api[0].name == "icy-morning-dev-eu-west-1-api" &&
+      aws_cloudfront_origin_request_policy.api[0].name == "icy-morning-dev-eu-west-1-api" &&
+      aws_cloudfront_response_headers_policy.security[0].name == "icy-morning-dev-eu-west-1-security"
+    )
+    error_message = "CloudFront's policies are global: their names carry the stage and the Region."
+  }
+  assert {
+    condition = (
       aws_cloudfront_cache_policy.api[0].min_ttl == 0 && aws_cloudfront_cache_policy.api[0].default_ttl == 0 &&
       aws_cloudfront_cache_policy.api[0].max_ttl == 3600
     )
