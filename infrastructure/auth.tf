@@ -24,6 +24,7 @@ locals {
   docs_base_urls = concat(
     [aws_apigatewayv2_api.main.api_endpoint],
     local.custom_domain_enabled ? ["https://${coalesce(var.api_gateway_domain, "x.invalid")}"] : [],
+    var.enable_cdn ? [local.cdn_url] : [], # the CDN, which people use when it is on (cdn.tf)
   )
 
   oidc_issuer_url = local.cognito ? "https://cognito-idp.${local.region}.amazonaws.com/${aws_cognito_user_pool.main[0].id}" : var.oidc_issuer_url

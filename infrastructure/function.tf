@@ -36,8 +36,14 @@ locals {
   )
 
   # Links in mails lead to the API: on its custom domain when there is one
-  # (the URL people know), else on API Gateway's own endpoint.
-  public_base_url = var.enable_custom_domain && var.api_gateway_domain != null ? "https://${coalesce(var.api_gateway_domain, "x.invalid")}/" : "${aws_apigatewayv2_api.main.api_endpoint}/"
+  # (the URL people know), else through the CDN when it is on (cdn.tf: the
+  # function then refuses requests that bypass it), else on API Gateway's
+  # own endpoint.
+  public_base_url = (
+    var.enable_custom_domain && var.api_gateway_domain != null ? "https://${coalesce(var.api_gateway_domain, "x.invalid")}/" :
+    var.enable_cdn ? "${local.cdn_url}/" :
+    "${aws_apigatewayv2_api.main.api_endpoint}/"
+  )
 
   # A delivery claimed by a sender that died is taken over after this; it
   # must outlast any live sender's invocation, so at least twice the
@@ -60,7 +66,7 @@ locals {
     NOTIFY_QUEUE_URL    = aws_sqs_queue.asset_events.url
     MAIL_MAX_PER_SECOND = "1"
     MAIL_CONNECTIONS    = "1"
-  })
+  }, local.cdn_function_environment) # CACHE_*, and CDN_ORIGIN_SECRET_ARN with the CDN (cdn.tf)
 
   function_secret_arns = concat(
     local.basic_enabled ? [local.basic_auth_secret_arn] : [],
@@ -339,6 +345,7 @@ locals {
         },
       ],
       local.function_shared_statements,
+      local.cdn_function_statements, # the origin secret, with the CDN (cdn.tf)
     )
   }
 }

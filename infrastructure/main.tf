@@ -47,7 +47,7 @@ locals {
   # themselves and need their own statements.
   kms_key_policy = {
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid       = "AccountAdministersKeyThroughIAM"
         Effect    = "Allow"
@@ -77,6 +77,9 @@ locals {
         Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
         Resource  = "*"
       },
-    ]
+      ],
+      # With enable_cdn: CloudFront's log delivery, for the log bucket only (cdn.tf).
+      local.cdn_kms_key_statements,
+    )
   }
 }

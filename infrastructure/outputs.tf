@@ -13,6 +13,16 @@ output "custom_domain_dns_target" {
   value       = var.enable_custom_domain ? aws_apigatewayv2_domain_name.api[0].domain_name_configuration[0].target_domain_name : null
 }
 
+output "cdn_url" {
+  description = "The API through CloudFront (https://<id>.cloudfront.net, no trailing slash), when enable_cdn: use this one, api_url then refuses every request (403)."
+  value       = local.cdn_url
+}
+
+output "cdn_distribution_id" {
+  description = "The CloudFront distribution (CDN_DISTRIBUTION_ID of the worker), when enable_cdn."
+  value       = local.cdn ? aws_cloudfront_distribution.main[0].id : null
+}
+
 output "function_name" {
   description = "Name of the API function."
   value       = aws_lambda_function.api.function_name

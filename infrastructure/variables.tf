@@ -465,6 +465,89 @@ variable "certificates_dir" {
   default     = "certs"
 }
 
+# --- CDN and HTTP caching (cdn.tf) ------------------------------------------------------
+
+variable "enable_cdn" {
+  description = "Put a CloudFront distribution in front of the HTTP API: GET and HEAD cached as the API's Cache-Control allows, the worker invalidating after writes, the function refusing requests that bypass it (X-Origin-Verify). Served on its *.cloudfront.net name."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !(var.enable_cdn && var.reads_require_auth)
+    error_message = "enable_cdn with reads_require_auth caches nothing: every read then needs Authorization, which CloudFront drops from cached GETs, and the API marks authenticated answers private. Leave the CDN off, or the reads open."
+  }
+  validation {
+    condition     = !(var.enable_cdn && var.enable_custom_domain)
+    error_message = "enable_cdn with enable_custom_domain is not built: the CDN serves its *.cloudfront.net name (a custom name needs an alias and a certificate in ACM in us-east-1), and the custom domain would reach the API directly, which refuses requests that bypass the CDN."
+  }
+}
+
+variable "cdn_price_class" {
+  description = "CloudFront price class: PriceClass_100 (North America, Europe, Israel: cheapest), PriceClass_200 or PriceClass_All."
+  type        = string
+  default     = "PriceClass_100"
+
+  validation {
+    condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.cdn_price_class)
+    error_message = "cdn_price_class must be PriceClass_100, PriceClass_200 or PriceClass_All."
+  }
+}
+
+variable "cdn_web_acl_arn" {
+  description = "ARN of an AWS WAF (WAFv2) web ACL with scope CLOUDFRONT (created in us-east-1) to attach to the distribution; null for none. A web ACL costs about 5 USD a month plus 1 USD per rule and 0.60 USD per million requests."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cdn_web_acl_arn == null || can(regex("^arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/[^/]+/[^/]+$", coalesce(var.cdn_web_acl_arn, "x")))
+    error_message = "cdn_web_acl_arn must be a WAFv2 web ACL ARN with scope CLOUDFRONT: arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>."
+  }
+}
+
+variable "cdn_max_ttl" {
+  description = "Longest time in seconds CloudFront keeps an answer, whatever the API's Cache-Control says (the cache policy's max TTL; its minimum and default are 0, so the API's s-maxage or max-age decides)."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.cdn_max_ttl >= 1 && var.cdn_max_ttl <= 31536000 && floor(var.cdn_max_ttl) == var.cdn_max_ttl
+    error_message = "cdn_max_ttl must be a whole number of seconds from 1 to 31536000."
+  }
+}
+
+variable "cdn_origin_secret_version" {
+  description = "Generation of the X-Origin-Verify value CloudFront sends to the API (in the state; see README). Raise it by one to rotate the value."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.cdn_origin_secret_version >= 1 && floor(var.cdn_origin_secret_version) == var.cdn_origin_secret_version
+    error_message = "cdn_origin_secret_version must be a whole number of at least 1."
+  }
+}
+
+variable "cache_max_age" {
+  description = "CACHE_MAX_AGE: seconds a client (browser, library) may reuse a public read (Cache-Control max-age). Both functions; set only when not the binary's default 0."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.cache_max_age >= 0 && var.cache_max_age <= 86400 && floor(var.cache_max_age) == var.cache_max_age
+    error_message = "cache_max_age must be a whole number of seconds from 0 to 86400."
+  }
+}
+
+variable "cache_s_maxage" {
+  description = "CACHE_S_MAXAGE: seconds a shared cache (CloudFront, a proxy) may serve a public read (Cache-Control s-maxage); with the binary's fixed stale-while-revalidate of 30 s this bounds staleness when an invalidation fails. Both functions; set only when not the binary's default 60."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.cache_s_maxage >= 0 && var.cache_s_maxage <= 86400 && floor(var.cache_s_maxage) == var.cache_s_maxage
+    error_message = "cache_s_maxage must be a whole number of seconds from 0 to 86400."
+  }
+}
+
 # --- observability -----------------------------------------------------------------
 
 variable "alarm_email" {

@@ -22,7 +22,7 @@ locals {
     MAIL_MAX_PER_SECOND = tostring(local.worker_mail_per_second)
     # More mails in flight than a second's worth gains nothing under the cap.
     MAIL_CONNECTIONS = tostring(min(4, local.worker_mail_per_second))
-  })
+  }, local.cdn_worker_environment) # CACHE_*, and CDN_DISTRIBUTION_ID with the CDN (cdn.tf)
 }
 
 # --- role ------------------------------------------------------------------------
@@ -79,6 +79,7 @@ locals {
         },
       ],
       local.function_shared_statements,
+      local.cdn_worker_statements, # invalidations, with the CDN (cdn.tf)
     )
   }
 }
