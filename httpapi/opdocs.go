@@ -91,7 +91,8 @@ const examplePage = "<!doctype html>\n<html lang=\"en\">\n<head><title>Icy Morni
 var opDocs = map[string]opDoc{
 	"healthz": {does: "Liveness: answers 200 while the process serves HTTP, without touching the database, " +
 		"so an orchestrator restarts only a process that is truly stuck. `X-Build-Version` names the build.",
-		answer: exampleHealth},
+		statuses: map[int]string{200: "Alive.", 503: "Documented for every operation; this one touches no database and does not answer it."},
+		answer:   exampleHealth},
 	"readyz": {does: "Readiness: answers 200 when the database answers a ping within 2 seconds, and 503 (with `Retry-After`) " +
 		"while it does not, so a load balancer sends requests elsewhere until it is back.",
 		statuses: map[int]string{200: "Ready: the database answered.", 503: "Not ready: the database did not answer in time; ask again after `Retry-After` seconds."},
@@ -149,20 +150,23 @@ var opDocs = map[string]opDoc{
 		statuses: map[int]string{200: "One page of subscriptions (possibly empty)."},
 		answer:   []subscription{exampleSubscription}},
 	"create-subscription": {does: "Subscribes an e-mail address to a topic, optionally only for one analyst's assets, as an operator: " +
-		"the subscription is active at once, without the confirmation mail that a public sign-up needs. Subscribing again to the same thing is not an error.",
-		statuses: map[int]string{201: "Subscribed: the new subscription.", 200: "Already subscribed: the existing subscription.",
+		"the subscription is active at once, without the confirmation mail that a public sign-up needs. There is one subscription per address, topic and analyst: " +
+		"subscribing again is not an error.",
+		statuses: map[int]string{201: "Subscribed: a new subscription, or a pending or unsubscribed one made active again.",
+			200: "Already active (or suppressed after a bounce): the existing subscription, unchanged.",
 			422: "The address is not a valid e-mail address, the topic is unknown, or `analyst_id` names no analyst."},
 		body:   subscriptionWrite{Email: "ada@example.com", Topic: string(icymorning.TopicAssetCreation), AnalystID: ptr(int64(7))},
 		answer: exampleSubscription},
 	"create-subscription-legacy": {does: "The Python service's path for subscribing, kept for its clients: only the topic `asset::creation`, " +
 		"and the answer has the Python service's three members. Use `POST /api/v1/subscriptions` instead.",
-		statuses: map[int]string{201: "Subscribed: the new subscription.", 200: "Already subscribed: the existing subscription.",
+		statuses: map[int]string{201: "Subscribed: a new subscription, or a pending or unsubscribed one made active again.",
+			200: "Already active (or suppressed after a bounce): the existing subscription, unchanged.",
 			422: "The address is not a valid e-mail address, or the topic is not `asset::creation`."},
 		body:   legacySubscriptionWrite{Email: "ada@example.com", Topic: string(icymorning.TopicAssetCreation)},
 		answer: legacySubscription(examplePythonSubscription)},
-	"delete-subscription": {does: "Deletes a subscription (an operator's unsubscribe; subscribers use the link in their mail) and answers it as it was, " +
-		"with the Python service's three members.",
-		statuses: map[int]string{200: "Deleted: the subscription as it was.", 404: "No subscription has this id."},
+	"delete-subscription": {does: "Ends a subscription, as an operator (subscribers use the link in their mail): it becomes unsubscribed, " +
+		"and the row stays for the delivery log. The answer has the Python service's three members. A suppressed subscription is answered as it is and stays suppressed.",
+		statuses: map[int]string{200: "Ended: the subscription.", 404: "No subscription has this id, or it was unsubscribed already."},
 		answer:   examplePythonSubscription},
 
 	"sign-up": {does: "A person signs up for notifications (double opt-in): a confirmation link is mailed, and the subscription becomes active " +
@@ -175,26 +179,28 @@ var opDocs = map[string]opDoc{
 		body:   subscriptionWrite{Email: "ada@example.com", Topic: string(icymorning.TopicAssetUpdate)},
 		answer: signUpAccepted{Status: "accepted", Detail: signUpDetail}},
 	"sign-up-page": {does: "The sign-up page: a form for an address, a topic and optionally an analyst, which posts to `POST /subscribe`.",
-		statuses: map[int]string{200: "The page."}, answer: examplePage},
+		statuses: map[int]string{200: "The page.", 503: publicUnavailable}, answer: examplePage},
 	"sign-up-form": {does: "What the sign-up page's form posts: as `POST /api/v1/subscribe`, answered with a page that says what happens next, " +
 		"or the form again with what is wrong.",
 		statuses: map[int]string{200: "A page: the link is on its way, or the form again with what to fix.",
 			422: "The form again, naming the fields to fix.", 429: "Too many sign-ups; a page says when to try again.",
 			503: "The mail server is not reachable; a page says when to try again."},
 		body: map[string]any{"email": "ada@example.com", "topic": string(icymorning.TopicAssetCreation), "analyst_id": "7"}, answer: examplePage},
-	"confirm-page": {does: "The page a confirmation link opens. It confirms nothing itself (mail scanners follow links): its button posts to the same URL.",
-		statuses: map[int]string{200: "The page with the button.", 409: "The link's subscription is no longer pending (confirmed already, or unsubscribed)."},
-		answer:   examplePage},
+	"confirm-page": {does: "The page a confirmation link opens. It confirms nothing itself (mail scanners follow links): its button posts to the same URL. " +
+		"A subscription already confirmed gets the page that says so.",
+		statuses: map[int]string{200: "The page with the button.", 409: "The subscription has ended (unsubscribed, or suppressed after a bounce): sign up again.", 422: badLinkMeaning,
+			503: publicUnavailable},
+		answer: examplePage},
 	"confirm": {does: "Confirms a sign-up: the subscription becomes active and gets mail from now on.",
-		statuses: map[int]string{200: "Confirmed: a page says so.", 404: "The link is not valid, or its subscription is gone.",
-			409: "The subscription is no longer pending (confirmed already, or unsubscribed)."},
+		statuses: map[int]string{200: "Confirmed: a page says so.", 404: "The link's subscription no longer exists.", 422: badLinkMeaning,
+			409: "The subscription has ended since (unsubscribed, or suppressed after a bounce): sign up again.", 503: publicUnavailable},
 		body: map[string]any{}, answer: examplePage},
 	"unsubscribe-page": {does: "The page an unsubscribe link opens. It unsubscribes nothing itself (mail scanners follow links): its button posts to the same URL.",
-		statuses: map[int]string{200: "The page with the button.", 404: "The link is not valid, or its subscription is gone."},
+		statuses: map[int]string{200: "The page with the button.", 404: "The link's subscription no longer exists.", 422: badLinkMeaning, 503: publicUnavailable},
 		answer:   examplePage},
 	"unsubscribe": {does: "Unsubscribes at once: the target of the page's button and of RFC 8058 one-click unsubscribe, " +
 		"which mail providers send with `List-Unsubscribe=One-Click`. Unsubscribing twice is not an error.",
-		statuses: map[int]string{200: "Unsubscribed: a page says so.", 404: "The link is not valid, or its subscription is gone."},
+		statuses: map[int]string{200: "Unsubscribed: a page says so.", 404: "The link's subscription no longer exists.", 422: badLinkMeaning, 503: publicUnavailable},
 		body:     map[string]any{"List-Unsubscribe": "One-Click"}, answer: examplePage},
 
 	"list-deliveries": {does: "Lists the delivery log, optionally only deliveries in one `status`, of one `event_id` or to one `subscription_id`; filters combine. " + paging,
@@ -205,6 +211,12 @@ var opDocs = map[string]opDoc{
 			409: "The delivery is not dead or failed (it was sent, suppressed, or is already pending)."},
 		answer: exampleRetried},
 }
+
+// badLinkMeaning is the 422 of the links' routes.
+const badLinkMeaning = "The link is forged, cut short, or (a confirmation link) older than 7 days: a page says so."
+
+// publicUnavailable is the 503 of the public sign-up routes.
+const publicUnavailable = "The database did not answer in time (try again after `Retry-After` seconds), or this server has no notifications configured."
 
 // statusMeaning is what a status means wherever an operation's opDoc does
 // not say more.

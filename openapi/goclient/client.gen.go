@@ -2065,7 +2065,7 @@ type ClientInterface interface {
 
 	// CreateSubscriptionWithBody Subscribe an e-mail address to a topic
 	//
-	// Subscribes an e-mail address to a topic, optionally only for one analyst's assets, as an operator: the subscription is active at once, without the confirmation mail that a public sign-up needs. Subscribing again to the same thing is not an error.
+	// Subscribes an e-mail address to a topic, optionally only for one analyst's assets, as an operator: the subscription is active at once, without the confirmation mail that a public sign-up needs. There is one subscription per address, topic and analyst: subscribing again is not an error.
 	//
 	// **Who may call it:** credentials with the write permission, by any one of `basicAuth` (HTTP Basic: the service's account). Missing or failing credentials get 401, credentials without the write permission 403, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`).
 	//
@@ -2076,7 +2076,7 @@ type ClientInterface interface {
 
 	// CreateSubscription Subscribe an e-mail address to a topic
 	//
-	// Subscribes an e-mail address to a topic, optionally only for one analyst's assets, as an operator: the subscription is active at once, without the confirmation mail that a public sign-up needs. Subscribing again to the same thing is not an error.
+	// Subscribes an e-mail address to a topic, optionally only for one analyst's assets, as an operator: the subscription is active at once, without the confirmation mail that a public sign-up needs. There is one subscription per address, topic and analyst: subscribing again is not an error.
 	//
 	// **Who may call it:** credentials with the write permission, by any one of `basicAuth` (HTTP Basic: the service's account). Missing or failing credentials get 401, credentials without the write permission 403, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`).
 	//
@@ -2087,7 +2087,7 @@ type ClientInterface interface {
 
 	// DeleteSubscription Unsubscribe
 	//
-	// Deletes a subscription (an operator's unsubscribe; subscribers use the link in their mail) and answers it as it was, with the Python service's three members.
+	// Ends a subscription, as an operator (subscribers use the link in their mail): it becomes unsubscribed, and the row stays for the delivery log. The answer has the Python service's three members. A suppressed subscription is answered as it is and stays suppressed.
 	//
 	// **Who may call it:** credentials with the write permission, by any one of `basicAuth` (HTTP Basic: the service's account). Missing or failing credentials get 401, credentials without the write permission 403, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`).
 	//
@@ -2145,7 +2145,7 @@ type ClientInterface interface {
 
 	// ConfirmPage The page of a confirmation link (HTML): it confirms nothing itself
 	//
-	// The page a confirmation link opens. It confirms nothing itself (mail scanners follow links): its button posts to the same URL.
+	// The page a confirmation link opens. It confirms nothing itself (mail scanners follow links): its button posts to the same URL. A subscription already confirmed gets the page that says so.
 	//
 	// **Who may call it:** anyone; no credentials are needed.
 	//
@@ -2717,7 +2717,7 @@ func (c *Client) ListSubscriptions(ctx context.Context, params *ListSubscription
 
 // CreateSubscriptionWithBody Subscribe an e-mail address to a topic
 //
-// Subscribes an e-mail address to a topic, optionally only for one analyst's assets, as an operator: the subscription is active at once, without the confirmation mail that a public sign-up needs. Subscribing again to the same thing is not an error.
+// Subscribes an e-mail address to a topic, optionally only for one analyst's assets, as an operator: the subscription is active at once, without the confirmation mail that a public sign-up needs. There is one subscription per address, topic and analyst: subscribing again is not an error.
 //
 // **Who may call it:** credentials with the write permission, by any one of `basicAuth` (HTTP Basic: the service's account). Missing or failing credentials get 401, credentials without the write permission 403, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`).
 //
@@ -2738,7 +2738,7 @@ func (c *Client) CreateSubscriptionWithBody(ctx context.Context, contentType str
 
 // CreateSubscription Subscribe an e-mail address to a topic
 //
-// Subscribes an e-mail address to a topic, optionally only for one analyst's assets, as an operator: the subscription is active at once, without the confirmation mail that a public sign-up needs. Subscribing again to the same thing is not an error.
+// Subscribes an e-mail address to a topic, optionally only for one analyst's assets, as an operator: the subscription is active at once, without the confirmation mail that a public sign-up needs. There is one subscription per address, topic and analyst: subscribing again is not an error.
 //
 // **Who may call it:** credentials with the write permission, by any one of `basicAuth` (HTTP Basic: the service's account). Missing or failing credentials get 401, credentials without the write permission 403, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`).
 //
@@ -2759,7 +2759,7 @@ func (c *Client) CreateSubscription(ctx context.Context, body CreateSubscription
 
 // DeleteSubscription Unsubscribe
 //
-// Deletes a subscription (an operator's unsubscribe; subscribers use the link in their mail) and answers it as it was, with the Python service's three members.
+// Ends a subscription, as an operator (subscribers use the link in their mail): it becomes unsubscribed, and the row stays for the delivery log. The answer has the Python service's three members. A suppressed subscription is answered as it is and stays suppressed.
 //
 // **Who may call it:** credentials with the write permission, by any one of `basicAuth` (HTTP Basic: the service's account). Missing or failing credentials get 401, credentials without the write permission 403, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`).
 //
@@ -2877,7 +2877,7 @@ func (c *Client) SignUpFormWithFormdataBody(ctx context.Context, body SignUpForm
 
 // ConfirmPage The page of a confirmation link (HTML): it confirms nothing itself
 //
-// The page a confirmation link opens. It confirms nothing itself (mail scanners follow links): its button posts to the same URL.
+// The page a confirmation link opens. It confirms nothing itself (mail scanners follow links): its button posts to the same URL. A subscription already confirmed gets the page that says so.
 //
 // **Who may call it:** anyone; no credentials are needed.
 //
@@ -4569,7 +4569,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateSubscriptionWithBodyWithResponse Subscribe an e-mail address to a topic
 	//
-	// Subscribes an e-mail address to a topic, optionally only for one analyst's assets, as an operator: the subscription is active at once, without the confirmation mail that a public sign-up needs. Subscribing again to the same thing is not an error.
+	// Subscribes an e-mail address to a topic, optionally only for one analyst's assets, as an operator: the subscription is active at once, without the confirmation mail that a public sign-up needs. There is one subscription per address, topic and analyst: subscribing again is not an error.
 	//
 	// **Who may call it:** credentials with the write permission, by any one of `basicAuth` (HTTP Basic: the service's account). Missing or failing credentials get 401, credentials without the write permission 403, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`).
 	//
@@ -4580,7 +4580,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateSubscriptionWithResponse Subscribe an e-mail address to a topic
 	//
-	// Subscribes an e-mail address to a topic, optionally only for one analyst's assets, as an operator: the subscription is active at once, without the confirmation mail that a public sign-up needs. Subscribing again to the same thing is not an error.
+	// Subscribes an e-mail address to a topic, optionally only for one analyst's assets, as an operator: the subscription is active at once, without the confirmation mail that a public sign-up needs. There is one subscription per address, topic and analyst: subscribing again is not an error.
 	//
 	// **Who may call it:** credentials with the write permission, by any one of `basicAuth` (HTTP Basic: the service's account). Missing or failing credentials get 401, credentials without the write permission 403, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`).
 	//
@@ -4591,7 +4591,7 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteSubscriptionWithResponse Unsubscribe
 	//
-	// Deletes a subscription (an operator's unsubscribe; subscribers use the link in their mail) and answers it as it was, with the Python service's three members.
+	// Ends a subscription, as an operator (subscribers use the link in their mail): it becomes unsubscribed, and the row stays for the delivery log. The answer has the Python service's three members. A suppressed subscription is answered as it is and stays suppressed.
 	//
 	// **Who may call it:** credentials with the write permission, by any one of `basicAuth` (HTTP Basic: the service's account). Missing or failing credentials get 401, credentials without the write permission 403, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`).
 	//
@@ -4657,7 +4657,7 @@ type ClientWithResponsesInterface interface {
 
 	// ConfirmPageWithResponse The page of a confirmation link (HTML): it confirms nothing itself
 	//
-	// The page a confirmation link opens. It confirms nothing itself (mail scanners follow links): its button posts to the same URL.
+	// The page a confirmation link opens. It confirms nothing itself (mail scanners follow links): its button posts to the same URL. A subscription already confirmed gets the page that says so.
 	//
 	// **Who may call it:** anyone; no credentials are needed.
 	//
@@ -8079,7 +8079,7 @@ func (c *ClientWithResponses) ListSubscriptionsWithResponse(ctx context.Context,
 
 // CreateSubscriptionWithBodyWithResponse Subscribe an e-mail address to a topic
 //
-// Subscribes an e-mail address to a topic, optionally only for one analyst's assets, as an operator: the subscription is active at once, without the confirmation mail that a public sign-up needs. Subscribing again to the same thing is not an error.
+// Subscribes an e-mail address to a topic, optionally only for one analyst's assets, as an operator: the subscription is active at once, without the confirmation mail that a public sign-up needs. There is one subscription per address, topic and analyst: subscribing again is not an error.
 //
 // **Who may call it:** credentials with the write permission, by any one of `basicAuth` (HTTP Basic: the service's account). Missing or failing credentials get 401, credentials without the write permission 403, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`).
 //
@@ -8096,7 +8096,7 @@ func (c *ClientWithResponses) CreateSubscriptionWithBodyWithResponse(ctx context
 
 // CreateSubscriptionWithResponse Subscribe an e-mail address to a topic
 //
-// Subscribes an e-mail address to a topic, optionally only for one analyst's assets, as an operator: the subscription is active at once, without the confirmation mail that a public sign-up needs. Subscribing again to the same thing is not an error.
+// Subscribes an e-mail address to a topic, optionally only for one analyst's assets, as an operator: the subscription is active at once, without the confirmation mail that a public sign-up needs. There is one subscription per address, topic and analyst: subscribing again is not an error.
 //
 // **Who may call it:** credentials with the write permission, by any one of `basicAuth` (HTTP Basic: the service's account). Missing or failing credentials get 401, credentials without the write permission 403, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`).
 //
@@ -8113,7 +8113,7 @@ func (c *ClientWithResponses) CreateSubscriptionWithResponse(ctx context.Context
 
 // DeleteSubscriptionWithResponse Unsubscribe
 //
-// Deletes a subscription (an operator's unsubscribe; subscribers use the link in their mail) and answers it as it was, with the Python service's three members.
+// Ends a subscription, as an operator (subscribers use the link in their mail): it becomes unsubscribed, and the row stays for the delivery log. The answer has the Python service's three members. A suppressed subscription is answered as it is and stays suppressed.
 //
 // **Who may call it:** credentials with the write permission, by any one of `basicAuth` (HTTP Basic: the service's account). Missing or failing credentials get 401, credentials without the write permission 403, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`).
 //
@@ -8215,7 +8215,7 @@ func (c *ClientWithResponses) SignUpFormWithFormdataBodyWithResponse(ctx context
 
 // ConfirmPageWithResponse The page of a confirmation link (HTML): it confirms nothing itself
 //
-// The page a confirmation link opens. It confirms nothing itself (mail scanners follow links): its button posts to the same URL.
+// The page a confirmation link opens. It confirms nothing itself (mail scanners follow links): its button posts to the same URL. A subscription already confirmed gets the page that says so.
 //
 // **Who may call it:** anyone; no credentials are needed.
 //
