@@ -41,7 +41,7 @@ type analystPatch struct {
 }
 
 type analystOutput struct {
-	LastModified time.Time `header:"Last-Modified" doc:"When the analyst last changed."`
+	LastModified time.Time `header:"Last-Modified" doc:"When the analyst last changed." example:"Sat, 28 Nov 2026 09:00:00 GMT"`
 	Body         analyst
 }
 

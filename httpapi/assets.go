@@ -56,7 +56,7 @@ type assetPatch struct {
 }
 
 type assetOutput struct {
-	LastModified time.Time `header:"Last-Modified" doc:"When the asset last changed."`
+	LastModified time.Time `header:"Last-Modified" doc:"When the asset last changed." example:"Sat, 28 Nov 2026 09:00:00 GMT"`
 	Body         asset
 }
 

@@ -285,6 +285,7 @@ func (s *Server) describe() {
 			for code, r := range op.Responses {
 				status, _ := strconv.Atoi(code)
 				r.Description = meaning(d, status)
+				describeHeaders(r.Headers)
 				for media, mt := range r.Content {
 					switch {
 					case media == "text/html":
@@ -296,6 +297,20 @@ func (s *Server) describe() {
 					}
 				}
 			}
+		}
+	}
+}
+
+// describeHeaders gives each response header its schema's description
+// (Huma writes a header's doc tag into its schema only) and Retry-After
+// its example.
+func describeHeaders(headers map[string]*huma.Param) {
+	for name, h := range headers {
+		if h.Description == "" && h.Schema != nil {
+			h.Description = h.Schema.Description
+		}
+		if name == "Retry-After" && h.Schema != nil {
+			h.Schema.Examples = []any{5}
 		}
 	}
 }

@@ -142,6 +142,20 @@ func walkDocument(doc map[string]any) *docWalk {
 				if d, _ := r["description"].(string); len(d) < 3 {
 					w.missing = append(w.missing, rat+": no description")
 				}
+				headers, _ := r["headers"].(map[string]any)
+				for name, h := range headers {
+					h := h.(map[string]any)
+					hat := rat + "/headers/" + escape(name)
+					w.members++
+					if h["description"] == nil {
+						w.missing = append(w.missing, hat+": no description")
+					}
+					s := h["schema"].(map[string]any)
+					if s["examples"] == nil {
+						w.missing = append(w.missing, hat+": no example")
+					}
+					w.schema(hat+"/schema", s)
+				}
 				if content, ok := r["content"].(map[string]any); ok {
 					w.mediaTypes(rat, content)
 				} else {

@@ -47,7 +47,7 @@ type PageParams struct {
 // listOutput is a page: a bare JSON array, as the Python service's clients
 // expect, with the next page in an RFC 8288 Link header.
 type listOutput[T any] struct {
-	Link string `header:"Link" doc:"The next page, as <...>; rel=\"next\"; absent on the last page."`
+	Link string `header:"Link" doc:"The next page, as <...>; rel=\"next\"; absent on the last page." example:"<assets?cursor=djE6NDI&limit=50>; rel=\"next\""`
 	Body []T
 }
 
