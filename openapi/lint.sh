@@ -18,7 +18,10 @@ trap 'rm -rf "$docs"' EXIT
 # which need an issuer: the httpapi test that checks their words runs one
 # and writes them.
 go run ./cmd/icy-morning openapi > "$docs/openapi.json"
-go test -count=1 -run '^TestDocumentIsDescribed$' ./httpapi -args -write-documents="$docs" >/dev/null
+if ! out="$(go test -count=1 -run '^TestDocumentIsDescribed$' ./httpapi -args -write-documents="$docs" 2>&1)"; then
+  echo "$out" >&2
+  exit 1
+fi
 
 failed=0
 for doc in "$docs"/openapi.json "$docs"/openapi-jwt.json "$docs"/openapi-basic-jwt.json; do
