@@ -238,17 +238,24 @@ var statusMeaning = map[int]string{
 
 // problemDetails are the details of the error examples, by status.
 var problemDetails = map[int]string{
-	400: "request body is not valid JSON",
 	401: "valid credentials are required",
 	403: "these credentials do not grant the write permission",
 	404: "not found",
 	408: "the request body did not arrive in time",
-	409: "the request conflicts with the current state",
 	413: msgBodyTooLarge,
 	415: msgNotJSON,
 	429: "too many failed authentications from this address; try again after the time in Retry-After",
-	500: "internal error (request id 01JDW6Z9T4G1Q4WJ1ZC1V3T0XH)",
+	500: "internal error (request id 138268ba962460a265830e60bb5524cf)",
 	503: "the database did not answer in time; try again",
+}
+
+// conflictDetails are the details of the 409 examples, as the store
+// words them.
+var conflictDetails = map[string]string{
+	"delete-analyst": "analyst 7 still covers assets: delete or reassign them first",
+	"retry-delivery": "delivery 12 is sent: only a dead or failed delivery can be retried",
+	"confirm-page":   "this subscription is unsubscribed: sign up again to receive mail",
+	"confirm":        "subscription 3 is unsubscribed: sign up again to receive mail",
 }
 
 // describe gives every operation its description, response words and
@@ -364,8 +371,28 @@ func problemExample(status int, op *huma.Operation) any {
 			loc, msg = "path.token", "the link is not valid"
 		}
 		p = newProblem(status, "validation failed", &huma.ErrorDetail{Location: loc, Message: msg})
+	case http.StatusBadRequest:
+		if op.RequestBody != nil {
+			p = newProblem(status, "", &huma.ErrorDetail{Location: "body", Message: "invalid JSON at byte 11"})
+		} else {
+			p = newProblem(status, "the query string is malformed: a % must be followed by two hexadecimal digits")
+		}
+	case http.StatusConflict:
+		detail, ok := conflictDetails[op.OperationID]
+		if !ok {
+			panic("httpapi: no example 409 for " + op.OperationID)
+		}
+		p = newProblem(status, detail)
 	case http.StatusNotFound:
-		p = newProblem(status, strings.TrimSuffix(meaning(opDocs[op.OperationID], status), "."))
+		// As the store words it: the kind of thing and its id.
+		kind := "subscription" // a link's
+		for plural, singular := range map[string]string{"/assets/": "asset", "/analysts/": "analyst",
+			"/subscriptions/": "subscription", "/deliveries/": "delivery"} {
+			if strings.Contains(op.Path, plural) {
+				kind = singular
+			}
+		}
+		p = newProblem(status, kind+" 42 not found")
 	default:
 		detail, ok := problemDetails[status]
 		if !ok {
