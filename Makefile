@@ -13,9 +13,9 @@ LDFLAGS := -s -w -X main.buildVersion=$(shell git describe --always --dirty 2>/d
 LAMBDA_ARCH ?= arm64
 LAMBDA_ZIP := dist/icy-morning-lambda.zip
 
-.PHONY: init build lambda serve test e2e lint bench bench-mail bench-pocketbase bench-jwt clean image image-check compose-config serverless-package release release-check
+.PHONY: init build lambda serve test e2e client-ts lint bench bench-mail bench-pocketbase bench-jwt clean image image-check compose-config serverless-package release release-check
 
-## init: download modules, install the lint tool, the Lambda Runtime Interface Emulator and, under .tools/, the mail test servers
+## init: download modules, install the lint tool, the Lambda Runtime Interface Emulator, under .tools/ the mail test servers, and under openapi/ Redocly and the TypeScript client's packages
 init:
 	$(GO) mod download
 	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -24,6 +24,7 @@ init:
 	GOBIN=$(CURDIR)/.tools/bin $(GO) install github.com/axllent/mailpit@v1.33.1
 	mkdir -p .tools && cp mail/testdata/aws-ses-v2-local/package.json mail/testdata/aws-ses-v2-local/package-lock.json .tools/
 	npm ci --prefix .tools --no-audit --no-fund
+	npm ci --prefix openapi --no-audit --no-fund
 
 ## build: the icy-morning binary, static (no cgo: SQLite is pure Go) and without local paths
 build:
@@ -79,7 +80,16 @@ test:
 e2e: build
 	SKIP_BUILD=1 bash e2e/run.sh
 
-## lint: gofmt, go vet, staticcheck and actionlint (the GitHub workflows)
+## client-ts: the TypeScript client: types generated from the document by openapi-typescript, type-checked by tsc, and a Node test driving the binary through openapi-fetch (needs make init)
+client-ts: build
+	@[ -x openapi/node_modules/.bin/tsc ] || { echo "openapi/node_modules is missing: run make init" >&2; exit 1; }
+	mkdir -p openapi/build openapi/generated
+	./$(BIN) openapi > openapi/build/openapi.json
+	cd openapi && node_modules/.bin/openapi-typescript build/openapi.json -o generated/schema.d.ts
+	cd openapi && node_modules/.bin/tsc -p tsconfig.json
+	cd openapi && ICY_MORNING_BIN=$(CURDIR)/$(BIN) node --test build/client.test.js
+
+## lint: gofmt, go vet, staticcheck and actionlint (the GitHub workflows); Redocly's recommended rules on the OpenAPI document (any error or warning fails) and the generated Go client up to date (openapi/lint.sh)
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
@@ -88,6 +98,7 @@ lint:
 	PATH="$(GOBIN):$$PATH" staticcheck ./...
 	@test -x $(GOBIN)/actionlint || $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 	$(GOBIN)/actionlint
+	bash openapi/lint.sh
 
 ## bench: the load benchmark on loopback (with PocketBase beside us on SQLite, built under .tools/ when missing: BENCH_FLAGS=-pocketbase=false skips it; and POST with a bearer JWT beside Basic: -jwt=false skips it), the Lambda benchmark (with AUTH_TYPE=basic,jwt beside basic) under the emulator, then the mail fan-out benchmark (needs wrk, a PostgreSQL, aws-lambda-rie and Mailpit; see docs/performance.md)
 bench: lambda

@@ -1,8 +1,9 @@
 // Browser end-to-end test of the interactive API docs (/docs, Swagger UI)
 // served by the icy-morning binary, used the way a person would use them:
 // open /docs, click Authorize, enter the Basic credentials, open
-// POST /api/v1/assets, "Try it out" with an edited body, Execute, see 201;
-// then check with a plain HTTP GET that the asset exists.
+// POST /api/v1/assets, see its description and documented examples, follow
+// the link to the document, "Try it out" with an edited body, Execute, see
+// 201; then check with a plain HTTP GET that the asset exists.
 //
 // Run with `node --test docs.test.mjs` (e2e/run.sh does the setup: headless
 // Chromium, npm ci, the binary). The test starts everything it needs itself
@@ -98,6 +99,26 @@ test('API docs: Authorize, Try it out POST /api/v1/assets, 201, asset exists', {
 
     const body = op.locator('textarea.body-param__text');
     await body.waitFor({ state: 'visible' });
+
+    // The document's words and examples are on the page: the operation's
+    // description, the request body starting as the documented example,
+    // and the documented example of a 422 among the responses.
+    const doc = await (await http(`${base}/openapi.json`)).json();
+    const documented = doc.paths['/api/v1/assets'].post;
+    const example = documented.requestBody.content['application/json'].example;
+    assert.equal(example?.name, 'Global Equity Fund', 'the document has a request body example');
+    assert.deepEqual(JSON.parse(await body.inputValue()), example, 'the request body starts as the documented example');
+    await op.locator('.opblock-description-wrapper').getByText('Who may call it:', { exact: false }).waitFor();
+    const problem422 = op.locator('.responses-table tr.response[data-code="422"]');
+    assert.match(await problem422.innerText(), /"location": "body\.name"/, 'the 422 example is shown');
+    // The document itself can be downloaded from the page: Swagger UI links
+    // it under the title, and the description links each of its forms.
+    const links = page.locator('.information-container a[href="openapi.json"]');
+    assert.ok(await links.count() >= 1, 'the page links openapi.json');
+    const downloaded = await http(new URL(await links.first().getAttribute('href'), page.url()).href);
+    assert.equal(downloaded.status, 200, 'the linked document downloads');
+    assert.equal((await downloaded.json()).info.version, doc.info.version, 'the linked document is the API\'s');
+
     await body.fill(JSON.stringify(ASSET, null, 2));
     assert.deepEqual(JSON.parse(await body.inputValue()), ASSET, 'edited request body');
 

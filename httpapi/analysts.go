@@ -9,9 +9,9 @@ import (
 
 // analyst is an analyst as the API shows it: exactly the contract's members.
 type analyst struct {
-	ID      int64  `json:"id" doc:"Assigned by the service."`
-	Name    string `json:"name"`
-	Company string `json:"company"`
+	ID      int64  `json:"id" doc:"Assigned by the service." example:"7"`
+	Name    string `json:"name" doc:"The analyst's name." example:"Ada Lovelace"`
+	Company string `json:"company" doc:"The firm the analyst works for." example:"Analytical Engines Ltd"`
 }
 
 func toAnalyst(a *icymorning.Analyst) analyst {
@@ -22,26 +22,26 @@ func toAnalyst(a *icymorning.Analyst) analyst {
 // for the same reason as AssetWrite.
 type AnalystWrite struct {
 	_       struct{} `additionalProperties:"true"`
-	Name    string   `json:"name" minLength:"1" maxLength:"255"`
-	Company string   `json:"company" minLength:"1" maxLength:"255"`
+	Name    string   `json:"name" minLength:"1" maxLength:"255" doc:"The analyst's name." example:"Ada Lovelace"`
+	Company string   `json:"company" minLength:"1" maxLength:"255" doc:"The firm the analyst works for." example:"Analytical Engines Ltd"`
 }
 
 // analystReplace is the body of PUT: a whole analyst, and optionally its id.
 type analystReplace struct {
 	_ struct{} `additionalProperties:"true"`
 	AnalystWrite
-	ID int64 `json:"id,omitempty" doc:"Optional; must equal the id in the path."`
+	ID int64 `json:"id,omitempty" doc:"Optional; must equal the id in the path." example:"7"`
 }
 
 // analystPatch is a JSON Merge Patch (RFC 7396) of an analyst.
 type analystPatch struct {
 	_       struct{} `additionalProperties:"true"`
-	Name    string   `json:"name,omitempty" minLength:"1" maxLength:"255"`
-	Company string   `json:"company,omitempty" minLength:"1" maxLength:"255"`
+	Name    string   `json:"name,omitempty" minLength:"1" maxLength:"255" doc:"A new name." example:"Ada King"`
+	Company string   `json:"company,omitempty" minLength:"1" maxLength:"255" doc:"A new firm." example:"Difference Engines plc"`
 }
 
 type analystOutput struct {
-	LastModified time.Time `header:"Last-Modified" doc:"When the analyst last changed."`
+	LastModified time.Time `header:"Last-Modified" doc:"When the analyst last changed." example:"Sat, 28 Nov 2026 09:00:00 GMT"`
 	Body         analyst
 }
 

@@ -11,12 +11,12 @@ import (
 
 // asset is an asset as the API shows it: exactly the contract's members.
 type asset struct {
-	ID            int64   `json:"id" doc:"Assigned by the service."`
-	Name          string  `json:"name"`
-	Description   *string `json:"description" nullable:"true"`
-	InceptionDate string  `json:"inception_date" format:"date" example:"2024-01-31"`
-	IsActive      bool    `json:"is_active"`
-	AnalystID     int64   `json:"analyst_id"`
+	ID            int64   `json:"id" doc:"Assigned by the service." example:"42"`
+	Name          string  `json:"name" doc:"The asset's name." example:"Global Equity Fund"`
+	Description   *string `json:"description" nullable:"true" doc:"Free text about the asset; null when it has none." example:"Large-cap equities across developed markets."`
+	InceptionDate string  `json:"inception_date" format:"date" doc:"The day the asset came into being (ISO 8601 date)." example:"2024-01-31"`
+	IsActive      bool    `json:"is_active" doc:"Whether the asset is still held and followed." example:"true"`
+	AnalystID     int64   `json:"analyst_id" doc:"The id of the analyst who covers it." example:"7"`
 }
 
 func toAsset(a *icymorning.Asset) asset {
@@ -29,11 +29,11 @@ func toAsset(a *icymorning.Asset) asset {
 // embedded structs (see assetReplace) only from exported types.
 type AssetWrite struct {
 	_             struct{} `additionalProperties:"true"`
-	Name          string   `json:"name" minLength:"1" maxLength:"255"`
-	Description   *string  `json:"description,omitempty" nullable:"true" maxLength:"10000"`
-	InceptionDate string   `json:"inception_date,omitempty" format:"date" doc:"Defaults to today (UTC)."`
-	IsActive      bool     `json:"is_active"`
-	AnalystID     int64    `json:"analyst_id" minimum:"1"`
+	Name          string   `json:"name" minLength:"1" maxLength:"255" doc:"The asset's name." example:"Global Equity Fund"`
+	Description   *string  `json:"description,omitempty" nullable:"true" maxLength:"10000" doc:"Free text about the asset; absent or null: none." example:"Large-cap equities across developed markets."`
+	InceptionDate string   `json:"inception_date,omitempty" format:"date" doc:"The day the asset came into being (ISO 8601 date). Defaults to today (UTC)." example:"2024-01-31"`
+	IsActive      bool     `json:"is_active" doc:"Whether the asset is still held and followed." example:"true"`
+	AnalystID     int64    `json:"analyst_id" minimum:"1" doc:"The id of an existing analyst who covers it; an unknown id is a 422." example:"7"`
 }
 
 // assetReplace is the body of PUT: a whole asset, and optionally its id,
@@ -41,22 +41,22 @@ type AssetWrite struct {
 type assetReplace struct {
 	_ struct{} `additionalProperties:"true"`
 	AssetWrite
-	ID int64 `json:"id,omitempty" doc:"Optional; must equal the id in the path."`
+	ID int64 `json:"id,omitempty" doc:"Optional; must equal the id in the path." example:"42"`
 }
 
 // assetPatch is a JSON Merge Patch (RFC 7396) of an asset: members present
 // change, absent ones stay, and null clears the only nullable one.
 type assetPatch struct {
 	_             struct{} `additionalProperties:"true"`
-	Name          string   `json:"name,omitempty" minLength:"1" maxLength:"255"`
-	Description   *string  `json:"description,omitempty" nullable:"true" maxLength:"10000"`
-	InceptionDate string   `json:"inception_date,omitempty" format:"date"`
-	IsActive      bool     `json:"is_active,omitempty"`
-	AnalystID     int64    `json:"analyst_id,omitempty" minimum:"1"`
+	Name          string   `json:"name,omitempty" minLength:"1" maxLength:"255" doc:"A new name." example:"Global Equity Fund II"`
+	Description   *string  `json:"description,omitempty" nullable:"true" maxLength:"10000" doc:"A new description; null removes it." example:"Closed to new money since 2026."`
+	InceptionDate string   `json:"inception_date,omitempty" format:"date" doc:"A new inception date (ISO 8601 date)." example:"2024-02-29"`
+	IsActive      bool     `json:"is_active,omitempty" doc:"Whether the asset is still held and followed." example:"false"`
+	AnalystID     int64    `json:"analyst_id,omitempty" minimum:"1" doc:"The id of another existing analyst to cover it." example:"8"`
 }
 
 type assetOutput struct {
-	LastModified time.Time `header:"Last-Modified" doc:"When the asset last changed."`
+	LastModified time.Time `header:"Last-Modified" doc:"When the asset last changed." example:"Sat, 28 Nov 2026 09:00:00 GMT"`
 	Body         asset
 }
 
@@ -66,9 +66,9 @@ func assetOut(a *icymorning.Asset) *assetOutput {
 
 type assetListInput struct {
 	PageParams
-	AnalystID optional[int64]  `query:"analyst_id" doc:"Only assets of this analyst."`
-	IsActive  optional[bool]   `query:"is_active" doc:"Only active (true) or inactive (false) assets."`
-	Name      optional[string] `query:"name" maxLength:"255" doc:"Only assets with exactly this name."`
+	AnalystID optional[int64]  `query:"analyst_id" doc:"Only assets of this analyst." example:"7"`
+	IsActive  optional[bool]   `query:"is_active" doc:"Only active (true) or inactive (false) assets." example:"true"`
+	Name      optional[string] `query:"name" maxLength:"255" doc:"Only assets with exactly this name." example:"Global Equity Fund"`
 }
 
 func (s *Server) handleAssetList(ctx context.Context, in *assetListInput) (*listOutput[asset], error) {

@@ -9,19 +9,20 @@ import (
 )
 
 type healthOutput struct {
-	Body struct {
-		Status string `json:"status" example:"ok"`
+	BuildVersion string `header:"X-Build-Version" doc:"The build answering: its commit (git describe), or dev." example:"1c1c65b"`
+	Body         struct {
+		Status string `json:"status" enum:"ok" doc:"Always ok: a 200 means what the operation checks holds." example:"ok"`
 	}
 }
 
-func ok() *healthOutput {
-	out := &healthOutput{}
+func (s *Server) ok() *healthOutput {
+	out := &healthOutput{BuildVersion: s.build}
 	out.Body.Status = "ok"
 	return out
 }
 
 func (s *Server) handleHealthz(context.Context, *struct{}) (*healthOutput, error) {
-	return ok(), nil
+	return s.ok(), nil
 }
 
 // handleReadyz pings the database, briefly: a load balancer asking must
@@ -35,7 +36,7 @@ func (s *Server) handleReadyz(ctx context.Context, _ *struct{}) (*healthOutput, 
 		notReady := &icymorning.Error{Code: icymorning.EUNAVAILABLE, Message: "the database is not reachable", RetryAfter: readyzTimeout}
 		return nil, s.problemFromDomain(ctx, fmt.Errorf("readiness check failed: %w: %w", notReady, err))
 	}
-	return ok(), nil
+	return s.ok(), nil
 }
 
 // readyzTimeout bounds the readiness ping; its 503 suggests asking again

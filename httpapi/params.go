@@ -40,14 +40,14 @@ func (o optional[T]) ptr() *T {
 // are exported because Huma reads parameters only from exported fields,
 // embedded ones included.
 type PageParams struct {
-	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"100" doc:"Most items to return."`
-	Cursor string `query:"cursor" maxLength:"64" doc:"Opaque position from the previous page's Link rel=\"next\" header."`
+	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"100" doc:"Most items to return." example:"50"`
+	Cursor string `query:"cursor" maxLength:"64" doc:"Opaque position from the previous page's Link rel=\"next\" header." example:"djE6NDI"`
 }
 
 // listOutput is a page: a bare JSON array, as the Python service's clients
 // expect, with the next page in an RFC 8288 Link header.
 type listOutput[T any] struct {
-	Link string `header:"Link" doc:"The next page, as <...>; rel=\"next\"; absent on the last page."`
+	Link string `header:"Link" doc:"The next page, as <...>; rel=\"next\"; absent on the last page." example:"<assets?cursor=djE6NDI&limit=50>; rel=\"next\""`
 	Body []T
 }
 
@@ -111,5 +111,5 @@ func listPage[T, O any](ctx context.Context, s *Server, p PageParams,
 
 // PathID is the id in a resource's path.
 type PathID struct {
-	ID int64 `path:"id" doc:"The resource's id."`
+	ID int64 `path:"id" doc:"The resource's id." example:"42"`
 }

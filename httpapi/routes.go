@@ -175,9 +175,12 @@ func describeForms(api huma.API) {
 	registered(api, http.MethodPost, "/subscribe").RequestBody.Content[form].Schema = &huma.Schema{
 		Type: "object", Required: []string{"email"},
 		Properties: map[string]*huma.Schema{
-			"email":      {Type: "string", Format: "email", MaxLength: &maxEmail},
-			"topic":      {Type: "string", Enum: topics, Default: string(icymorning.TopicAssetCreation)},
-			"analyst_id": {Type: "string", Pattern: "^[0-9]*$", Description: "Only events of this analyst's assets; empty or absent: every analyst's."},
+			"email": {Type: "string", Format: "email", MaxLength: &maxEmail,
+				Description: "The address to mail.", Examples: []any{"ada@example.com"}},
+			"topic": {Type: "string", Enum: topics, Default: string(icymorning.TopicAssetCreation),
+				Description: "Which asset events to mail.", Examples: []any{string(icymorning.TopicAssetCreation)}},
+			"analyst_id": {Type: "string", Pattern: "^[0-9]*$", Description: "Only events of this analyst's assets; empty or absent: every analyst's.",
+				Examples: []any{"7"}},
 		},
 	}
 	registered(api, http.MethodPost, "/subscribe/confirm/{token}").RequestBody.Content[form].Schema = &huma.Schema{
@@ -185,7 +188,8 @@ func describeForms(api huma.API) {
 	}
 	registered(api, http.MethodPost, "/unsubscribe/{token}").RequestBody.Content[form].Schema = &huma.Schema{
 		Type: "object", Description: "What a mail provider sends for RFC 8058 one-click unsubscribe; a bare POST unsubscribes too.",
-		Properties: map[string]*huma.Schema{"List-Unsubscribe": {Type: "string", Enum: []any{"One-Click"}}},
+		Properties: map[string]*huma.Schema{"List-Unsubscribe": {Type: "string", Enum: []any{"One-Click"},
+			Description: "One-Click: an RFC 8058 unsubscribe by a mail provider.", Examples: []any{"One-Click"}}},
 	}
 }
 

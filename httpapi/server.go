@@ -20,7 +20,8 @@ type Config struct {
 	Store  icymorning.Store
 	Auth   icymorning.Authenticator
 	Logger *slog.Logger
-	// Version is reported in the OpenAPI document.
+	// Version is the build's version, answered in the X-Build-Version
+	// header of /healthz; the document's version is APIVersion.
 	Version string
 	// RequestTimeout bounds the work done for one request, database calls
 	// included, so that a stuck database cannot pile up requests; past it
@@ -46,6 +47,7 @@ const DefaultRequestTimeout = 15 * time.Second
 
 // Server is the HTTP API.
 type Server struct {
+	build   string
 	timeout time.Duration
 	store   icymorning.Store
 	auth    icymorning.Authenticator
@@ -76,14 +78,16 @@ func NewServer(c Config) *Server {
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = DefaultRequestTimeout
 	}
-	s := &Server{store: c.Store, auth: c.Auth, logger: c.Logger, timeout: c.RequestTimeout,
+	s := &Server{build: c.Version, store: c.Store, auth: c.Auth, logger: c.Logger, timeout: c.RequestTimeout,
 		refused: map[string]bool{}, throttle: newAuthThrottle(c.AuthThrottle),
 		notifier: c.Notifier, signUps: newSignUpThrottle(c.SignUpThrottle), privateReads: c.PrivateReads}
 
-	cfg := huma.DefaultConfig("Icy Morning API", c.Version)
-	cfg.Info.Description = "Tracks investment assets and the analysts who cover them, " +
-		"and e-mails subscribers when assets change. Reads, sign-up (confirmed by e-mail) and unsubscribe links " +
-		"are open; writes, the subscription list and the delivery log need credentials."
+	cfg := huma.DefaultConfig("Icy Morning API", APIVersion)
+	cfg.Info.Description = apiDescription
+	// No licence has been chosen for the project yet: until one is, the
+	// document says so rather than name one.
+	cfg.Info.License = &huma.License{Name: "All rights reserved (no licence chosen yet)", URL: "https://github.com/icy-morning/icy-morning"}
+	cfg.Info.Contact = &huma.Contact{Name: "Icy Morning maintainers", URL: "https://github.com/icy-morning/icy-morning/issues"}
 	// No $schema member or describedby links: clients of the Python service
 	// compare whole bodies, which must hold the contract's members only.
 	cfg.CreateHooks = nil
@@ -108,6 +112,7 @@ func NewServer(c Config) *Server {
 	// the checks that need no parsing of the body.
 	s.api.UseMiddleware(s.authenticate, s.admit)
 	s.routes()
+	s.describe()
 	docs := swaggerui.Handler("openapi.json", http.HandlerFunc(notFound), docsLogin(s.schemes))
 	mux.Handle("GET /docs", docs)
 	mux.Handle("GET /docs/", docs)

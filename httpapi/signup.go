@@ -31,8 +31,8 @@ var errNotConfigured = newProblem(http.StatusServiceUnavailable, "notifications 
 // new, pending, active or suppressed: a sign-up must not tell anyone
 // whether an address is subscribed.
 type signUpAccepted struct {
-	Status string `json:"status" enum:"accepted"`
-	Detail string `json:"detail"`
+	Status string `json:"status" enum:"accepted" doc:"Always accepted: the answer never tells whether the address was already subscribed." example:"accepted"`
+	Detail string `json:"detail" doc:"What happens next, for a person to read." example:"If the address can be subscribed, a confirmation link is on its way; it is valid for 7 days."`
 }
 
 const signUpDetail = "If the address can be subscribed, a confirmation link is on its way; it is valid for 7 days."
@@ -216,12 +216,12 @@ func readSignUpForm(raw []byte) (*icymorning.Subscription, *signUpFormView, erro
 
 // tokenInput is a link's token, in its path.
 type tokenInput struct {
-	Token string `path:"token" doc:"The signed token of the link, as mailed."`
+	Token string `path:"token" doc:"The signed token of the link, as mailed." example:"eyJzIjozfQ.c2lnbmF0dXJl"`
 }
 
 // tokenFormInput is a POST to a link: its token, and a form body (or none).
 type tokenFormInput struct {
-	Token   string `path:"token" doc:"The signed token of the link, as mailed."`
+	Token   string `path:"token" doc:"The signed token of the link, as mailed." example:"eyJzIjozfQ.c2lnbmF0dXJl"`
 	RawBody []byte `contentType:"application/x-www-form-urlencoded"`
 }
 

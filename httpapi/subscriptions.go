@@ -12,11 +12,11 @@ import (
 
 // subscription is a subscription as /api/v1/subscriptions shows it.
 type subscription struct {
-	ID        int64  `json:"id"`
-	Email     string `json:"email" format:"email"`
-	Topic     string `json:"topic" enum:"asset::creation,asset::update,asset::deletion"`
-	AnalystID *int64 `json:"analyst_id" nullable:"true" doc:"Only events of this analyst's assets; null: every analyst's."`
-	Status    string `json:"status" enum:"pending,active,unsubscribed,suppressed" readOnly:"true" doc:"Only an active subscription receives mail; pending: not yet confirmed; suppressed: the address bounced or complained."`
+	ID        int64  `json:"id" doc:"Assigned by the service." example:"3"`
+	Email     string `json:"email" format:"email" doc:"The address the notifications go to." example:"ada@example.com"`
+	Topic     string `json:"topic" enum:"asset::creation,asset::update,asset::deletion" doc:"Which asset events are mailed: creations, updates or deletions." example:"asset::creation"`
+	AnalystID *int64 `json:"analyst_id" nullable:"true" doc:"Only events of this analyst's assets; null: every analyst's." example:"7"`
+	Status    string `json:"status" enum:"pending,active,unsubscribed,suppressed" readOnly:"true" doc:"Only an active subscription receives mail; pending: not yet confirmed; suppressed: the address bounced or complained." example:"active"`
 }
 
 func toSubscription(s *icymorning.Subscription) subscription {
@@ -25,9 +25,9 @@ func toSubscription(s *icymorning.Subscription) subscription {
 
 type subscriptionWrite struct {
 	_         struct{} `additionalProperties:"true"`
-	Email     string   `json:"email" format:"email" maxLength:"254"`
-	Topic     string   `json:"topic,omitempty" enum:"asset::creation,asset::update,asset::deletion" default:"asset::creation"`
-	AnalystID *int64   `json:"analyst_id,omitempty" nullable:"true" minimum:"1" doc:"Only events of this analyst's assets; absent or null: every analyst's."`
+	Email     string   `json:"email" format:"email" maxLength:"254" doc:"The address to mail; its domain is compared in any letter case." example:"ada@example.com"`
+	Topic     string   `json:"topic,omitempty" enum:"asset::creation,asset::update,asset::deletion" default:"asset::creation" doc:"Which asset events to mail: creations, updates or deletions." example:"asset::creation"`
+	AnalystID *int64   `json:"analyst_id,omitempty" nullable:"true" minimum:"1" doc:"Only events of this analyst's assets; absent or null: every analyst's." example:"7"`
 }
 
 type subscriptionWriteInput struct {
@@ -65,9 +65,9 @@ func (s *Server) createSubscription(ctx context.Context, sub *icymorning.Subscri
 
 type subscriptionListInput struct {
 	PageParams
-	Topic  optional[string] `query:"topic" enum:"asset::creation,asset::update,asset::deletion" doc:"Only subscriptions to this topic."`
-	Status optional[string] `query:"status" enum:"pending,active,unsubscribed,suppressed" doc:"Only subscriptions in this status."`
-	Email  optional[string] `query:"email" maxLength:"254" doc:"Only subscriptions of this address (its domain in any letter case)."`
+	Topic  optional[string] `query:"topic" enum:"asset::creation,asset::update,asset::deletion" doc:"Only subscriptions to this topic." example:"asset::update"`
+	Status optional[string] `query:"status" enum:"pending,active,unsubscribed,suppressed" doc:"Only subscriptions in this status." example:"active"`
+	Email  optional[string] `query:"email" maxLength:"254" doc:"Only subscriptions of this address (its domain in any letter case)." example:"ada@example.com"`
 }
 
 func (s *Server) handleSubscriptionList(ctx context.Context, in *subscriptionListInput) (*listOutput[subscription], error) {
@@ -90,9 +90,9 @@ func (s *Server) handleSubscriptionList(ctx context.Context, in *subscriptionLis
 // exactly its contract's members: the answer of its paths, which are
 // POST /api/v1/assets/subscription and DELETE /api/v1/subscriptions/{id}.
 type pythonSubscription struct {
-	ID    int64  `json:"id"`
-	Email string `json:"email" format:"email"`
-	Topic string `json:"topic" enum:"asset::creation,asset::update,asset::deletion"`
+	ID    int64  `json:"id" doc:"Assigned by the service." example:"3"`
+	Email string `json:"email" format:"email" doc:"The address the notifications went to." example:"ada@example.com"`
+	Topic string `json:"topic" enum:"asset::creation,asset::update,asset::deletion" doc:"Which asset events were mailed." example:"asset::creation"`
 }
 
 func toPythonSubscription(s *icymorning.Subscription) pythonSubscription {
@@ -102,15 +102,15 @@ func toPythonSubscription(s *icymorning.Subscription) pythonSubscription {
 // legacySubscription and legacySubscriptionWrite are the members of the
 // Python path, which knows only the topic asset::creation.
 type legacySubscription struct {
-	ID    int64  `json:"id"`
-	Email string `json:"email" format:"email"`
-	Topic string `json:"topic" enum:"asset::creation"`
+	ID    int64  `json:"id" doc:"Assigned by the service." example:"3"`
+	Email string `json:"email" format:"email" doc:"The address the notifications go to." example:"ada@example.com"`
+	Topic string `json:"topic" enum:"asset::creation" doc:"Always asset creations on this path." example:"asset::creation"`
 }
 
 type legacySubscriptionWrite struct {
 	_     struct{} `additionalProperties:"true"`
-	Email string   `json:"email" format:"email" maxLength:"254"`
-	Topic string   `json:"topic,omitempty" enum:"asset::creation" default:"asset::creation"`
+	Email string   `json:"email" format:"email" maxLength:"254" doc:"The address to mail." example:"ada@example.com"`
+	Topic string   `json:"topic,omitempty" enum:"asset::creation" default:"asset::creation" doc:"Only asset creations can be subscribed to on this path." example:"asset::creation"`
 }
 
 type legacySubscriptionInput struct {

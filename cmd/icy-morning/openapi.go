@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -13,7 +14,11 @@ import (
 func runOpenAPI(args []string, _ func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("openapi", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, "Usage: icy-morning openapi\n\nPrints the OpenAPI 3.1 document as JSON.") }
+	downgrade := fs.Bool("downgrade", false, "print the OpenAPI 3.0.3 form of the document (as /openapi-3.0.json serves it), for tools that read no 3.1")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: icy-morning openapi [--downgrade]\n\nPrints the OpenAPI 3.1 document as JSON.")
+		fs.PrintDefaults()
+	}
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -25,6 +30,19 @@ func runOpenAPI(args []string, _ func(string) string, stdout, stderr io.Writer) 
 		return err
 	}
 	doc := httpapi.NewServer(httpapi.Config{Auth: authn, Version: version()}).OpenAPI()
+	if *downgrade {
+		b, err := doc.Downgrade()
+		if err != nil {
+			return err
+		}
+		var out bytes.Buffer
+		if err := json.Indent(&out, b, "", "  "); err != nil {
+			return err
+		}
+		out.WriteByte('\n')
+		_, err = out.WriteTo(stdout)
+		return err
+	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)

@@ -263,6 +263,7 @@ func TestOtherCommands(t *testing.T) {
 	}{
 		{[]string{"version"}, false, " commit "},
 		{[]string{"openapi"}, false, `"openapi": "3.1.0"`},
+		{[]string{"openapi", "--downgrade"}, false, `"openapi": "3.0.3"`},
 		{[]string{"help"}, false, "migrate up"},
 		{[]string{"nonsense"}, true, ""},
 		{[]string{"migrate"}, true, ""},
