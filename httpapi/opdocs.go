@@ -338,9 +338,14 @@ func (s *Server) whoMayCall(op *huma.Operation) string {
 	if !s.requiresAuth(op) {
 		return "**Who may call it:** anyone; no credentials are needed."
 	}
+	write := op.Metadata[needsWrite] == true
 	var ways []string
 	for _, sc := range s.schemes {
 		switch {
+		case !write && sc.Type == "http" && sc.Scheme == "bearer":
+			ways = append(ways, fmt.Sprintf("`%s` (an access token from the OpenID Connect provider)", sc.Name))
+		case !write && sc.Type == "oauth2":
+			ways = append(ways, fmt.Sprintf("`%s` (log in at the provider)", sc.Name))
 		case sc.Type == "http" && sc.Scheme == "basic":
 			ways = append(ways, fmt.Sprintf("`%s` (HTTP Basic: the service's account)", sc.Name))
 		case sc.Type == "http" && sc.Scheme == "bearer":
@@ -350,6 +355,10 @@ func (s *Server) whoMayCall(op *huma.Operation) string {
 		default:
 			ways = append(ways, fmt.Sprintf("`%s`", sc.Name))
 		}
+	}
+	if !write {
+		return "**Who may call it:** any valid credentials (this server has READS_REQUIRE_AUTH), by any one of " + strings.Join(ways, ", ") +
+			". Missing or failing credentials get 401, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`)."
 	}
 	return "**Who may call it:** credentials with the write permission, by any one of " + strings.Join(ways, ", ") +
 		". Missing or failing credentials get 401, credentials without the write permission 403, " +
