@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	icymorning "github.com/icy-morning/icy-morning"
@@ -41,20 +42,43 @@ type analystPatch struct {
 }
 
 type analystOutput struct {
+	// Status: see assetOutput.
+	Status       int
+	ETag         string    `header:"ETag" doc:"The analyst's version as a strong entity tag: send it back in If-None-Match (GET) or If-Match (PUT, PATCH, DELETE)." example:"\"3\""`
 	LastModified time.Time `header:"Last-Modified" doc:"When the analyst last changed." example:"Sat, 28 Nov 2026 09:00:00 GMT"`
 	Body         analyst
 }
 
 func analystOut(a *icymorning.Analyst) *analystOutput {
-	return &analystOutput{LastModified: a.UpdatedAt, Body: toAnalyst(a)}
+	return &analystOutput{Status: http.StatusOK, ETag: etagOf(a.Version), LastModified: a.UpdatedAt, Body: toAnalyst(a)}
 }
 
-func (s *Server) handleAnalystList(ctx context.Context, in *PageParams) (*listOutput[analyst], error) {
-	return listPage(ctx, s, *in, func(p icymorning.Page) ([]icymorning.Analyst, error) { return s.store.Analysts(ctx, p) },
-		func(a *icymorning.Analyst) int64 { return a.ID }, toAnalyst)
+type analystListInput struct {
+	PageParams
+	ListConditions
 }
 
-func (s *Server) handleAnalystGet(ctx context.Context, in *PathID) (*analystOutput, error) {
+func (s *Server) handleAnalystList(ctx context.Context, in *analystListInput) (*versionedListOutput[analyst], error) {
+	return versionedListPage(ctx, s, in.PageParams, &in.ListConditions,
+		func(p icymorning.Page) ([]icymorning.Analyst, error) { return s.store.Analysts(ctx, p) },
+		func(a *icymorning.Analyst) int64 { return a.ID }, func(a *icymorning.Analyst) int64 { return a.Version }, toAnalyst)
+}
+
+type analystGetInput struct {
+	PathID
+	ReadConditions
+}
+
+func (s *Server) handleAnalystGet(ctx context.Context, in *analystGetInput) (*analystOutput, error) {
+	if in.conditional() {
+		v, at, err := s.store.AnalystVersion(ctx, in.ID)
+		if err != nil {
+			return nil, s.problemFromDomain(ctx, err)
+		}
+		if in.notModified(etagOf(v), at) {
+			return &analystOutput{Status: http.StatusNotModified, ETag: etagOf(v), LastModified: at}, nil
+		}
+	}
 	a, err := s.store.Analyst(ctx, in.ID)
 	if err != nil {
 		return nil, s.problemFromDomain(ctx, err)
@@ -72,20 +96,35 @@ func (s *Server) handleAnalystCreate(ctx context.Context, in *analystWriteInput)
 	if err := s.store.CreateAnalyst(ctx, a); err != nil {
 		return nil, s.problemFromDomain(ctx, err)
 	}
-	return analystOut(a), nil
+	out := analystOut(a)
+	out.Status = http.StatusCreated
+	return out, nil
 }
 
 type analystReplaceInput struct {
 	PathID
+	WriteConditions
 	Body analystReplace
+}
+
+// analystVersion reads the version of analyst id, for WriteConditions.
+func (s *Server) analystVersion(ctx context.Context, id int64) func() (int64, error) {
+	return func() (int64, error) {
+		v, _, err := s.store.AnalystVersion(ctx, id)
+		return v, err
+	}
 }
 
 func (s *Server) handleAnalystReplace(ctx context.Context, in *analystReplaceInput) (*analystOutput, error) {
 	if in.Body.ID != 0 && in.Body.ID != in.ID {
 		return nil, fieldError("body.id", "id %d in the body does not match id %d in the path", in.Body.ID, in.ID)
 	}
+	v, err := in.ifVersion(s.requireIfMatch, "analyst", in.ID, s.analystVersion(ctx, in.ID))
+	if err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
 	a, err := s.store.UpdateAnalyst(ctx, in.ID, icymorning.AnalystUpdate{
-		Name: icymorning.Set(in.Body.Name), Company: icymorning.Set(in.Body.Company)})
+		Name: icymorning.Set(in.Body.Name), Company: icymorning.Set(in.Body.Company), IfVersion: v})
 	if err != nil {
 		return nil, s.problemFromDomain(ctx, err)
 	}
@@ -94,6 +133,7 @@ func (s *Server) handleAnalystReplace(ctx context.Context, in *analystReplaceInp
 
 type analystPatchInput struct {
 	PathID
+	WriteConditions
 	RawBody []byte
 	Body    analystPatch `contentType:"application/merge-patch+json"`
 }
@@ -110,6 +150,9 @@ func (s *Server) handleAnalystPatch(ctx context.Context, in *analystPatchInput) 
 	if present["company"] {
 		u.Company = icymorning.Set(in.Body.Company)
 	}
+	if u.IfVersion, err = in.ifVersion(s.requireIfMatch, "analyst", in.ID, s.analystVersion(ctx, in.ID)); err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
 	a, err := s.store.UpdateAnalyst(ctx, in.ID, u)
 	if err != nil {
 		return nil, s.problemFromDomain(ctx, err)
@@ -117,8 +160,12 @@ func (s *Server) handleAnalystPatch(ctx context.Context, in *analystPatchInput) 
 	return analystOut(a), nil
 }
 
-func (s *Server) handleAnalystDelete(ctx context.Context, in *PathID) (*analystOutput, error) {
-	a, err := s.store.DeleteAnalyst(ctx, in.ID, 0)
+func (s *Server) handleAnalystDelete(ctx context.Context, in *deleteInput) (*analystOutput, error) {
+	v, err := in.ifVersion(s.requireIfMatch, "analyst", in.ID, s.analystVersion(ctx, in.ID))
+	if err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
+	a, err := s.store.DeleteAnalyst(ctx, in.ID, v)
 	if err != nil {
 		return nil, s.problemFromDomain(ctx, err)
 	}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"slices"
 	"time"
 
@@ -56,12 +57,16 @@ type assetPatch struct {
 }
 
 type assetOutput struct {
+	// Status is the answer's: 201 for a create, 304 for a GET whose
+	// validators still match (Huma then writes no body), else 200.
+	Status       int
+	ETag         string    `header:"ETag" doc:"The asset's version as a strong entity tag: send it back in If-None-Match (GET) or If-Match (PUT, PATCH, DELETE)." example:"\"3\""`
 	LastModified time.Time `header:"Last-Modified" doc:"When the asset last changed." example:"Sat, 28 Nov 2026 09:00:00 GMT"`
 	Body         asset
 }
 
 func assetOut(a *icymorning.Asset) *assetOutput {
-	return &assetOutput{LastModified: a.UpdatedAt, Body: toAsset(a)}
+	return &assetOutput{Status: http.StatusOK, ETag: etagOf(a.Version), LastModified: a.UpdatedAt, Body: toAsset(a)}
 }
 
 type assetListInput struct {
@@ -69,16 +74,32 @@ type assetListInput struct {
 	AnalystID optional[int64]  `query:"analyst_id" doc:"Only assets of this analyst." example:"7"`
 	IsActive  optional[bool]   `query:"is_active" doc:"Only active (true) or inactive (false) assets." example:"true"`
 	Name      optional[string] `query:"name" maxLength:"255" doc:"Only assets with exactly this name." example:"Global Equity Fund"`
+	ListConditions
 }
 
-func (s *Server) handleAssetList(ctx context.Context, in *assetListInput) (*listOutput[asset], error) {
-	return listPage(ctx, s, in.PageParams, func(p icymorning.Page) ([]icymorning.Asset, error) {
+func (s *Server) handleAssetList(ctx context.Context, in *assetListInput) (*versionedListOutput[asset], error) {
+	return versionedListPage(ctx, s, in.PageParams, &in.ListConditions, func(p icymorning.Page) ([]icymorning.Asset, error) {
 		return s.store.Assets(ctx, icymorning.AssetFilter{
 			AnalystID: in.AnalystID.ptr(), IsActive: in.IsActive.ptr(), Name: in.Name.ptr(), Page: p})
-	}, func(a *icymorning.Asset) int64 { return a.ID }, toAsset)
+	}, func(a *icymorning.Asset) int64 { return a.ID }, func(a *icymorning.Asset) int64 { return a.Version }, toAsset)
 }
 
-func (s *Server) handleAssetGet(ctx context.Context, in *PathID) (*assetOutput, error) {
+type assetGetInput struct {
+	PathID
+	ReadConditions
+}
+
+func (s *Server) handleAssetGet(ctx context.Context, in *assetGetInput) (*assetOutput, error) {
+	if in.conditional() {
+		// The version alone answers a revalidation that still matches.
+		v, at, err := s.store.AssetVersion(ctx, in.ID)
+		if err != nil {
+			return nil, s.problemFromDomain(ctx, err)
+		}
+		if in.notModified(etagOf(v), at) {
+			return &assetOutput{Status: http.StatusNotModified, ETag: etagOf(v), LastModified: at}, nil
+		}
+	}
 	a, err := s.store.Asset(ctx, in.ID)
 	if err != nil {
 		return nil, s.problemFromDomain(ctx, err)
@@ -112,12 +133,23 @@ func (s *Server) handleAssetCreate(ctx context.Context, in *assetWriteInput) (*a
 	if err := s.store.CreateAsset(ctx, a); err != nil {
 		return nil, s.problemFromDomain(ctx, err)
 	}
-	return assetOut(a), nil
+	out := assetOut(a)
+	out.Status = http.StatusCreated
+	return out, nil
 }
 
 type assetReplaceInput struct {
 	PathID
+	WriteConditions
 	Body assetReplace
+}
+
+// assetVersion reads the version of asset id, for WriteConditions.
+func (s *Server) assetVersion(ctx context.Context, id int64) func() (int64, error) {
+	return func() (int64, error) {
+		v, _, err := s.store.AssetVersion(ctx, id)
+		return v, err
+	}
 }
 
 func (s *Server) handleAssetReplace(ctx context.Context, in *assetReplaceInput) (*assetOutput, error) {
@@ -128,12 +160,17 @@ func (s *Server) handleAssetReplace(ctx context.Context, in *assetReplaceInput) 
 	if err != nil {
 		return nil, err
 	}
+	v, err := in.ifVersion(s.requireIfMatch, "asset", in.ID, s.assetVersion(ctx, in.ID))
+	if err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
 	a, err := s.store.UpdateAsset(ctx, in.ID, icymorning.AssetUpdate{
 		Name:          icymorning.Set(in.Body.Name),
 		Description:   icymorning.Set(in.Body.Description),
 		InceptionDate: icymorning.Set(date),
 		IsActive:      icymorning.Set(in.Body.IsActive),
 		AnalystID:     icymorning.Set(in.Body.AnalystID),
+		IfVersion:     v,
 	})
 	if err != nil {
 		return nil, s.problemFromDomain(ctx, err)
@@ -143,6 +180,7 @@ func (s *Server) handleAssetReplace(ctx context.Context, in *assetReplaceInput) 
 
 type assetPatchInput struct {
 	PathID
+	WriteConditions
 	RawBody []byte
 	Body    assetPatch `contentType:"application/merge-patch+json"`
 }
@@ -173,6 +211,9 @@ func (s *Server) handleAssetPatch(ctx context.Context, in *assetPatchInput) (*as
 	if present["analyst_id"] {
 		u.AnalystID = icymorning.Set(in.Body.AnalystID)
 	}
+	if u.IfVersion, err = in.ifVersion(s.requireIfMatch, "asset", in.ID, s.assetVersion(ctx, in.ID)); err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
 	a, err := s.store.UpdateAsset(ctx, in.ID, u)
 	if err != nil {
 		return nil, s.problemFromDomain(ctx, err)
@@ -180,8 +221,18 @@ func (s *Server) handleAssetPatch(ctx context.Context, in *assetPatchInput) (*as
 	return assetOut(a), nil
 }
 
-func (s *Server) handleAssetDelete(ctx context.Context, in *PathID) (*assetOutput, error) {
-	a, err := s.store.DeleteAsset(ctx, in.ID, 0)
+// deleteInput is the path and If-Match of a DELETE.
+type deleteInput struct {
+	PathID
+	WriteConditions
+}
+
+func (s *Server) handleAssetDelete(ctx context.Context, in *deleteInput) (*assetOutput, error) {
+	v, err := in.ifVersion(s.requireIfMatch, "asset", in.ID, s.assetVersion(ctx, in.ID))
+	if err != nil {
+		return nil, s.problemFromDomain(ctx, err)
+	}
+	a, err := s.store.DeleteAsset(ctx, in.ID, v)
 	if err != nil {
 		return nil, s.problemFromDomain(ctx, err)
 	}

@@ -32,9 +32,10 @@ func (s *Server) requiresAuth(op *huma.Operation) bool {
 // the security scheme. It runs before the body is read, so an anonymous
 // client cannot make the server parse anything.
 //
-// Every answer of a guarded operation is marked no-store: it was given to
-// one account and may hold personal data (the subscription list holds
-// e-mail addresses), so no cache may keep it.
+// Every answer of a guarded operation is private, no-store (set before,
+// by setCacheControl): it was given to one account and may hold personal
+// data (the subscription list holds e-mail addresses), so no cache may
+// keep it.
 //
 // An address that keeps presenting wrong credentials is throttled (see
 // authThrottle). Requests without credentials do not count: a browser asks
@@ -44,7 +45,6 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		next(ctx)
 		return
 	}
-	ctx.SetHeader("Cache-Control", "no-store")
 	now := time.Now()
 	if wait, blocked := s.throttle.blocked(ctx.RemoteAddr(), now); blocked {
 		ctx.SetHeader("Retry-After", strconv.Itoa(retryAfter(wait)))

@@ -73,7 +73,7 @@ func TestDeliveryLog(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
 		ids := seedDeliveries(t, e)
 		id := func(i int) string { return strconv.FormatInt(ids[i], 10) }
-		noStore := map[string]string{"Cache-Control": "no-store"}
+		noStore := map[string]string{"Cache-Control": "private, no-store"}
 		e.run(t, []step{
 			{name: "no credentials", req: req{method: "GET", path: "/api/v1/deliveries", auth: "none"}, wantStatus: 401},
 			{name: "wrong credentials", req: req{method: "GET", path: "/api/v1/deliveries?status=dead", auth: "wrong"}, wantStatus: 401},
@@ -87,7 +87,7 @@ func TestDeliveryLog(t *testing.T) {
 		var all []deliveryJSON
 		r := e.do(req{method: "GET", path: "/api/v1/deliveries"})
 		r.json(t, &all)
-		if r.StatusCode != 200 || len(all) != 4 || r.Header.Get("Cache-Control") != "no-store" || r.Header.Get("Link") != "" {
+		if r.StatusCode != 200 || len(all) != 4 || r.Header.Get("Cache-Control") != "private, no-store" || r.Header.Get("Link") != "" {
 			t.Fatalf("list: %d %s %v", r.StatusCode, r.body, r.Header)
 		}
 		for i, d := range all {

@@ -146,6 +146,9 @@ const timeoutRetryAfter = 5 * time.Second
 // part of the request named by in ("body", "path"): an invalid member's
 // location is in.field.
 func (s *Server) problemFromDomainIn(ctx context.Context, err error, in string) error {
+	if p, ok := err.(huma.StatusError); ok {
+		return p // already a problem (newProblem)
+	}
 	var e *icymorning.Error
 	if !errors.As(err, &e) {
 		e = &icymorning.Error{Code: icymorning.EINTERNAL}
@@ -161,6 +164,8 @@ func (s *Server) problemFromDomainIn(ctx context.Context, err error, in string) 
 		return newProblem(http.StatusNotFound, e.Message)
 	case icymorning.ECONFLICT:
 		return newProblem(http.StatusConflict, e.Message)
+	case icymorning.ESTALE:
+		return newProblem(http.StatusPreconditionFailed, e.Message+" (If-Match): GET it again and retry with its new ETag")
 	case icymorning.EUNAUTHORIZED:
 		return newProblem(http.StatusUnauthorized, e.Message)
 	case icymorning.EFORBIDDEN:
@@ -192,6 +197,7 @@ func WriteProblem(w http.ResponseWriter, status int, detail string) {
 	p := newProblem(status, detail)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", noStore)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(p)
 }

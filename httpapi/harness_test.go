@@ -77,6 +77,9 @@ func newAPIWith(tb testing.TB, url string, c httpapi.Config) (*httpapi.Server, *
 	if _, err := store.MigrateUp(ctx); err != nil {
 		tb.Fatal(err)
 	}
+	if c.Cache == (httpapi.CachePolicy{}) {
+		c.Cache = httpapi.DefaultCachePolicy
+	}
 	if c.Auth == nil {
 		basic, err := auth.NewBasic(user, pass)
 		if err != nil {

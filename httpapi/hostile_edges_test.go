@@ -263,39 +263,42 @@ func TestExpectContinueOverLimit(t *testing.T) {
 	})
 }
 
-// Item 10: nosniff everywhere; no-store on everything a credential
-// produced, or that holds personal data.
+// Item 10: nosniff everywhere; what caches may keep: the open reads of
+// assets and analysts (public, for the configured times), nothing a
+// credential produced or that holds personal data (private, no-store),
+// and no problem (no-store).
 func TestSecurityHeaders(t *testing.T) {
+	public := "public, max-age=0, s-maxage=60, stale-while-revalidate=30"
 	forEachStore(t, func(t *testing.T, e *env) {
 		seedOneAsset(t, e)
 		e.do(req{method: "POST", path: "/api/v1/subscriptions", body: `{"email":"ada@example.com"}`})
 		tests := []struct {
-			req     req
-			noStore bool
+			req   req
+			cache string
 		}{
-			{req{method: "GET", path: "/api/v1/assets", auth: "none"}, false},
-			{req{method: "GET", path: "/api/v1/assets/1", auth: "none"}, false},
-			{req{method: "GET", path: "/api/v1/assets/99", auth: "none"}, false},
-			{req{method: "GET", path: "/api/v1/assets?limit=0", auth: "none"}, false},
-			{req{method: "GET", path: "/healthz", auth: "none"}, false},
-			{req{method: "GET", path: "/openapi.json", auth: "none"}, false},
-			{req{method: "GET", path: "/docs", auth: "none"}, false},
-			{req{method: "GET", path: "/nowhere", auth: "none"}, false},
-			{req{method: "PUT", path: "/api/v1/assets", auth: "none"}, false},
-			{req{method: "GET", path: "/api/v1/subscriptions"}, true},
-			{req{method: "GET", path: "/api/v1/subscriptions", auth: "none"}, true},
-			{req{method: "POST", path: "/api/v1/analysts", body: `{"name":"N","company":"S"}`}, true},
-			{req{method: "POST", path: "/api/v1/analysts", body: `{"name":"N","company":"S"}`, auth: "wrong"}, true},
-			{req{method: "PATCH", path: "/api/v1/assets/1", body: `{"name":""}`, header: map[string]string{"Content-Type": "application/merge-patch+json"}}, true},
-			{req{method: "DELETE", path: "/api/v1/subscriptions/1"}, true},
+			{req{method: "GET", path: "/api/v1/assets", auth: "none"}, public},
+			{req{method: "GET", path: "/api/v1/assets/1", auth: "none"}, public},
+			{req{method: "HEAD", path: "/api/v1/assets/1", auth: "none"}, public},
+			{req{method: "GET", path: "/api/v1/analysts", auth: "none"}, public},
+			{req{method: "GET", path: "/api/v1/assets/99", auth: "none"}, "no-store"},
+			{req{method: "GET", path: "/api/v1/assets?limit=0", auth: "none"}, "no-store"},
+			{req{method: "GET", path: "/healthz", auth: "none"}, "no-store"},
+			{req{method: "GET", path: "/docs", auth: "none"}, "no-cache"},
+			{req{method: "PUT", path: "/api/v1/assets", auth: "none"}, "no-store"},
+			{req{method: "GET", path: "/api/v1/subscriptions"}, "private, no-store"},
+			{req{method: "GET", path: "/api/v1/subscriptions", auth: "none"}, "no-store"},
+			{req{method: "POST", path: "/api/v1/analysts", body: `{"name":"N","company":"S"}`}, "private, no-store"},
+			{req{method: "POST", path: "/api/v1/analysts", body: `{"name":"N","company":"S"}`, auth: "wrong"}, "no-store"},
+			{req{method: "PATCH", path: "/api/v1/assets/1", body: `{"name":""}`, header: map[string]string{"Content-Type": "application/merge-patch+json"}}, "no-store"},
+			{req{method: "DELETE", path: "/api/v1/subscriptions/1"}, "private, no-store"},
 		}
 		for _, tt := range tests {
 			r := e.do(tt.req)
 			if got := r.Header.Get("X-Content-Type-Options"); got != "nosniff" {
 				t.Errorf("%s %s (%d): X-Content-Type-Options %q", tt.req.method, tt.req.path, r.StatusCode, got)
 			}
-			if got := r.Header.Get("Cache-Control"); (got == "no-store") != tt.noStore {
-				t.Errorf("%s %s (%d): Cache-Control %q, want no-store=%v", tt.req.method, tt.req.path, r.StatusCode, got, tt.noStore)
+			if got := r.Header.Get("Cache-Control"); got != tt.cache {
+				t.Errorf("%s %s (%d): Cache-Control %q, want %q", tt.req.method, tt.req.path, r.StatusCode, got, tt.cache)
 			}
 		}
 	})

@@ -229,7 +229,10 @@ var statusMeaning = map[int]string{
 	408: "The request body did not arrive in time.",
 	409: "The request conflicts with the resource's state.",
 	413: "The request body is larger than 1 MiB.",
+	304: "Not Modified: the resource still has the ETag in `If-None-Match` (or has not changed since `If-Modified-Since`); no body, the validators again.",
+	412: "Precondition Failed: the resource no longer has the ETag in `If-Match` (someone changed it since you read it); nothing was changed. GET it again, reapply your change and send its new ETag.",
 	415: "The body is not of a media type the operation takes (or is compressed, or not UTF-8).",
+	428: "Precondition Required: this server runs with `REQUIRE_IF_MATCH`; send `If-Match` with the ETag of the version you are changing.",
 	422: "A parameter or a body member is invalid; `errors` names each by its `location`.",
 	429: "Too many failed authentications from this client address; try again after `Retry-After` seconds.",
 	500: "An unexpected failure; `detail` names the request id to quote when reporting it.",
@@ -244,6 +247,7 @@ var problemDetails = map[int]string{
 	408: "the request body did not arrive in time",
 	413: msgBodyTooLarge,
 	415: msgNotJSON,
+	428: "this server requires If-Match on changes: send the ETag of the asset you are changing",
 	429: "too many failed authentications from this address; try again after the time in Retry-After",
 	500: "internal error (request id 138268ba962460a265830e60bb5524cf)",
 	503: "the database did not answer in time; try again",
@@ -392,16 +396,11 @@ func problemExample(status int, op *huma.Operation) any {
 			panic("httpapi: no example 409 for " + op.OperationID)
 		}
 		p = newProblem(status, detail)
+	case http.StatusPreconditionFailed:
+		p = newProblem(status, stale(kindOf(op), 42).(*icymorning.Error).Message+" (If-Match): GET it again and retry with its new ETag")
 	case http.StatusNotFound:
 		// As the store words it: the kind of thing and its id.
-		kind := "subscription" // a link's
-		for plural, singular := range map[string]string{"/assets/": "asset", "/analysts/": "analyst",
-			"/subscriptions/": "subscription", "/deliveries/": "delivery"} {
-			if strings.Contains(op.Path, plural) {
-				kind = singular
-			}
-		}
-		p = newProblem(status, kind+" 42 not found")
+		p = newProblem(status, kindOf(op)+" 42 not found")
 	default:
 		detail, ok := problemDetails[status]
 		if !ok {
@@ -410,6 +409,18 @@ func problemExample(status int, op *huma.Operation) any {
 		p = newProblem(status, detail)
 	}
 	return jsonValue(p)
+}
+
+// kindOf is the kind of thing op's path names by id.
+func kindOf(op *huma.Operation) string {
+	kind := "subscription" // a link's
+	for plural, singular := range map[string]string{"/assets/": "asset", "/analysts/": "analyst",
+		"/subscriptions/": "subscription", "/deliveries/": "delivery"} {
+		if strings.Contains(op.Path, plural) {
+			kind = singular
+		}
+	}
+	return kind
 }
 
 // describeProblem completes Huma's problem schemas: examples for every

@@ -158,7 +158,7 @@ func walkDocument(doc map[string]any) *docWalk {
 				}
 				if content, ok := r["content"].(map[string]any); ok {
 					w.mediaTypes(rat, content)
-				} else {
+				} else if code != "304" { // a 304 has no body (RFC 9110 §15.4.5)
 					w.missing = append(w.missing, rat+": no content, so no example")
 				}
 			}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/base64"
+	"net/http"
 	"net/url"
 	"path"
 	"reflect"
@@ -81,15 +82,55 @@ func (p PageParams) page() (icymorning.Page, error) {
 // with the request's own URL and a new cursor, so every filter carries over.
 func listPage[T, O any](ctx context.Context, s *Server, p PageParams,
 	fetch func(icymorning.Page) ([]T, error), id func(*T) int64, show func(*T) O) (*listOutput[O], error) {
-	pg, err := p.page()
+	items, link, err := fetchPage(ctx, s, p, fetch, id)
 	if err != nil {
 		return nil, err
 	}
+	return &listOutput[O]{Link: link, Body: showAll(items, show)}, nil
+}
+
+// versionedListOutput is a page of analysts or assets: a listOutput with
+// an ETag, and 304 when If-None-Match still matches it.
+type versionedListOutput[T any] struct {
+	Status int
+	ETag   string `header:"ETag" doc:"The page's strong entity tag (a digest of its rows' versions): send it back in If-None-Match for a 304 while the page is unchanged." example:"\"l5d41402abc4b2a76b9719d91\""`
+	Link   string `header:"Link" doc:"The next page, as <...>; rel=\"next\"; absent on the last page." example:"<assets?cursor=djE6NDI&limit=50>; rel=\"next\""`
+	Body   []T
+}
+
+// versionedListPage is listPage for rows with versions (conditional.go).
+// A revalidation reads the page's rows as a full GET does: the page's tag
+// depends on which rows it holds.
+func versionedListPage[T, O any](ctx context.Context, s *Server, p PageParams, c *ListConditions,
+	fetch func(icymorning.Page) ([]T, error), id, version func(*T) int64, show func(*T) O) (*versionedListOutput[O], error) {
+	items, link, err := fetchPage(ctx, s, p, fetch, id)
+	if err != nil {
+		return nil, err
+	}
+	ids, versions := make([]int64, len(items)), make([]int64, len(items))
+	for i := range items {
+		ids[i], versions[i] = id(&items[i]), version(&items[i])
+	}
+	tag := listETag(ids, versions, link)
+	if c.IfNoneMatch != "" && c.matches(tag) {
+		return &versionedListOutput[O]{Status: http.StatusNotModified, ETag: tag, Link: link}, nil
+	}
+	return &versionedListOutput[O]{Status: http.StatusOK, ETag: tag, Link: link, Body: showAll(items, show)}, nil
+}
+
+// fetchPage fetches one page of p and returns its items and the Link
+// header to the next page ("" on the last).
+func fetchPage[T any](ctx context.Context, s *Server, p PageParams,
+	fetch func(icymorning.Page) ([]T, error), id func(*T) int64) ([]T, string, error) {
+	pg, err := p.page()
+	if err != nil {
+		return nil, "", err
+	}
 	items, err := fetch(pg)
 	if err != nil {
-		return nil, s.problemFromDomain(ctx, err)
+		return nil, "", s.problemFromDomain(ctx, err)
 	}
-	out := &listOutput[O]{}
+	var link string
 	if len(items) > p.Limit {
 		items = items[:p.Limit]
 		u := info(ctx).url
@@ -100,13 +141,17 @@ func listPage[T, O any](ctx context.Context, s *Server, p PageParams,
 		// request's URL it keeps whatever prefix the client saw, such as an
 		// API Gateway stage ("/prod") or a custom domain's base path, which
 		// never reach the router.
-		out.Link = "<" + (&url.URL{Path: path.Base(u.Path), RawQuery: q.Encode()}).String() + `>; rel="next"`
+		link = "<" + (&url.URL{Path: path.Base(u.Path), RawQuery: q.Encode()}).String() + `>; rel="next"`
 	}
-	out.Body = make([]O, len(items))
+	return items, link, nil
+}
+
+func showAll[T, O any](items []T, show func(*T) O) []O {
+	out := make([]O, len(items))
 	for i := range items {
-		out.Body[i] = show(&items[i])
+		out[i] = show(&items[i])
 	}
-	return out, nil
+	return out
 }
 
 // PathID is the id in a resource's path.

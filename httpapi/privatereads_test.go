@@ -58,7 +58,7 @@ func TestPrivateReads(t *testing.T) {
 						if r.StatusCode != c.want {
 							t.Errorf("%s with %s credentials: %d, want %d", route, c.name, r.StatusCode, c.want)
 						}
-						if c.want == http.StatusOK && r.Header.Get("Cache-Control") != "no-store" {
+						if c.want == http.StatusOK && r.Header.Get("Cache-Control") != "private, no-store" {
 							t.Errorf("%s: an authenticated read is cacheable (%q)", route, r.Header.Get("Cache-Control"))
 						}
 						if c.want == http.StatusUnauthorized && len(r.Header.Values("WWW-Authenticate")) == 0 {

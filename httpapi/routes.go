@@ -47,6 +47,11 @@ func (s *Server) routes() {
 		return o
 	}
 	conflicts := func(o huma.Operation) huma.Operation { return also(o, http.StatusConflict) }
+	// versioned is a change of one analyst or asset, which If-Match may
+	// make conditional (conditional.go).
+	versioned := func(o huma.Operation) huma.Operation {
+		return also(o, http.StatusPreconditionFailed, http.StatusPreconditionRequired)
+	}
 	// One requirement per scheme: any one of them is enough.
 	secured := func(o huma.Operation) huma.Operation {
 		for _, sc := range s.schemes {
@@ -59,6 +64,8 @@ func (s *Server) routes() {
 	// read is a read of assets or analysts: open, unless PrivateReads
 	// asks for credentials, which need no write permission (and no scope).
 	read := func(o huma.Operation) huma.Operation {
+		o.Metadata = map[string]any{cacheable: !s.privateReads}
+		o.Responses = map[string]*huma.Response{"304": notModifiedResponse()}
 		if !s.privateReads {
 			return o
 		}
@@ -75,16 +82,16 @@ func (s *Server) routes() {
 	huma.Register(api, read(op("list-assets", http.MethodGet, "/api/v1/assets", "List assets", "assets", 200)), s.handleAssetList)
 	huma.Register(api, secured(op("create-asset", http.MethodPost, "/api/v1/assets", "Create an asset", "assets", 201)), s.handleAssetCreate)
 	huma.Register(api, read(op("get-asset", http.MethodGet, "/api/v1/assets/{id}", "Get an asset", "assets", 200)), s.handleAssetGet)
-	huma.Register(api, secured(op("replace-asset", http.MethodPut, "/api/v1/assets/{id}", "Replace an asset", "assets", 200)), s.handleAssetReplace)
-	huma.Register(api, secured(op("patch-asset", http.MethodPatch, "/api/v1/assets/{id}", "Update an asset (JSON Merge Patch)", "assets", 200)), s.handleAssetPatch)
-	huma.Register(api, secured(op("delete-asset", http.MethodDelete, "/api/v1/assets/{id}", "Delete an asset", "assets", 200)), s.handleAssetDelete)
+	huma.Register(api, secured(versioned(op("replace-asset", http.MethodPut, "/api/v1/assets/{id}", "Replace an asset", "assets", 200))), s.handleAssetReplace)
+	huma.Register(api, secured(versioned(op("patch-asset", http.MethodPatch, "/api/v1/assets/{id}", "Update an asset (JSON Merge Patch)", "assets", 200))), s.handleAssetPatch)
+	huma.Register(api, secured(versioned(op("delete-asset", http.MethodDelete, "/api/v1/assets/{id}", "Delete an asset", "assets", 200))), s.handleAssetDelete)
 
 	huma.Register(api, read(op("list-analysts", http.MethodGet, "/api/v1/analysts", "List analysts", "analysts", 200)), s.handleAnalystList)
 	huma.Register(api, secured(op("create-analyst", http.MethodPost, "/api/v1/analysts", "Create an analyst", "analysts", 201)), s.handleAnalystCreate)
 	huma.Register(api, read(op("get-analyst", http.MethodGet, "/api/v1/analysts/{id}", "Get an analyst", "analysts", 200)), s.handleAnalystGet)
-	huma.Register(api, secured(op("replace-analyst", http.MethodPut, "/api/v1/analysts/{id}", "Replace an analyst", "analysts", 200)), s.handleAnalystReplace)
-	huma.Register(api, secured(op("patch-analyst", http.MethodPatch, "/api/v1/analysts/{id}", "Update an analyst (JSON Merge Patch)", "analysts", 200)), s.handleAnalystPatch)
-	huma.Register(api, secured(conflicts(op("delete-analyst", http.MethodDelete, "/api/v1/analysts/{id}", "Delete an analyst", "analysts", 200))), s.handleAnalystDelete)
+	huma.Register(api, secured(versioned(op("replace-analyst", http.MethodPut, "/api/v1/analysts/{id}", "Replace an analyst", "analysts", 200))), s.handleAnalystReplace)
+	huma.Register(api, secured(versioned(op("patch-analyst", http.MethodPatch, "/api/v1/analysts/{id}", "Update an analyst (JSON Merge Patch)", "analysts", 200))), s.handleAnalystPatch)
+	huma.Register(api, secured(versioned(conflicts(op("delete-analyst", http.MethodDelete, "/api/v1/analysts/{id}", "Delete an analyst", "analysts", 200)))), s.handleAnalystDelete)
 
 	huma.Register(api, secured(op("list-subscriptions", http.MethodGet, "/api/v1/subscriptions", "List subscriptions", "subscriptions", 200)), s.handleSubscriptionList)
 	huma.Register(api, secured(op("create-subscription", http.MethodPost, "/api/v1/subscriptions", "Subscribe an e-mail address to a topic", "subscriptions", 201)), s.handleSubscriptionCreate)

@@ -39,6 +39,12 @@ type Config struct {
 	// PrivateReads (READS_REQUIRE_AUTH) makes reading assets and analysts
 	// need credentials too: any valid ones, without the write permission.
 	PrivateReads bool
+	// RequireIfMatch (REQUIRE_IF_MATCH) refuses a PUT, PATCH or DELETE
+	// without If-Match with 428, so no client can overwrite a change it
+	// has not seen.
+	RequireIfMatch bool
+	// Cache is what reads of assets and analysts tell caches.
+	Cache CachePolicy
 }
 
 // DefaultRequestTimeout is the default Config.RequestTimeout: shorter than
@@ -63,8 +69,10 @@ type Server struct {
 	signUps  *signUpThrottle
 	// schemes are the authenticator's security schemes in the document;
 	// operations that declare one need credentials.
-	schemes      []icymorning.SecurityScheme
-	privateReads bool
+	schemes        []icymorning.SecurityScheme
+	privateReads   bool
+	requireIfMatch bool
+	cacheControl   string // of the open reads (cache.go)
 }
 
 // MaxBodyBytes bounds request bodies; larger ones get 413.
@@ -80,7 +88,8 @@ func NewServer(c Config) *Server {
 	}
 	s := &Server{build: c.Version, store: c.Store, auth: c.Auth, logger: c.Logger, timeout: c.RequestTimeout,
 		refused: map[string]bool{}, throttle: newAuthThrottle(c.AuthThrottle),
-		notifier: c.Notifier, signUps: newSignUpThrottle(c.SignUpThrottle), privateReads: c.PrivateReads}
+		notifier: c.Notifier, signUps: newSignUpThrottle(c.SignUpThrottle), privateReads: c.PrivateReads,
+		requireIfMatch: c.RequireIfMatch, cacheControl: c.Cache.header()}
 
 	cfg := huma.DefaultConfig("Icy Morning API", APIVersion)
 	cfg.Info.Description = apiDescription
@@ -103,14 +112,14 @@ func NewServer(c Config) *Server {
 	cfg.Components.SecuritySchemes = securitySchemes(s.schemes)
 
 	cfg.Formats = map[string]huma.Format{"application/json": strictJSON, "json": strictJSON}
-	cfg.Transformers = append(cfg.Transformers, reshapeProblem)
+	cfg.Transformers = append(cfg.Transformers, reshapeProblem, noStoreProblems)
 
 	mux := http.NewServeMux()
 	s.mux = mux
 	s.api = humago.New(mux, cfg)
 	// Credentials first, so an anonymous client learns nothing else; then
 	// the checks that need no parsing of the body.
-	s.api.UseMiddleware(s.authenticate, s.admit)
+	s.api.UseMiddleware(s.setCacheControl, s.authenticate, s.admit)
 	s.routes()
 	s.describe()
 	docs := swaggerui.Handler("openapi.json", http.HandlerFunc(notFound), docsLogin(s.schemes))

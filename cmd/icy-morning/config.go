@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/icy-morning/icy-morning/httpapi"
 	"github.com/icy-morning/icy-morning/oidcauth"
 	"github.com/icy-morning/icy-morning/sqlstore"
 )
@@ -30,6 +31,8 @@ type config struct {
 	// issuer and what they must carry (see authenticator).
 	authBasic, authJWT bool
 	privateReads       bool // READS_REQUIRE_AUTH
+	requireIfMatch     bool // REQUIRE_IF_MATCH
+	cache              httpapi.CachePolicy
 	oidc               oidcauth.Options
 	logLevel           slog.Level
 	logFormat          string
@@ -135,6 +138,22 @@ var settings = []setting{
 			}
 			return nil
 		}},
+	{env: "REQUIRE_IF_MATCH", modes: modeServe | modeLambda, def: "false",
+		doc: "true: PUT, PATCH and DELETE of assets and analysts need If-Match with the ETag of the version they change (428 without)",
+		parse: func(c *config, v string) error {
+			b, err := strconv.ParseBool(v)
+			c.requireIfMatch = b
+			if err != nil {
+				return errors.New("want true or false")
+			}
+			return nil
+		}},
+	{env: "CACHE_MAX_AGE", modes: modeServe | modeLambda, def: "0",
+		doc:   "seconds a browser may reuse a read of assets or analysts without asking again (Cache-Control max-age)",
+		parse: func(c *config, v string) error { return parseSeconds(v, &c.cache.MaxAge) }},
+	{env: "CACHE_S_MAXAGE", modes: modeServe | modeLambda, def: "60",
+		doc:   "seconds a shared cache (a CDN, a proxy) may reuse a read of assets or analysts (Cache-Control s-maxage); with stale-while-revalidate=30 it bounds how stale a cached read can be",
+		parse: func(c *config, v string) error { return parseSeconds(v, &c.cache.SMaxAge) }},
 	{env: "READS_REQUIRE_AUTH", modes: modeServe | modeLambda, def: "false",
 		doc: "true: reading assets and analysts needs credentials too (any valid ones; no write permission)",
 		parse: func(c *config, v string) error {
@@ -533,4 +552,14 @@ func newLogger(c *config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// parseSeconds reads a whole number of seconds from 0 to a day.
+func parseSeconds(v string, d *time.Duration) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 86400 {
+		return errors.New("want whole seconds from 0 to 86400")
+	}
+	*d = time.Duration(n) * time.Second
+	return nil
 }

@@ -88,7 +88,8 @@ func runLambda(ctx context.Context, args []string, getenv func(string) string, s
 	if nudger != nil {
 		data = notify.NudgeAfterChanges(store, nudger.Nudge)
 	}
-	api := httpapi.NewServer(httpapi.Config{Store: data, Auth: authn, Notifier: notes.service, Logger: logger, Version: version(), PrivateReads: c.privateReads})
+	api := httpapi.NewServer(httpapi.Config{Store: data, Auth: authn, Notifier: notes.service, Logger: logger, Version: version(), PrivateReads: c.privateReads,
+		RequireIfMatch: c.requireIfMatch, Cache: c.cache})
 	h := awslambda.New(api, logger, map[string]awslambda.Command{
 		"migrate": func(context.Context) (any, error) { return nil, errMigrateElsewhere },
 		// The app role may read goose's version table (migration 00004).

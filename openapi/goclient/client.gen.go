@@ -769,6 +769,36 @@ type ListAnalystsParams struct {
 
 	// Cursor Opaque position from the previous page's Link rel="next" header.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// IfNoneMatch An ETag (or several, or *) from an earlier answer: 304 Not Modified, without a body, while the answer would still have one of them.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
+// DeleteAnalystParams defines parameters for DeleteAnalyst.
+type DeleteAnalystParams struct {
+	// IfMatch The ETag of the version this change is made against (from a GET or an earlier write): the change is applied only if the resource still has it, checked in the same database statement, else 412 Precondition Failed and nothing changes. * asks only that the resource exists. Required when the server runs with REQUIRE_IF_MATCH (428 without it).
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// GetAnalystParams defines parameters for GetAnalyst.
+type GetAnalystParams struct {
+	// IfNoneMatch An ETag (or several, or *) from an earlier answer: 304 Not Modified, without a body, while the answer would still have one of them.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+
+	// IfModifiedSince A Last-Modified date from an earlier answer: 304 Not Modified while the resource has not changed since. Ignored when If-None-Match is present.
+	IfModifiedSince *string `json:"If-Modified-Since,omitempty"`
+}
+
+// PatchAnalystParams defines parameters for PatchAnalyst.
+type PatchAnalystParams struct {
+	// IfMatch The ETag of the version this change is made against (from a GET or an earlier write): the change is applied only if the resource still has it, checked in the same database statement, else 412 Precondition Failed and nothing changes. * asks only that the resource exists. Required when the server runs with REQUIRE_IF_MATCH (428 without it).
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// ReplaceAnalystParams defines parameters for ReplaceAnalyst.
+type ReplaceAnalystParams struct {
+	// IfMatch The ETag of the version this change is made against (from a GET or an earlier write): the change is applied only if the resource still has it, checked in the same database statement, else 412 Precondition Failed and nothing changes. * asks only that the resource exists. Required when the server runs with REQUIRE_IF_MATCH (428 without it).
+	IfMatch *string `json:"If-Match,omitempty"`
 }
 
 // ListAssetsParams defines parameters for ListAssets.
@@ -787,6 +817,36 @@ type ListAssetsParams struct {
 
 	// Name Only assets with exactly this name.
 	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// IfNoneMatch An ETag (or several, or *) from an earlier answer: 304 Not Modified, without a body, while the answer would still have one of them.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
+// DeleteAssetParams defines parameters for DeleteAsset.
+type DeleteAssetParams struct {
+	// IfMatch The ETag of the version this change is made against (from a GET or an earlier write): the change is applied only if the resource still has it, checked in the same database statement, else 412 Precondition Failed and nothing changes. * asks only that the resource exists. Required when the server runs with REQUIRE_IF_MATCH (428 without it).
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// GetAssetParams defines parameters for GetAsset.
+type GetAssetParams struct {
+	// IfNoneMatch An ETag (or several, or *) from an earlier answer: 304 Not Modified, without a body, while the answer would still have one of them.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+
+	// IfModifiedSince A Last-Modified date from an earlier answer: 304 Not Modified while the resource has not changed since. Ignored when If-None-Match is present.
+	IfModifiedSince *string `json:"If-Modified-Since,omitempty"`
+}
+
+// PatchAssetParams defines parameters for PatchAsset.
+type PatchAssetParams struct {
+	// IfMatch The ETag of the version this change is made against (from a GET or an earlier write): the change is applied only if the resource still has it, checked in the same database statement, else 412 Precondition Failed and nothing changes. * asks only that the resource exists. Required when the server runs with REQUIRE_IF_MATCH (428 without it).
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// ReplaceAssetParams defines parameters for ReplaceAsset.
+type ReplaceAssetParams struct {
+	// IfMatch The ETag of the version this change is made against (from a GET or an earlier write): the change is applied only if the resource still has it, checked in the same database statement, else 412 Precondition Failed and nothing changes. * asks only that the resource exists. Required when the server runs with REQUIRE_IF_MATCH (428 without it).
+	IfMatch *string `json:"If-Match,omitempty"`
 }
 
 // ListDeliveriesParams defines parameters for ListDeliveries.
@@ -1840,7 +1900,7 @@ type ClientInterface interface {
 	// **Who may call it:** credentials with the write permission, by any one of `basicAuth` (HTTP Basic: the service's account). Missing or failing credentials get 401, credentials without the write permission 403, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`).
 	//
 	// Corresponds with DELETE /api/v1/analysts/{id} (the `DeleteAnalyst` operationId).
-	DeleteAnalyst(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteAnalyst(ctx context.Context, id int64, params *DeleteAnalystParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAnalyst Get an analyst
 	//
@@ -1849,7 +1909,7 @@ type ClientInterface interface {
 	// **Who may call it:** anyone; no credentials are needed.
 	//
 	// Corresponds with GET /api/v1/analysts/{id} (the `GetAnalyst` operationId).
-	GetAnalyst(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetAnalyst(ctx context.Context, id int64, params *GetAnalystParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PatchAnalystWithBody Update an analyst (JSON Merge Patch)
 	//
@@ -1860,7 +1920,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /api/v1/analysts/{id} (the `PatchAnalyst` operationId).
-	PatchAnalystWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PatchAnalystWithBody(ctx context.Context, id int64, params *PatchAnalystParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PatchAnalystWithApplicationMergePatchPlusJSONBody Update an analyst (JSON Merge Patch)
 	//
@@ -1871,7 +1931,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/merge-patch+json` content type.
 	//
 	// Corresponds with PATCH /api/v1/analysts/{id} (the `PatchAnalyst` operationId).
-	PatchAnalystWithApplicationMergePatchPlusJSONBody(ctx context.Context, id int64, body PatchAnalystApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PatchAnalystWithApplicationMergePatchPlusJSONBody(ctx context.Context, id int64, params *PatchAnalystParams, body PatchAnalystApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReplaceAnalystWithBody Replace an analyst
 	//
@@ -1882,7 +1942,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/v1/analysts/{id} (the `ReplaceAnalyst` operationId).
-	ReplaceAnalystWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ReplaceAnalystWithBody(ctx context.Context, id int64, params *ReplaceAnalystParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReplaceAnalyst Replace an analyst
 	//
@@ -1893,7 +1953,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /api/v1/analysts/{id} (the `ReplaceAnalyst` operationId).
-	ReplaceAnalyst(ctx context.Context, id int64, body ReplaceAnalystJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ReplaceAnalyst(ctx context.Context, id int64, params *ReplaceAnalystParams, body ReplaceAnalystJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListAssets List assets
 	//
@@ -1959,7 +2019,7 @@ type ClientInterface interface {
 	// **Who may call it:** credentials with the write permission, by any one of `basicAuth` (HTTP Basic: the service's account). Missing or failing credentials get 401, credentials without the write permission 403, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`).
 	//
 	// Corresponds with DELETE /api/v1/assets/{id} (the `DeleteAsset` operationId).
-	DeleteAsset(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteAsset(ctx context.Context, id int64, params *DeleteAssetParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAsset Get an asset
 	//
@@ -1968,7 +2028,7 @@ type ClientInterface interface {
 	// **Who may call it:** anyone; no credentials are needed.
 	//
 	// Corresponds with GET /api/v1/assets/{id} (the `GetAsset` operationId).
-	GetAsset(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetAsset(ctx context.Context, id int64, params *GetAssetParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PatchAssetWithBody Update an asset (JSON Merge Patch)
 	//
@@ -1979,7 +2039,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PATCH /api/v1/assets/{id} (the `PatchAsset` operationId).
-	PatchAssetWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PatchAssetWithBody(ctx context.Context, id int64, params *PatchAssetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PatchAssetWithApplicationMergePatchPlusJSONBody Update an asset (JSON Merge Patch)
 	//
@@ -1990,7 +2050,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/merge-patch+json` content type.
 	//
 	// Corresponds with PATCH /api/v1/assets/{id} (the `PatchAsset` operationId).
-	PatchAssetWithApplicationMergePatchPlusJSONBody(ctx context.Context, id int64, body PatchAssetApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PatchAssetWithApplicationMergePatchPlusJSONBody(ctx context.Context, id int64, params *PatchAssetParams, body PatchAssetApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReplaceAssetWithBody Replace an asset
 	//
@@ -2001,7 +2061,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/v1/assets/{id} (the `ReplaceAsset` operationId).
-	ReplaceAssetWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ReplaceAssetWithBody(ctx context.Context, id int64, params *ReplaceAssetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ReplaceAsset Replace an asset
 	//
@@ -2012,7 +2072,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /api/v1/assets/{id} (the `ReplaceAsset` operationId).
-	ReplaceAsset(ctx context.Context, id int64, body ReplaceAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ReplaceAsset(ctx context.Context, id int64, params *ReplaceAssetParams, body ReplaceAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListDeliveries List deliveries (the delivery log)
 	//
@@ -2274,8 +2334,8 @@ func (c *Client) CreateAnalyst(ctx context.Context, body CreateAnalystJSONReques
 // **Who may call it:** credentials with the write permission, by any one of `basicAuth` (HTTP Basic: the service's account). Missing or failing credentials get 401, credentials without the write permission 403, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`).
 //
 // Corresponds with DELETE /api/v1/analysts/{id} (the `DeleteAnalyst` operationId).
-func (c *Client) DeleteAnalyst(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteAnalystRequest(c.Server, id)
+func (c *Client) DeleteAnalyst(ctx context.Context, id int64, params *DeleteAnalystParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteAnalystRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2293,8 +2353,8 @@ func (c *Client) DeleteAnalyst(ctx context.Context, id int64, reqEditors ...Requ
 // **Who may call it:** anyone; no credentials are needed.
 //
 // Corresponds with GET /api/v1/analysts/{id} (the `GetAnalyst` operationId).
-func (c *Client) GetAnalyst(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetAnalystRequest(c.Server, id)
+func (c *Client) GetAnalyst(ctx context.Context, id int64, params *GetAnalystParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAnalystRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2314,8 +2374,8 @@ func (c *Client) GetAnalyst(ctx context.Context, id int64, reqEditors ...Request
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /api/v1/analysts/{id} (the `PatchAnalyst` operationId).
-func (c *Client) PatchAnalystWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchAnalystRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) PatchAnalystWithBody(ctx context.Context, id int64, params *PatchAnalystParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchAnalystRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2335,8 +2395,8 @@ func (c *Client) PatchAnalystWithBody(ctx context.Context, id int64, contentType
 // Takes a body of the `application/merge-patch+json` content type.
 //
 // Corresponds with PATCH /api/v1/analysts/{id} (the `PatchAnalyst` operationId).
-func (c *Client) PatchAnalystWithApplicationMergePatchPlusJSONBody(ctx context.Context, id int64, body PatchAnalystApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchAnalystRequestWithApplicationMergePatchPlusJSONBody(c.Server, id, body)
+func (c *Client) PatchAnalystWithApplicationMergePatchPlusJSONBody(ctx context.Context, id int64, params *PatchAnalystParams, body PatchAnalystApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchAnalystRequestWithApplicationMergePatchPlusJSONBody(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2356,8 +2416,8 @@ func (c *Client) PatchAnalystWithApplicationMergePatchPlusJSONBody(ctx context.C
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /api/v1/analysts/{id} (the `ReplaceAnalyst` operationId).
-func (c *Client) ReplaceAnalystWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReplaceAnalystRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) ReplaceAnalystWithBody(ctx context.Context, id int64, params *ReplaceAnalystParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReplaceAnalystRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2377,8 +2437,8 @@ func (c *Client) ReplaceAnalystWithBody(ctx context.Context, id int64, contentTy
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /api/v1/analysts/{id} (the `ReplaceAnalyst` operationId).
-func (c *Client) ReplaceAnalyst(ctx context.Context, id int64, body ReplaceAnalystJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReplaceAnalystRequest(c.Server, id, body)
+func (c *Client) ReplaceAnalyst(ctx context.Context, id int64, params *ReplaceAnalystParams, body ReplaceAnalystJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReplaceAnalystRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2501,8 +2561,8 @@ func (c *Client) CreateSubscriptionLegacy(ctx context.Context, body CreateSubscr
 // **Who may call it:** credentials with the write permission, by any one of `basicAuth` (HTTP Basic: the service's account). Missing or failing credentials get 401, credentials without the write permission 403, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`).
 //
 // Corresponds with DELETE /api/v1/assets/{id} (the `DeleteAsset` operationId).
-func (c *Client) DeleteAsset(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteAssetRequest(c.Server, id)
+func (c *Client) DeleteAsset(ctx context.Context, id int64, params *DeleteAssetParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteAssetRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2520,8 +2580,8 @@ func (c *Client) DeleteAsset(ctx context.Context, id int64, reqEditors ...Reques
 // **Who may call it:** anyone; no credentials are needed.
 //
 // Corresponds with GET /api/v1/assets/{id} (the `GetAsset` operationId).
-func (c *Client) GetAsset(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetAssetRequest(c.Server, id)
+func (c *Client) GetAsset(ctx context.Context, id int64, params *GetAssetParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAssetRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2541,8 +2601,8 @@ func (c *Client) GetAsset(ctx context.Context, id int64, reqEditors ...RequestEd
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PATCH /api/v1/assets/{id} (the `PatchAsset` operationId).
-func (c *Client) PatchAssetWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchAssetRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) PatchAssetWithBody(ctx context.Context, id int64, params *PatchAssetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchAssetRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2562,8 +2622,8 @@ func (c *Client) PatchAssetWithBody(ctx context.Context, id int64, contentType s
 // Takes a body of the `application/merge-patch+json` content type.
 //
 // Corresponds with PATCH /api/v1/assets/{id} (the `PatchAsset` operationId).
-func (c *Client) PatchAssetWithApplicationMergePatchPlusJSONBody(ctx context.Context, id int64, body PatchAssetApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPatchAssetRequestWithApplicationMergePatchPlusJSONBody(c.Server, id, body)
+func (c *Client) PatchAssetWithApplicationMergePatchPlusJSONBody(ctx context.Context, id int64, params *PatchAssetParams, body PatchAssetApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchAssetRequestWithApplicationMergePatchPlusJSONBody(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2583,8 +2643,8 @@ func (c *Client) PatchAssetWithApplicationMergePatchPlusJSONBody(ctx context.Con
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /api/v1/assets/{id} (the `ReplaceAsset` operationId).
-func (c *Client) ReplaceAssetWithBody(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReplaceAssetRequestWithBody(c.Server, id, contentType, body)
+func (c *Client) ReplaceAssetWithBody(ctx context.Context, id int64, params *ReplaceAssetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReplaceAssetRequestWithBody(c.Server, id, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2604,8 +2664,8 @@ func (c *Client) ReplaceAssetWithBody(ctx context.Context, id int64, contentType
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /api/v1/assets/{id} (the `ReplaceAsset` operationId).
-func (c *Client) ReplaceAsset(ctx context.Context, id int64, body ReplaceAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewReplaceAssetRequest(c.Server, id, body)
+func (c *Client) ReplaceAsset(ctx context.Context, id int64, params *ReplaceAssetParams, body ReplaceAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReplaceAssetRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3060,6 +3120,21 @@ func NewListAnalystsRequest(server string, params *ListAnalystsParams) (*http.Re
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -3104,7 +3179,7 @@ func NewCreateAnalystRequestWithBody(server string, contentType string, body io.
 }
 
 // NewDeleteAnalystRequest constructs an http.Request for the DeleteAnalyst method
-func NewDeleteAnalystRequest(server string, id int64) (*http.Request, error) {
+func NewDeleteAnalystRequest(server string, id int64, params *DeleteAnalystParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3134,11 +3209,26 @@ func NewDeleteAnalystRequest(server string, id int64) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetAnalystRequest constructs an http.Request for the GetAnalyst method
-func NewGetAnalystRequest(server string, id int64) (*http.Request, error) {
+func NewGetAnalystRequest(server string, id int64, params *GetAnalystParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3168,22 +3258,48 @@ func NewGetAnalystRequest(server string, id int64) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+		if params.IfModifiedSince != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Modified-Since", *params.IfModifiedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Modified-Since", headerParam1)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewPatchAnalystRequestWithApplicationMergePatchPlusJSONBody calls the generic PatchAnalyst builder with application/merge-patch+json body
-func NewPatchAnalystRequestWithApplicationMergePatchPlusJSONBody(server string, id int64, body PatchAnalystApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+func NewPatchAnalystRequestWithApplicationMergePatchPlusJSONBody(server string, id int64, params *PatchAnalystParams, body PatchAnalystApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPatchAnalystRequestWithBody(server, id, "application/merge-patch+json", bodyReader)
+	return NewPatchAnalystRequestWithBody(server, id, params, "application/merge-patch+json", bodyReader)
 }
 
 // NewPatchAnalystRequestWithBody constructs an http.Request for the PatchAnalyst method, with any body, and a specified content type
-func NewPatchAnalystRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+func NewPatchAnalystRequestWithBody(server string, id int64, params *PatchAnalystParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3215,22 +3331,37 @@ func NewPatchAnalystRequestWithBody(server string, id int64, contentType string,
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewReplaceAnalystRequest calls the generic ReplaceAnalyst builder with application/json body
-func NewReplaceAnalystRequest(server string, id int64, body ReplaceAnalystJSONRequestBody) (*http.Request, error) {
+func NewReplaceAnalystRequest(server string, id int64, params *ReplaceAnalystParams, body ReplaceAnalystJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewReplaceAnalystRequestWithBody(server, id, "application/json", bodyReader)
+	return NewReplaceAnalystRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewReplaceAnalystRequestWithBody constructs an http.Request for the ReplaceAnalyst method, with any body, and a specified content type
-func NewReplaceAnalystRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+func NewReplaceAnalystRequestWithBody(server string, id int64, params *ReplaceAnalystParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3261,6 +3392,21 @@ func NewReplaceAnalystRequestWithBody(server string, id int64, contentType strin
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -3364,6 +3510,21 @@ func NewListAssetsRequest(server string, params *ListAssetsParams) (*http.Reques
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
@@ -3448,7 +3609,7 @@ func NewCreateSubscriptionLegacyRequestWithBody(server string, contentType strin
 }
 
 // NewDeleteAssetRequest constructs an http.Request for the DeleteAsset method
-func NewDeleteAssetRequest(server string, id int64) (*http.Request, error) {
+func NewDeleteAssetRequest(server string, id int64, params *DeleteAssetParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3478,11 +3639,26 @@ func NewDeleteAssetRequest(server string, id int64) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewGetAssetRequest constructs an http.Request for the GetAsset method
-func NewGetAssetRequest(server string, id int64) (*http.Request, error) {
+func NewGetAssetRequest(server string, id int64, params *GetAssetParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3512,22 +3688,48 @@ func NewGetAssetRequest(server string, id int64) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+		if params.IfModifiedSince != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Modified-Since", *params.IfModifiedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Modified-Since", headerParam1)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewPatchAssetRequestWithApplicationMergePatchPlusJSONBody calls the generic PatchAsset builder with application/merge-patch+json body
-func NewPatchAssetRequestWithApplicationMergePatchPlusJSONBody(server string, id int64, body PatchAssetApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+func NewPatchAssetRequestWithApplicationMergePatchPlusJSONBody(server string, id int64, params *PatchAssetParams, body PatchAssetApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPatchAssetRequestWithBody(server, id, "application/merge-patch+json", bodyReader)
+	return NewPatchAssetRequestWithBody(server, id, params, "application/merge-patch+json", bodyReader)
 }
 
 // NewPatchAssetRequestWithBody constructs an http.Request for the PatchAsset method, with any body, and a specified content type
-func NewPatchAssetRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+func NewPatchAssetRequestWithBody(server string, id int64, params *PatchAssetParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3559,22 +3761,37 @@ func NewPatchAssetRequestWithBody(server string, id int64, contentType string, b
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewReplaceAssetRequest calls the generic ReplaceAsset builder with application/json body
-func NewReplaceAssetRequest(server string, id int64, body ReplaceAssetJSONRequestBody) (*http.Request, error) {
+func NewReplaceAssetRequest(server string, id int64, params *ReplaceAssetParams, body ReplaceAssetJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewReplaceAssetRequestWithBody(server, id, "application/json", bodyReader)
+	return NewReplaceAssetRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
 // NewReplaceAssetRequestWithBody constructs an http.Request for the ReplaceAsset method, with any body, and a specified content type
-func NewReplaceAssetRequestWithBody(server string, id int64, contentType string, body io.Reader) (*http.Request, error) {
+func NewReplaceAssetRequestWithBody(server string, id int64, params *ReplaceAssetParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3605,6 +3822,21 @@ func NewReplaceAssetRequestWithBody(server string, id int64, contentType string,
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -4330,7 +4562,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/v1/analysts/{id} (the `DeleteAnalyst` operationId).
-	DeleteAnalystWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*DeleteAnalystResponse, error)
+	DeleteAnalystWithResponse(ctx context.Context, id int64, params *DeleteAnalystParams, reqEditors ...RequestEditorFn) (*DeleteAnalystResponse, error)
 
 	// GetAnalystWithResponse Get an analyst
 	//
@@ -4341,7 +4573,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/analysts/{id} (the `GetAnalyst` operationId).
-	GetAnalystWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetAnalystResponse, error)
+	GetAnalystWithResponse(ctx context.Context, id int64, params *GetAnalystParams, reqEditors ...RequestEditorFn) (*GetAnalystResponse, error)
 
 	// PatchAnalystWithBodyWithResponse Update an analyst (JSON Merge Patch)
 	//
@@ -4352,7 +4584,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/v1/analysts/{id} (the `PatchAnalyst` operationId).
-	PatchAnalystWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchAnalystResponse, error)
+	PatchAnalystWithBodyWithResponse(ctx context.Context, id int64, params *PatchAnalystParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchAnalystResponse, error)
 
 	// PatchAnalystWithApplicationMergePatchPlusJSONBodyWithResponse Update an analyst (JSON Merge Patch)
 	//
@@ -4363,7 +4595,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/v1/analysts/{id} (the `PatchAnalyst` operationId).
-	PatchAnalystWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, id int64, body PatchAnalystApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchAnalystResponse, error)
+	PatchAnalystWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, id int64, params *PatchAnalystParams, body PatchAnalystApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchAnalystResponse, error)
 
 	// ReplaceAnalystWithBodyWithResponse Replace an analyst
 	//
@@ -4374,7 +4606,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/v1/analysts/{id} (the `ReplaceAnalyst` operationId).
-	ReplaceAnalystWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplaceAnalystResponse, error)
+	ReplaceAnalystWithBodyWithResponse(ctx context.Context, id int64, params *ReplaceAnalystParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplaceAnalystResponse, error)
 
 	// ReplaceAnalystWithResponse Replace an analyst
 	//
@@ -4385,7 +4617,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/v1/analysts/{id} (the `ReplaceAnalyst` operationId).
-	ReplaceAnalystWithResponse(ctx context.Context, id int64, body ReplaceAnalystJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaceAnalystResponse, error)
+	ReplaceAnalystWithResponse(ctx context.Context, id int64, params *ReplaceAnalystParams, body ReplaceAnalystJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaceAnalystResponse, error)
 
 	// ListAssetsWithResponse List assets
 	//
@@ -4455,7 +4687,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/v1/assets/{id} (the `DeleteAsset` operationId).
-	DeleteAssetWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*DeleteAssetResponse, error)
+	DeleteAssetWithResponse(ctx context.Context, id int64, params *DeleteAssetParams, reqEditors ...RequestEditorFn) (*DeleteAssetResponse, error)
 
 	// GetAssetWithResponse Get an asset
 	//
@@ -4466,7 +4698,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/assets/{id} (the `GetAsset` operationId).
-	GetAssetWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetAssetResponse, error)
+	GetAssetWithResponse(ctx context.Context, id int64, params *GetAssetParams, reqEditors ...RequestEditorFn) (*GetAssetResponse, error)
 
 	// PatchAssetWithBodyWithResponse Update an asset (JSON Merge Patch)
 	//
@@ -4477,7 +4709,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/v1/assets/{id} (the `PatchAsset` operationId).
-	PatchAssetWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchAssetResponse, error)
+	PatchAssetWithBodyWithResponse(ctx context.Context, id int64, params *PatchAssetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchAssetResponse, error)
 
 	// PatchAssetWithApplicationMergePatchPlusJSONBodyWithResponse Update an asset (JSON Merge Patch)
 	//
@@ -4488,7 +4720,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /api/v1/assets/{id} (the `PatchAsset` operationId).
-	PatchAssetWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, id int64, body PatchAssetApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchAssetResponse, error)
+	PatchAssetWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, id int64, params *PatchAssetParams, body PatchAssetApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchAssetResponse, error)
 
 	// ReplaceAssetWithBodyWithResponse Replace an asset
 	//
@@ -4499,7 +4731,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/v1/assets/{id} (the `ReplaceAsset` operationId).
-	ReplaceAssetWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplaceAssetResponse, error)
+	ReplaceAssetWithBodyWithResponse(ctx context.Context, id int64, params *ReplaceAssetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplaceAssetResponse, error)
 
 	// ReplaceAssetWithResponse Replace an asset
 	//
@@ -4510,7 +4742,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/v1/assets/{id} (the `ReplaceAsset` operationId).
-	ReplaceAssetWithResponse(ctx context.Context, id int64, body ReplaceAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaceAssetResponse, error)
+	ReplaceAssetWithResponse(ctx context.Context, id int64, params *ReplaceAssetParams, body ReplaceAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaceAssetResponse, error)
 
 	// ListDeliveriesWithResponse List deliveries (the delivery log)
 	//
@@ -4724,7 +4956,15 @@ type ClientWithResponsesInterface interface {
 
 // ListAnalystsResponse200Headers the declared response headers of an HTTP 200 response for ListAnalysts
 type ListAnalystsResponse200Headers struct {
+	ETag *string
 	Link *string
+}
+
+// ListAnalystsResponse304Headers the declared response headers of an HTTP 304 response for ListAnalysts
+type ListAnalystsResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+	LastModified *string
 }
 
 // ListAnalystsResponse503Headers the declared response headers of an HTTP 503 response for ListAnalysts
@@ -4747,6 +4987,8 @@ type ListAnalystsResponse struct {
 	ApplicationproblemJSON503 *ErrorModel
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListAnalystsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListAnalystsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListAnalystsResponse503Headers
 }
@@ -4807,6 +5049,7 @@ func (r ListAnalystsResponse) ContentType() string {
 
 // CreateAnalystResponse201Headers the declared response headers of an HTTP 201 response for CreateAnalyst
 type CreateAnalystResponse201Headers struct {
+	ETag         *string
 	LastModified *string
 }
 
@@ -4939,6 +5182,7 @@ func (r CreateAnalystResponse) ContentType() string {
 
 // DeleteAnalystResponse200Headers the declared response headers of an HTTP 200 response for DeleteAnalyst
 type DeleteAnalystResponse200Headers struct {
+	ETag         *string
 	LastModified *string
 }
 
@@ -4967,8 +5211,12 @@ type DeleteAnalystResponse struct {
 	ApplicationproblemJSON404 *ErrorModel
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *ErrorModel
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *ErrorModel
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ErrorModel
+	// ApplicationproblemJSON428 the response for an HTTP 428 `application/problem+json` response
+	ApplicationproblemJSON428 *ErrorModel
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *ErrorModel
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -5013,9 +5261,19 @@ func (r DeleteAnalystResponse) GetApplicationproblemJSON409() *ErrorModel {
 	return r.ApplicationproblemJSON409
 }
 
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteAnalystResponse) GetApplicationproblemJSON412() *ErrorModel {
+	return r.ApplicationproblemJSON412
+}
+
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r DeleteAnalystResponse) GetApplicationproblemJSON422() *ErrorModel {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON428 returns the response for an HTTP 428 `application/problem+json` response
+func (r DeleteAnalystResponse) GetApplicationproblemJSON428() *ErrorModel {
+	return r.ApplicationproblemJSON428
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -5064,6 +5322,14 @@ func (r DeleteAnalystResponse) ContentType() string {
 
 // GetAnalystResponse200Headers the declared response headers of an HTTP 200 response for GetAnalyst
 type GetAnalystResponse200Headers struct {
+	ETag         *string
+	LastModified *string
+}
+
+// GetAnalystResponse304Headers the declared response headers of an HTTP 304 response for GetAnalyst
+type GetAnalystResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
 	LastModified *string
 }
 
@@ -5089,6 +5355,8 @@ type GetAnalystResponse struct {
 	ApplicationproblemJSON503 *ErrorModel
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetAnalystResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetAnalystResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetAnalystResponse503Headers
 }
@@ -5154,6 +5422,7 @@ func (r GetAnalystResponse) ContentType() string {
 
 // PatchAnalystResponse200Headers the declared response headers of an HTTP 200 response for PatchAnalyst
 type PatchAnalystResponse200Headers struct {
+	ETag         *string
 	LastModified *string
 }
 
@@ -5182,12 +5451,16 @@ type PatchAnalystResponse struct {
 	ApplicationproblemJSON404 *ErrorModel
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
 	ApplicationproblemJSON408 *ErrorModel
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *ErrorModel
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *ErrorModel
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *ErrorModel
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ErrorModel
+	// ApplicationproblemJSON428 the response for an HTTP 428 `application/problem+json` response
+	ApplicationproblemJSON428 *ErrorModel
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *ErrorModel
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -5232,6 +5505,11 @@ func (r PatchAnalystResponse) GetApplicationproblemJSON408() *ErrorModel {
 	return r.ApplicationproblemJSON408
 }
 
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r PatchAnalystResponse) GetApplicationproblemJSON412() *ErrorModel {
+	return r.ApplicationproblemJSON412
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r PatchAnalystResponse) GetApplicationproblemJSON413() *ErrorModel {
 	return r.ApplicationproblemJSON413
@@ -5245,6 +5523,11 @@ func (r PatchAnalystResponse) GetApplicationproblemJSON415() *ErrorModel {
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r PatchAnalystResponse) GetApplicationproblemJSON422() *ErrorModel {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON428 returns the response for an HTTP 428 `application/problem+json` response
+func (r PatchAnalystResponse) GetApplicationproblemJSON428() *ErrorModel {
+	return r.ApplicationproblemJSON428
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -5293,6 +5576,7 @@ func (r PatchAnalystResponse) ContentType() string {
 
 // ReplaceAnalystResponse200Headers the declared response headers of an HTTP 200 response for ReplaceAnalyst
 type ReplaceAnalystResponse200Headers struct {
+	ETag         *string
 	LastModified *string
 }
 
@@ -5321,12 +5605,16 @@ type ReplaceAnalystResponse struct {
 	ApplicationproblemJSON404 *ErrorModel
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
 	ApplicationproblemJSON408 *ErrorModel
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *ErrorModel
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *ErrorModel
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *ErrorModel
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ErrorModel
+	// ApplicationproblemJSON428 the response for an HTTP 428 `application/problem+json` response
+	ApplicationproblemJSON428 *ErrorModel
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *ErrorModel
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -5371,6 +5659,11 @@ func (r ReplaceAnalystResponse) GetApplicationproblemJSON408() *ErrorModel {
 	return r.ApplicationproblemJSON408
 }
 
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r ReplaceAnalystResponse) GetApplicationproblemJSON412() *ErrorModel {
+	return r.ApplicationproblemJSON412
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r ReplaceAnalystResponse) GetApplicationproblemJSON413() *ErrorModel {
 	return r.ApplicationproblemJSON413
@@ -5384,6 +5677,11 @@ func (r ReplaceAnalystResponse) GetApplicationproblemJSON415() *ErrorModel {
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r ReplaceAnalystResponse) GetApplicationproblemJSON422() *ErrorModel {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON428 returns the response for an HTTP 428 `application/problem+json` response
+func (r ReplaceAnalystResponse) GetApplicationproblemJSON428() *ErrorModel {
+	return r.ApplicationproblemJSON428
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -5432,7 +5730,15 @@ func (r ReplaceAnalystResponse) ContentType() string {
 
 // ListAssetsResponse200Headers the declared response headers of an HTTP 200 response for ListAssets
 type ListAssetsResponse200Headers struct {
+	ETag *string
 	Link *string
+}
+
+// ListAssetsResponse304Headers the declared response headers of an HTTP 304 response for ListAssets
+type ListAssetsResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
+	LastModified *string
 }
 
 // ListAssetsResponse503Headers the declared response headers of an HTTP 503 response for ListAssets
@@ -5455,6 +5761,8 @@ type ListAssetsResponse struct {
 	ApplicationproblemJSON503 *ErrorModel
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListAssetsResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *ListAssetsResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListAssetsResponse503Headers
 }
@@ -5515,6 +5823,7 @@ func (r ListAssetsResponse) ContentType() string {
 
 // CreateAssetResponse201Headers the declared response headers of an HTTP 201 response for CreateAsset
 type CreateAssetResponse201Headers struct {
+	ETag         *string
 	LastModified *string
 }
 
@@ -5779,6 +6088,7 @@ func (r CreateSubscriptionLegacyResponse) ContentType() string {
 
 // DeleteAssetResponse200Headers the declared response headers of an HTTP 200 response for DeleteAsset
 type DeleteAssetResponse200Headers struct {
+	ETag         *string
 	LastModified *string
 }
 
@@ -5805,8 +6115,12 @@ type DeleteAssetResponse struct {
 	ApplicationproblemJSON403 *ErrorModel
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *ErrorModel
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *ErrorModel
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ErrorModel
+	// ApplicationproblemJSON428 the response for an HTTP 428 `application/problem+json` response
+	ApplicationproblemJSON428 *ErrorModel
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *ErrorModel
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -5846,9 +6160,19 @@ func (r DeleteAssetResponse) GetApplicationproblemJSON404() *ErrorModel {
 	return r.ApplicationproblemJSON404
 }
 
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteAssetResponse) GetApplicationproblemJSON412() *ErrorModel {
+	return r.ApplicationproblemJSON412
+}
+
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r DeleteAssetResponse) GetApplicationproblemJSON422() *ErrorModel {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON428 returns the response for an HTTP 428 `application/problem+json` response
+func (r DeleteAssetResponse) GetApplicationproblemJSON428() *ErrorModel {
+	return r.ApplicationproblemJSON428
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -5897,6 +6221,14 @@ func (r DeleteAssetResponse) ContentType() string {
 
 // GetAssetResponse200Headers the declared response headers of an HTTP 200 response for GetAsset
 type GetAssetResponse200Headers struct {
+	ETag         *string
+	LastModified *string
+}
+
+// GetAssetResponse304Headers the declared response headers of an HTTP 304 response for GetAsset
+type GetAssetResponse304Headers struct {
+	CacheControl *string
+	ETag         *string
 	LastModified *string
 }
 
@@ -5922,6 +6254,8 @@ type GetAssetResponse struct {
 	ApplicationproblemJSON503 *ErrorModel
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetAssetResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetAssetResponse304Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetAssetResponse503Headers
 }
@@ -5987,6 +6321,7 @@ func (r GetAssetResponse) ContentType() string {
 
 // PatchAssetResponse200Headers the declared response headers of an HTTP 200 response for PatchAsset
 type PatchAssetResponse200Headers struct {
+	ETag         *string
 	LastModified *string
 }
 
@@ -6015,12 +6350,16 @@ type PatchAssetResponse struct {
 	ApplicationproblemJSON404 *ErrorModel
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
 	ApplicationproblemJSON408 *ErrorModel
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *ErrorModel
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *ErrorModel
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *ErrorModel
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ErrorModel
+	// ApplicationproblemJSON428 the response for an HTTP 428 `application/problem+json` response
+	ApplicationproblemJSON428 *ErrorModel
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *ErrorModel
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -6065,6 +6404,11 @@ func (r PatchAssetResponse) GetApplicationproblemJSON408() *ErrorModel {
 	return r.ApplicationproblemJSON408
 }
 
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r PatchAssetResponse) GetApplicationproblemJSON412() *ErrorModel {
+	return r.ApplicationproblemJSON412
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r PatchAssetResponse) GetApplicationproblemJSON413() *ErrorModel {
 	return r.ApplicationproblemJSON413
@@ -6078,6 +6422,11 @@ func (r PatchAssetResponse) GetApplicationproblemJSON415() *ErrorModel {
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r PatchAssetResponse) GetApplicationproblemJSON422() *ErrorModel {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON428 returns the response for an HTTP 428 `application/problem+json` response
+func (r PatchAssetResponse) GetApplicationproblemJSON428() *ErrorModel {
+	return r.ApplicationproblemJSON428
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -6126,6 +6475,7 @@ func (r PatchAssetResponse) ContentType() string {
 
 // ReplaceAssetResponse200Headers the declared response headers of an HTTP 200 response for ReplaceAsset
 type ReplaceAssetResponse200Headers struct {
+	ETag         *string
 	LastModified *string
 }
 
@@ -6154,12 +6504,16 @@ type ReplaceAssetResponse struct {
 	ApplicationproblemJSON404 *ErrorModel
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
 	ApplicationproblemJSON408 *ErrorModel
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *ErrorModel
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *ErrorModel
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *ErrorModel
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ErrorModel
+	// ApplicationproblemJSON428 the response for an HTTP 428 `application/problem+json` response
+	ApplicationproblemJSON428 *ErrorModel
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *ErrorModel
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -6204,6 +6558,11 @@ func (r ReplaceAssetResponse) GetApplicationproblemJSON408() *ErrorModel {
 	return r.ApplicationproblemJSON408
 }
 
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r ReplaceAssetResponse) GetApplicationproblemJSON412() *ErrorModel {
+	return r.ApplicationproblemJSON412
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r ReplaceAssetResponse) GetApplicationproblemJSON413() *ErrorModel {
 	return r.ApplicationproblemJSON413
@@ -6217,6 +6576,11 @@ func (r ReplaceAssetResponse) GetApplicationproblemJSON415() *ErrorModel {
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r ReplaceAssetResponse) GetApplicationproblemJSON422() *ErrorModel {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON428 returns the response for an HTTP 428 `application/problem+json` response
+func (r ReplaceAssetResponse) GetApplicationproblemJSON428() *ErrorModel {
+	return r.ApplicationproblemJSON428
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -7709,8 +8073,8 @@ func (c *ClientWithResponses) CreateAnalystWithResponse(ctx context.Context, bod
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/v1/analysts/{id} (the `DeleteAnalyst` operationId).
-func (c *ClientWithResponses) DeleteAnalystWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*DeleteAnalystResponse, error) {
-	rsp, err := c.DeleteAnalyst(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeleteAnalystWithResponse(ctx context.Context, id int64, params *DeleteAnalystParams, reqEditors ...RequestEditorFn) (*DeleteAnalystResponse, error) {
+	rsp, err := c.DeleteAnalyst(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7726,8 +8090,8 @@ func (c *ClientWithResponses) DeleteAnalystWithResponse(ctx context.Context, id 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/analysts/{id} (the `GetAnalyst` operationId).
-func (c *ClientWithResponses) GetAnalystWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetAnalystResponse, error) {
-	rsp, err := c.GetAnalyst(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetAnalystWithResponse(ctx context.Context, id int64, params *GetAnalystParams, reqEditors ...RequestEditorFn) (*GetAnalystResponse, error) {
+	rsp, err := c.GetAnalyst(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7743,8 +8107,8 @@ func (c *ClientWithResponses) GetAnalystWithResponse(ctx context.Context, id int
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /api/v1/analysts/{id} (the `PatchAnalyst` operationId).
-func (c *ClientWithResponses) PatchAnalystWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchAnalystResponse, error) {
-	rsp, err := c.PatchAnalystWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) PatchAnalystWithBodyWithResponse(ctx context.Context, id int64, params *PatchAnalystParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchAnalystResponse, error) {
+	rsp, err := c.PatchAnalystWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7760,8 +8124,8 @@ func (c *ClientWithResponses) PatchAnalystWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /api/v1/analysts/{id} (the `PatchAnalyst` operationId).
-func (c *ClientWithResponses) PatchAnalystWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, id int64, body PatchAnalystApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchAnalystResponse, error) {
-	rsp, err := c.PatchAnalystWithApplicationMergePatchPlusJSONBody(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) PatchAnalystWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, id int64, params *PatchAnalystParams, body PatchAnalystApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchAnalystResponse, error) {
+	rsp, err := c.PatchAnalystWithApplicationMergePatchPlusJSONBody(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7777,8 +8141,8 @@ func (c *ClientWithResponses) PatchAnalystWithApplicationMergePatchPlusJSONBodyW
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/v1/analysts/{id} (the `ReplaceAnalyst` operationId).
-func (c *ClientWithResponses) ReplaceAnalystWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplaceAnalystResponse, error) {
-	rsp, err := c.ReplaceAnalystWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) ReplaceAnalystWithBodyWithResponse(ctx context.Context, id int64, params *ReplaceAnalystParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplaceAnalystResponse, error) {
+	rsp, err := c.ReplaceAnalystWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7794,8 +8158,8 @@ func (c *ClientWithResponses) ReplaceAnalystWithBodyWithResponse(ctx context.Con
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/v1/analysts/{id} (the `ReplaceAnalyst` operationId).
-func (c *ClientWithResponses) ReplaceAnalystWithResponse(ctx context.Context, id int64, body ReplaceAnalystJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaceAnalystResponse, error) {
-	rsp, err := c.ReplaceAnalyst(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) ReplaceAnalystWithResponse(ctx context.Context, id int64, params *ReplaceAnalystParams, body ReplaceAnalystJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaceAnalystResponse, error) {
+	rsp, err := c.ReplaceAnalyst(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7899,8 +8263,8 @@ func (c *ClientWithResponses) CreateSubscriptionLegacyWithResponse(ctx context.C
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/v1/assets/{id} (the `DeleteAsset` operationId).
-func (c *ClientWithResponses) DeleteAssetWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*DeleteAssetResponse, error) {
-	rsp, err := c.DeleteAsset(ctx, id, reqEditors...)
+func (c *ClientWithResponses) DeleteAssetWithResponse(ctx context.Context, id int64, params *DeleteAssetParams, reqEditors ...RequestEditorFn) (*DeleteAssetResponse, error) {
+	rsp, err := c.DeleteAsset(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7916,8 +8280,8 @@ func (c *ClientWithResponses) DeleteAssetWithResponse(ctx context.Context, id in
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/assets/{id} (the `GetAsset` operationId).
-func (c *ClientWithResponses) GetAssetWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetAssetResponse, error) {
-	rsp, err := c.GetAsset(ctx, id, reqEditors...)
+func (c *ClientWithResponses) GetAssetWithResponse(ctx context.Context, id int64, params *GetAssetParams, reqEditors ...RequestEditorFn) (*GetAssetResponse, error) {
+	rsp, err := c.GetAsset(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7933,8 +8297,8 @@ func (c *ClientWithResponses) GetAssetWithResponse(ctx context.Context, id int64
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /api/v1/assets/{id} (the `PatchAsset` operationId).
-func (c *ClientWithResponses) PatchAssetWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchAssetResponse, error) {
-	rsp, err := c.PatchAssetWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) PatchAssetWithBodyWithResponse(ctx context.Context, id int64, params *PatchAssetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchAssetResponse, error) {
+	rsp, err := c.PatchAssetWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7950,8 +8314,8 @@ func (c *ClientWithResponses) PatchAssetWithBodyWithResponse(ctx context.Context
 // Takes a body of the `application/merge-patch+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PATCH /api/v1/assets/{id} (the `PatchAsset` operationId).
-func (c *ClientWithResponses) PatchAssetWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, id int64, body PatchAssetApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchAssetResponse, error) {
-	rsp, err := c.PatchAssetWithApplicationMergePatchPlusJSONBody(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) PatchAssetWithApplicationMergePatchPlusJSONBodyWithResponse(ctx context.Context, id int64, params *PatchAssetParams, body PatchAssetApplicationMergePatchPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchAssetResponse, error) {
+	rsp, err := c.PatchAssetWithApplicationMergePatchPlusJSONBody(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7967,8 +8331,8 @@ func (c *ClientWithResponses) PatchAssetWithApplicationMergePatchPlusJSONBodyWit
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/v1/assets/{id} (the `ReplaceAsset` operationId).
-func (c *ClientWithResponses) ReplaceAssetWithBodyWithResponse(ctx context.Context, id int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplaceAssetResponse, error) {
-	rsp, err := c.ReplaceAssetWithBody(ctx, id, contentType, body, reqEditors...)
+func (c *ClientWithResponses) ReplaceAssetWithBodyWithResponse(ctx context.Context, id int64, params *ReplaceAssetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplaceAssetResponse, error) {
+	rsp, err := c.ReplaceAssetWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -7984,8 +8348,8 @@ func (c *ClientWithResponses) ReplaceAssetWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/v1/assets/{id} (the `ReplaceAsset` operationId).
-func (c *ClientWithResponses) ReplaceAssetWithResponse(ctx context.Context, id int64, body ReplaceAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaceAssetResponse, error) {
-	rsp, err := c.ReplaceAsset(ctx, id, body, reqEditors...)
+func (c *ClientWithResponses) ReplaceAssetWithResponse(ctx context.Context, id int64, params *ReplaceAssetParams, body ReplaceAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplaceAssetResponse, error) {
+	rsp, err := c.ReplaceAsset(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8336,6 +8700,9 @@ func ParseListAnalystsResponse(rsp *http.Response) (*ListAnalystsResponse, error
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest ErrorModel
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8369,6 +8736,13 @@ func ParseListAnalystsResponse(rsp *http.Response) (*ListAnalystsResponse, error
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListAnalystsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("Link"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -8377,6 +8751,30 @@ func ParseListAnalystsResponse(rsp *http.Response) (*ListAnalystsResponse, error
 			headers.Link = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListAnalystsResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Last-Modified"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Last-Modified", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.LastModified = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListAnalystsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -8488,6 +8886,13 @@ func ParseCreateAnalystResponse(rsp *http.Response) (*CreateAnalystResponse, err
 	switch {
 	case rsp.StatusCode == 201:
 		var headers CreateAnalystResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("Last-Modified"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Last-Modified", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -8577,12 +8982,26 @@ func ParseDeleteAnalystResponse(rsp *http.Response) (*DeleteAnalystResponse, err
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ErrorModel
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest ErrorModel
@@ -8610,6 +9029,13 @@ func ParseDeleteAnalystResponse(rsp *http.Response) (*DeleteAnalystResponse, err
 	switch {
 	case rsp.StatusCode == 200:
 		var headers DeleteAnalystResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("Last-Modified"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Last-Modified", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -8664,6 +9090,9 @@ func ParseGetAnalystResponse(rsp *http.Response) (*GetAnalystResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest ErrorModel
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8704,6 +9133,13 @@ func ParseGetAnalystResponse(rsp *http.Response) (*GetAnalystResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetAnalystResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("Last-Modified"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Last-Modified", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -8712,6 +9148,30 @@ func ParseGetAnalystResponse(rsp *http.Response) (*GetAnalystResponse, error) {
 			headers.LastModified = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetAnalystResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Last-Modified"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Last-Modified", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.LastModified = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetAnalystResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -8783,6 +9243,13 @@ func ParsePatchAnalystResponse(rsp *http.Response) (*PatchAnalystResponse, error
 		}
 		response.ApplicationproblemJSON408 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest ErrorModel
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8803,6 +9270,13 @@ func ParsePatchAnalystResponse(rsp *http.Response) (*PatchAnalystResponse, error
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest ErrorModel
@@ -8830,6 +9304,13 @@ func ParsePatchAnalystResponse(rsp *http.Response) (*PatchAnalystResponse, error
 	switch {
 	case rsp.StatusCode == 200:
 		var headers PatchAnalystResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("Last-Modified"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Last-Modified", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -8919,6 +9400,13 @@ func ParseReplaceAnalystResponse(rsp *http.Response) (*ReplaceAnalystResponse, e
 		}
 		response.ApplicationproblemJSON408 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest ErrorModel
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8939,6 +9427,13 @@ func ParseReplaceAnalystResponse(rsp *http.Response) (*ReplaceAnalystResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest ErrorModel
@@ -8966,6 +9461,13 @@ func ParseReplaceAnalystResponse(rsp *http.Response) (*ReplaceAnalystResponse, e
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ReplaceAnalystResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("Last-Modified"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Last-Modified", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -9020,6 +9522,9 @@ func ParseListAssetsResponse(rsp *http.Response) (*ListAssetsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest ErrorModel
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9053,6 +9558,13 @@ func ParseListAssetsResponse(rsp *http.Response) (*ListAssetsResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListAssetsResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("Link"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Link", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -9061,6 +9573,30 @@ func ParseListAssetsResponse(rsp *http.Response) (*ListAssetsResponse, error) {
 			headers.Link = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers ListAssetsResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Last-Modified"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Last-Modified", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.LastModified = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListAssetsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -9172,6 +9708,13 @@ func ParseCreateAssetResponse(rsp *http.Response) (*CreateAssetResponse, error) 
 	switch {
 	case rsp.StatusCode == 201:
 		var headers CreateAssetResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("Last-Modified"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Last-Modified", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -9380,12 +9923,26 @@ func ParseDeleteAssetResponse(rsp *http.Response) (*DeleteAssetResponse, error) 
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ErrorModel
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest ErrorModel
@@ -9413,6 +9970,13 @@ func ParseDeleteAssetResponse(rsp *http.Response) (*DeleteAssetResponse, error) 
 	switch {
 	case rsp.StatusCode == 200:
 		var headers DeleteAssetResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("Last-Modified"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Last-Modified", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -9467,6 +10031,9 @@ func ParseGetAssetResponse(rsp *http.Response) (*GetAssetResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest ErrorModel
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9507,6 +10074,13 @@ func ParseGetAssetResponse(rsp *http.Response) (*GetAssetResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetAssetResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("Last-Modified"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Last-Modified", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -9515,6 +10089,30 @@ func ParseGetAssetResponse(rsp *http.Response) (*GetAssetResponse, error) {
 			headers.LastModified = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetAssetResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Last-Modified"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Last-Modified", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.LastModified = &value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetAssetResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -9586,6 +10184,13 @@ func ParsePatchAssetResponse(rsp *http.Response) (*PatchAssetResponse, error) {
 		}
 		response.ApplicationproblemJSON408 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest ErrorModel
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9606,6 +10211,13 @@ func ParsePatchAssetResponse(rsp *http.Response) (*PatchAssetResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest ErrorModel
@@ -9633,6 +10245,13 @@ func ParsePatchAssetResponse(rsp *http.Response) (*PatchAssetResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers PatchAssetResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("Last-Modified"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Last-Modified", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -9722,6 +10341,13 @@ func ParseReplaceAssetResponse(rsp *http.Response) (*ReplaceAssetResponse, error
 		}
 		response.ApplicationproblemJSON408 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest ErrorModel
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9742,6 +10368,13 @@ func ParseReplaceAssetResponse(rsp *http.Response) (*ReplaceAssetResponse, error
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 428:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON428 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest ErrorModel
@@ -9769,6 +10402,13 @@ func ParseReplaceAssetResponse(rsp *http.Response) (*ReplaceAssetResponse, error
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ReplaceAssetResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
 		if values := rsp.Header.Values("Last-Modified"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Last-Modified", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -129,7 +129,7 @@ func TestGeneratedClient(t *testing.T) {
 		}
 		ids = append(ids, r.JSON201.Id)
 	}
-	got, err := c.GetAssetWithResponse(ctx, ids[1])
+	got, err := c.GetAssetWithResponse(ctx, ids[1], nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,9 +164,23 @@ func TestGeneratedClient(t *testing.T) {
 		t.Fatalf("listed %v, want %v", listed, ids)
 	}
 
-	// A JSON Merge Patch changes only what it names.
-	inactive := false
-	patched, err := c.PatchAssetWithApplicationMergePatchPlusJSONBodyWithResponse(ctx, ids[0],
+	// A JSON Merge Patch changes only what it names; If-Match makes it
+	// apply only to the version read, and a stale tag is a 412 problem.
+	first, err := c.GetAssetWithResponse(ctx, ids[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inactive, tag, stale := false, first.HTTPResponse.Header.Get("ETag"), `"999"`
+	refused, err := c.PatchAssetWithApplicationMergePatchPlusJSONBodyWithResponse(ctx, ids[0], &goclient.PatchAssetParams{IfMatch: &stale},
+		goclient.PatchAssetApplicationMergePatchPlusJSONRequestBody{IsActive: &inactive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status(t, "patch asset with a stale tag", refused, refused.Body, http.StatusPreconditionFailed)
+	if refused.ApplicationproblemJSON412 == nil || *refused.ApplicationproblemJSON412.Status != http.StatusPreconditionFailed {
+		t.Fatalf("412 not decoded as a problem: %s", refused.Body)
+	}
+	patched, err := c.PatchAssetWithApplicationMergePatchPlusJSONBodyWithResponse(ctx, ids[0], &goclient.PatchAssetParams{IfMatch: &tag},
 		goclient.PatchAssetApplicationMergePatchPlusJSONRequestBody{IsActive: &inactive})
 	if err != nil {
 		t.Fatal(err)
@@ -176,12 +190,12 @@ func TestGeneratedClient(t *testing.T) {
 		t.Fatalf("patched %+v", *patched.JSON200)
 	}
 
-	deleted, err := c.DeleteAssetWithResponse(ctx, ids[2])
+	deleted, err := c.DeleteAssetWithResponse(ctx, ids[2], nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	status(t, "delete asset", deleted, deleted.Body, http.StatusOK)
-	gone, err := c.GetAssetWithResponse(ctx, ids[2])
+	gone, err := c.GetAssetWithResponse(ctx, ids[2], nil)
 	if err != nil {
 		t.Fatal(err)
 	}
