@@ -17,6 +17,8 @@ type Tx interface {
 type Store interface {
 	Tx
 
+	IdempotencyStore
+
 	// InTx runs fn with a Tx whose every call is part of one transaction:
 	// committed when fn returns nil, rolled back otherwise. It is how later
 	// work (the notification outbox) joins a change atomically.

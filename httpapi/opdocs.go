@@ -227,7 +227,7 @@ var statusMeaning = map[int]string{
 	403: "Valid credentials without the write permission (a token without the write scope or group).",
 	404: "Nothing has this id.",
 	408: "The request body did not arrive in time.",
-	409: "The request conflicts with the resource's state.",
+	409: "The request conflicts with the resource's state; or a request with the same `Idempotency-Key` is still in progress (retry later).",
 	413: "The request body is larger than 1 MiB.",
 	304: "Not Modified: the resource still has the ETag in `If-None-Match` (or has not changed since `If-Modified-Since`); no body, the validators again.",
 	412: "Precondition Failed: the resource no longer has the ETag in `If-Match` (someone changed it since you read it); nothing was changed. GET it again, reapply your change and send its new ETag.",
@@ -392,6 +392,9 @@ func problemExample(status int, op *huma.Operation) any {
 		}
 	case http.StatusConflict:
 		detail, ok := conflictDetails[op.OperationID]
+		if !ok && op.Method == http.MethodPost && op.Metadata[needsWrite] == true {
+			detail, ok = msgKeyInProgress, true
+		}
 		if !ok {
 			panic("httpapi: no example 409 for " + op.OperationID)
 		}

@@ -59,6 +59,11 @@ func (s *Server) routes() {
 		}
 		o.Metadata = map[string]any{needsWrite: true}
 		o.Errors = append(o.Errors, http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests)
+		if o.Method == http.MethodPost {
+			// Keyed retries (idempotency.go).
+			o.Parameters = append(o.Parameters, idempotencyKeyParam())
+			o = also(o, http.StatusConflict)
+		}
 		return o
 	}
 	// read is a read of assets or analysts: open, unless PrivateReads

@@ -119,7 +119,7 @@ func NewServer(c Config) *Server {
 	s.api = humago.New(mux, cfg)
 	// Credentials first, so an anonymous client learns nothing else; then
 	// the checks that need no parsing of the body.
-	s.api.UseMiddleware(s.setCacheControl, s.authenticate, s.admit)
+	s.api.UseMiddleware(s.setCacheControl, s.authenticate, s.admit, s.idempotent)
 	s.routes()
 	s.describe()
 	docs := swaggerui.Handler("openapi.json", http.HandlerFunc(notFound), docsLogin(s.schemes))

@@ -16,4 +16,4 @@ package httpapi
 //
 // The build (a commit) is a different thing: Config.Version, answered in
 // the X-Build-Version header of /healthz.
-const APIVersion = "1.1.0"
+const APIVersion = "1.2.0"

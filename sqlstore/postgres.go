@@ -85,8 +85,9 @@ func openPostgres(ctx context.Context, connString string, o Options) (*Store, er
 	}
 	p := newPgxPool(pool)
 	st := &Store{
-		dialect: Postgres,
-		r:       p, w: p, db: p,
+		idemPruned: new(atomic.Int64),
+		dialect:    Postgres,
+		r:          p, w: p, db: p,
 		ping: pool.Ping,
 		// pgx encodes a time.Time into a date parameter; the store passes
 		// the date at UTC midnight so no zone can shift the day.

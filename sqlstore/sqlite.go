@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -63,8 +64,9 @@ func openSQLite(ctx context.Context, path string, o Options) (*Store, error) {
 	}
 	w := newSQLDB(writer)
 	s := &Store{
-		dialect: SQLite,
-		r:       w, w: w, db: w,
+		idemPruned: new(atomic.Int64),
+		dialect:    SQLite,
+		r:          w, w: w, db: w,
 		ping:         writer.PingContext,
 		dateArg:      func(d icymorning.Date) any { return d.String() },
 		isForeignKey: sqliteIsForeignKey,

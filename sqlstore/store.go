@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	icymorning "github.com/icy-morning/icy-morning"
@@ -48,6 +49,9 @@ type Store struct {
 	// creates runs PostgreSQL's asset creates, batched into multi-row
 	// statements (pgcreates.go); nil on SQLite.
 	creates *creates
+	// idemPruned is when expired idempotency answers were last deleted
+	// (idempotency.go), in Unix nanoseconds; shared by a transaction's copy.
+	idemPruned *atomic.Int64
 }
 
 var _ icymorning.Store = (*Store)(nil)

@@ -774,6 +774,12 @@ type ListAnalystsParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
+// CreateAnalystParams defines parameters for CreateAnalyst.
+type CreateAnalystParams struct {
+	// IdempotencyKey A key of your choosing (1 to 255 printable ASCII characters, such as a UUID) that makes this POST safe to retry: for 24 hours, a retry with the same key and the same request gets the first answer again (with `Idempotency-Replayed: true`) instead of doing it twice; the same key with another request is a 422, and a retry while the first is still running a 409. Keys are per account.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // DeleteAnalystParams defines parameters for DeleteAnalyst.
 type DeleteAnalystParams struct {
 	// IfMatch The ETag of the version this change is made against (from a GET or an earlier write): the change is applied only if the resource still has it, checked in the same database statement, else 412 Precondition Failed and nothing changes. * asks only that the resource exists. Required when the server runs with REQUIRE_IF_MATCH (428 without it).
@@ -820,6 +826,18 @@ type ListAssetsParams struct {
 
 	// IfNoneMatch An ETag (or several, or *) from an earlier answer: 304 Not Modified, without a body, while the answer would still have one of them.
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
+// CreateAssetParams defines parameters for CreateAsset.
+type CreateAssetParams struct {
+	// IdempotencyKey A key of your choosing (1 to 255 printable ASCII characters, such as a UUID) that makes this POST safe to retry: for 24 hours, a retry with the same key and the same request gets the first answer again (with `Idempotency-Replayed: true`) instead of doing it twice; the same key with another request is a 422, and a retry while the first is still running a 409. Keys are per account.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// CreateSubscriptionLegacyParams defines parameters for CreateSubscriptionLegacy.
+type CreateSubscriptionLegacyParams struct {
+	// IdempotencyKey A key of your choosing (1 to 255 printable ASCII characters, such as a UUID) that makes this POST safe to retry: for 24 hours, a retry with the same key and the same request gets the first answer again (with `Idempotency-Replayed: true`) instead of doing it twice; the same key with another request is a 422, and a retry while the first is still running a 409. Keys are per account.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // DeleteAssetParams defines parameters for DeleteAsset.
@@ -870,6 +888,12 @@ type ListDeliveriesParams struct {
 // ListDeliveriesParamsStatus defines parameters for ListDeliveries.
 type ListDeliveriesParamsStatus string
 
+// RetryDeliveryParams defines parameters for RetryDelivery.
+type RetryDeliveryParams struct {
+	// IdempotencyKey A key of your choosing (1 to 255 printable ASCII characters, such as a UUID) that makes this POST safe to retry: for 24 hours, a retry with the same key and the same request gets the first answer again (with `Idempotency-Replayed: true`) instead of doing it twice; the same key with another request is a 422, and a retry while the first is still running a 409. Keys are per account.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // ListSubscriptionsParams defines parameters for ListSubscriptions.
 type ListSubscriptionsParams struct {
 	// Limit Most items to return.
@@ -893,6 +917,12 @@ type ListSubscriptionsParamsTopic string
 
 // ListSubscriptionsParamsStatus defines parameters for ListSubscriptions.
 type ListSubscriptionsParamsStatus string
+
+// CreateSubscriptionParams defines parameters for CreateSubscription.
+type CreateSubscriptionParams struct {
+	// IdempotencyKey A key of your choosing (1 to 255 printable ASCII characters, such as a UUID) that makes this POST safe to retry: for 24 hours, a retry with the same key and the same request gets the first answer again (with `Idempotency-Replayed: true`) instead of doing it twice; the same key with another request is a 422, and a retry while the first is still running a 409. Keys are per account.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
 
 // SignUpFormFormdataBody defines parameters for SignUpForm.
 type SignUpFormFormdataBody struct {
@@ -1880,7 +1910,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/analysts (the `CreateAnalyst` operationId).
-	CreateAnalystWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateAnalystWithBody(ctx context.Context, params *CreateAnalystParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateAnalyst Create an analyst
 	//
@@ -1891,7 +1921,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/v1/analysts (the `CreateAnalyst` operationId).
-	CreateAnalyst(ctx context.Context, body CreateAnalystJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateAnalyst(ctx context.Context, params *CreateAnalystParams, body CreateAnalystJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteAnalyst Delete an analyst
 	//
@@ -1973,7 +2003,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/assets (the `CreateAsset` operationId).
-	CreateAssetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateAssetWithBody(ctx context.Context, params *CreateAssetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateAsset Create an asset
 	//
@@ -1984,7 +2014,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/v1/assets (the `CreateAsset` operationId).
-	CreateAsset(ctx context.Context, body CreateAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateAsset(ctx context.Context, params *CreateAssetParams, body CreateAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSubscriptionLegacyWithBody Subscribe (the Python service's path)
 	//
@@ -1997,7 +2027,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/assets/subscription (the `CreateSubscriptionLegacy` operationId).
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	CreateSubscriptionLegacyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateSubscriptionLegacyWithBody(ctx context.Context, params *CreateSubscriptionLegacyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSubscriptionLegacy Subscribe (the Python service's path)
 	//
@@ -2010,7 +2040,7 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/assets/subscription (the `CreateSubscriptionLegacy` operationId).
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	CreateSubscriptionLegacy(ctx context.Context, body CreateSubscriptionLegacyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateSubscriptionLegacy(ctx context.Context, params *CreateSubscriptionLegacyParams, body CreateSubscriptionLegacyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteAsset Delete an asset
 	//
@@ -2090,7 +2120,7 @@ type ClientInterface interface {
 	// **Who may call it:** credentials with the write permission, by any one of `basicAuth` (HTTP Basic: the service's account). Missing or failing credentials get 401, credentials without the write permission 403, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`).
 	//
 	// Corresponds with POST /api/v1/deliveries/{id}/retry (the `RetryDelivery` operationId).
-	RetryDelivery(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RetryDelivery(ctx context.Context, id int64, params *RetryDeliveryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SignUpWithBody Sign up for e-mail notifications (double opt-in)
 	//
@@ -2132,7 +2162,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/subscriptions (the `CreateSubscription` operationId).
-	CreateSubscriptionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateSubscriptionWithBody(ctx context.Context, params *CreateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSubscription Subscribe an e-mail address to a topic
 	//
@@ -2143,7 +2173,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/v1/subscriptions (the `CreateSubscription` operationId).
-	CreateSubscription(ctx context.Context, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateSubscription(ctx context.Context, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteSubscription Unsubscribe
 	//
@@ -2294,8 +2324,8 @@ func (c *Client) ListAnalysts(ctx context.Context, params *ListAnalystsParams, r
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/analysts (the `CreateAnalyst` operationId).
-func (c *Client) CreateAnalystWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateAnalystRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreateAnalystWithBody(ctx context.Context, params *CreateAnalystParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateAnalystRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2315,8 +2345,8 @@ func (c *Client) CreateAnalystWithBody(ctx context.Context, contentType string, 
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/v1/analysts (the `CreateAnalyst` operationId).
-func (c *Client) CreateAnalyst(ctx context.Context, body CreateAnalystJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateAnalystRequest(c.Server, body)
+func (c *Client) CreateAnalyst(ctx context.Context, params *CreateAnalystParams, body CreateAnalystJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateAnalystRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2477,8 +2507,8 @@ func (c *Client) ListAssets(ctx context.Context, params *ListAssetsParams, reqEd
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/assets (the `CreateAsset` operationId).
-func (c *Client) CreateAssetWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateAssetRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreateAssetWithBody(ctx context.Context, params *CreateAssetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateAssetRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2498,8 +2528,8 @@ func (c *Client) CreateAssetWithBody(ctx context.Context, contentType string, bo
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/v1/assets (the `CreateAsset` operationId).
-func (c *Client) CreateAsset(ctx context.Context, body CreateAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateAssetRequest(c.Server, body)
+func (c *Client) CreateAsset(ctx context.Context, params *CreateAssetParams, body CreateAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateAssetRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2520,8 +2550,8 @@ func (c *Client) CreateAsset(ctx context.Context, body CreateAssetJSONRequestBod
 //
 // Corresponds with POST /api/v1/assets/subscription (the `CreateSubscriptionLegacy` operationId).
 // Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-func (c *Client) CreateSubscriptionLegacyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateSubscriptionLegacyRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreateSubscriptionLegacyWithBody(ctx context.Context, params *CreateSubscriptionLegacyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSubscriptionLegacyRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2542,8 +2572,8 @@ func (c *Client) CreateSubscriptionLegacyWithBody(ctx context.Context, contentTy
 //
 // Corresponds with POST /api/v1/assets/subscription (the `CreateSubscriptionLegacy` operationId).
 // Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-func (c *Client) CreateSubscriptionLegacy(ctx context.Context, body CreateSubscriptionLegacyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateSubscriptionLegacyRequest(c.Server, body)
+func (c *Client) CreateSubscriptionLegacy(ctx context.Context, params *CreateSubscriptionLegacyParams, body CreateSubscriptionLegacyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSubscriptionLegacyRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2702,8 +2732,8 @@ func (c *Client) ListDeliveries(ctx context.Context, params *ListDeliveriesParam
 // **Who may call it:** credentials with the write permission, by any one of `basicAuth` (HTTP Basic: the service's account). Missing or failing credentials get 401, credentials without the write permission 403, and a client address that keeps failing 429. The answer is never cached (`Cache-Control: no-store`).
 //
 // Corresponds with POST /api/v1/deliveries/{id}/retry (the `RetryDelivery` operationId).
-func (c *Client) RetryDelivery(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRetryDeliveryRequest(c.Server, id)
+func (c *Client) RetryDelivery(ctx context.Context, id int64, params *RetryDeliveryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryDeliveryRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2784,8 +2814,8 @@ func (c *Client) ListSubscriptions(ctx context.Context, params *ListSubscription
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/subscriptions (the `CreateSubscription` operationId).
-func (c *Client) CreateSubscriptionWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateSubscriptionRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreateSubscriptionWithBody(ctx context.Context, params *CreateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSubscriptionRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2805,8 +2835,8 @@ func (c *Client) CreateSubscriptionWithBody(ctx context.Context, contentType str
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/v1/subscriptions (the `CreateSubscription` operationId).
-func (c *Client) CreateSubscription(ctx context.Context, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateSubscriptionRequest(c.Server, body)
+func (c *Client) CreateSubscription(ctx context.Context, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSubscriptionRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3139,18 +3169,18 @@ func NewListAnalystsRequest(server string, params *ListAnalystsParams) (*http.Re
 }
 
 // NewCreateAnalystRequest calls the generic CreateAnalyst builder with application/json body
-func NewCreateAnalystRequest(server string, body CreateAnalystJSONRequestBody) (*http.Request, error) {
+func NewCreateAnalystRequest(server string, params *CreateAnalystParams, body CreateAnalystJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateAnalystRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateAnalystRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateAnalystRequestWithBody constructs an http.Request for the CreateAnalyst method, with any body, and a specified content type
-func NewCreateAnalystRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateAnalystRequestWithBody(server string, params *CreateAnalystParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -3174,6 +3204,21 @@ func NewCreateAnalystRequestWithBody(server string, contentType string, body io.
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -3529,18 +3574,18 @@ func NewListAssetsRequest(server string, params *ListAssetsParams) (*http.Reques
 }
 
 // NewCreateAssetRequest calls the generic CreateAsset builder with application/json body
-func NewCreateAssetRequest(server string, body CreateAssetJSONRequestBody) (*http.Request, error) {
+func NewCreateAssetRequest(server string, params *CreateAssetParams, body CreateAssetJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateAssetRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateAssetRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateAssetRequestWithBody constructs an http.Request for the CreateAsset method, with any body, and a specified content type
-func NewCreateAssetRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateAssetRequestWithBody(server string, params *CreateAssetParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -3565,22 +3610,37 @@ func NewCreateAssetRequestWithBody(server string, contentType string, body io.Re
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewCreateSubscriptionLegacyRequest calls the generic CreateSubscriptionLegacy builder with application/json body
-func NewCreateSubscriptionLegacyRequest(server string, body CreateSubscriptionLegacyJSONRequestBody) (*http.Request, error) {
+func NewCreateSubscriptionLegacyRequest(server string, params *CreateSubscriptionLegacyParams, body CreateSubscriptionLegacyJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateSubscriptionLegacyRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateSubscriptionLegacyRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateSubscriptionLegacyRequestWithBody constructs an http.Request for the CreateSubscriptionLegacy method, with any body, and a specified content type
-func NewCreateSubscriptionLegacyRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateSubscriptionLegacyRequestWithBody(server string, params *CreateSubscriptionLegacyParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -3604,6 +3664,21 @@ func NewCreateSubscriptionLegacyRequestWithBody(server string, contentType strin
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -3944,7 +4019,7 @@ func NewListDeliveriesRequest(server string, params *ListDeliveriesParams) (*htt
 }
 
 // NewRetryDeliveryRequest constructs an http.Request for the RetryDelivery method
-func NewRetryDeliveryRequest(server string, id int64) (*http.Request, error) {
+func NewRetryDeliveryRequest(server string, id int64, params *RetryDeliveryParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3972,6 +4047,21 @@ func NewRetryDeliveryRequest(server string, id int64) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -4120,18 +4210,18 @@ func NewListSubscriptionsRequest(server string, params *ListSubscriptionsParams)
 }
 
 // NewCreateSubscriptionRequest calls the generic CreateSubscription builder with application/json body
-func NewCreateSubscriptionRequest(server string, body CreateSubscriptionJSONRequestBody) (*http.Request, error) {
+func NewCreateSubscriptionRequest(server string, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateSubscriptionRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateSubscriptionRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateSubscriptionRequestWithBody constructs an http.Request for the CreateSubscription method, with any body, and a specified content type
-func NewCreateSubscriptionRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateSubscriptionRequestWithBody(server string, params *CreateSubscriptionParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -4155,6 +4245,21 @@ func NewCreateSubscriptionRequestWithBody(server string, contentType string, bod
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -4540,7 +4645,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/analysts (the `CreateAnalyst` operationId).
-	CreateAnalystWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateAnalystResponse, error)
+	CreateAnalystWithBodyWithResponse(ctx context.Context, params *CreateAnalystParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateAnalystResponse, error)
 
 	// CreateAnalystWithResponse Create an analyst
 	//
@@ -4551,7 +4656,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/analysts (the `CreateAnalyst` operationId).
-	CreateAnalystWithResponse(ctx context.Context, body CreateAnalystJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAnalystResponse, error)
+	CreateAnalystWithResponse(ctx context.Context, params *CreateAnalystParams, body CreateAnalystJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAnalystResponse, error)
 
 	// DeleteAnalystWithResponse Delete an analyst
 	//
@@ -4639,7 +4744,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/assets (the `CreateAsset` operationId).
-	CreateAssetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateAssetResponse, error)
+	CreateAssetWithBodyWithResponse(ctx context.Context, params *CreateAssetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateAssetResponse, error)
 
 	// CreateAssetWithResponse Create an asset
 	//
@@ -4650,7 +4755,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/assets (the `CreateAsset` operationId).
-	CreateAssetWithResponse(ctx context.Context, body CreateAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAssetResponse, error)
+	CreateAssetWithResponse(ctx context.Context, params *CreateAssetParams, body CreateAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAssetResponse, error)
 
 	// CreateSubscriptionLegacyWithBodyWithResponse Subscribe (the Python service's path)
 	//
@@ -4663,7 +4768,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/assets/subscription (the `CreateSubscriptionLegacy` operationId).
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	CreateSubscriptionLegacyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSubscriptionLegacyResponse, error)
+	CreateSubscriptionLegacyWithBodyWithResponse(ctx context.Context, params *CreateSubscriptionLegacyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSubscriptionLegacyResponse, error)
 
 	// CreateSubscriptionLegacyWithResponse Subscribe (the Python service's path)
 	//
@@ -4676,7 +4781,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/assets/subscription (the `CreateSubscriptionLegacy` operationId).
 	//
 	// Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	CreateSubscriptionLegacyWithResponse(ctx context.Context, body CreateSubscriptionLegacyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSubscriptionLegacyResponse, error)
+	CreateSubscriptionLegacyWithResponse(ctx context.Context, params *CreateSubscriptionLegacyParams, body CreateSubscriptionLegacyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSubscriptionLegacyResponse, error)
 
 	// DeleteAssetWithResponse Delete an asset
 	//
@@ -4764,7 +4869,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/deliveries/{id}/retry (the `RetryDelivery` operationId).
-	RetryDeliveryWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*RetryDeliveryResponse, error)
+	RetryDeliveryWithResponse(ctx context.Context, id int64, params *RetryDeliveryParams, reqEditors ...RequestEditorFn) (*RetryDeliveryResponse, error)
 
 	// SignUpWithBodyWithResponse Sign up for e-mail notifications (double opt-in)
 	//
@@ -4808,7 +4913,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/subscriptions (the `CreateSubscription` operationId).
-	CreateSubscriptionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error)
+	CreateSubscriptionWithBodyWithResponse(ctx context.Context, params *CreateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error)
 
 	// CreateSubscriptionWithResponse Subscribe an e-mail address to a topic
 	//
@@ -4819,7 +4924,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/subscriptions (the `CreateSubscription` operationId).
-	CreateSubscriptionWithResponse(ctx context.Context, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error)
+	CreateSubscriptionWithResponse(ctx context.Context, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error)
 
 	// DeleteSubscriptionWithResponse Unsubscribe
 	//
@@ -5076,6 +5181,8 @@ type CreateAnalystResponse struct {
 	ApplicationproblemJSON403 *ErrorModel
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
 	ApplicationproblemJSON408 *ErrorModel
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ErrorModel
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *ErrorModel
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -5119,6 +5226,11 @@ func (r CreateAnalystResponse) GetApplicationproblemJSON403() *ErrorModel {
 // GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
 func (r CreateAnalystResponse) GetApplicationproblemJSON408() *ErrorModel {
 	return r.ApplicationproblemJSON408
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateAnalystResponse) GetApplicationproblemJSON409() *ErrorModel {
+	return r.ApplicationproblemJSON409
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -5850,6 +5962,8 @@ type CreateAssetResponse struct {
 	ApplicationproblemJSON403 *ErrorModel
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
 	ApplicationproblemJSON408 *ErrorModel
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ErrorModel
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *ErrorModel
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -5893,6 +6007,11 @@ func (r CreateAssetResponse) GetApplicationproblemJSON403() *ErrorModel {
 // GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
 func (r CreateAssetResponse) GetApplicationproblemJSON408() *ErrorModel {
 	return r.ApplicationproblemJSON408
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateAssetResponse) GetApplicationproblemJSON409() *ErrorModel {
+	return r.ApplicationproblemJSON409
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -5979,6 +6098,8 @@ type CreateSubscriptionLegacyResponse struct {
 	ApplicationproblemJSON403 *ErrorModel
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
 	ApplicationproblemJSON408 *ErrorModel
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ErrorModel
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *ErrorModel
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -6025,6 +6146,11 @@ func (r CreateSubscriptionLegacyResponse) GetApplicationproblemJSON403() *ErrorM
 // GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
 func (r CreateSubscriptionLegacyResponse) GetApplicationproblemJSON408() *ErrorModel {
 	return r.ApplicationproblemJSON408
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateSubscriptionLegacyResponse) GetApplicationproblemJSON409() *ErrorModel {
+	return r.ApplicationproblemJSON409
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -7124,6 +7250,8 @@ type CreateSubscriptionResponse struct {
 	ApplicationproblemJSON403 *ErrorModel
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
 	ApplicationproblemJSON408 *ErrorModel
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *ErrorModel
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *ErrorModel
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -7170,6 +7298,11 @@ func (r CreateSubscriptionResponse) GetApplicationproblemJSON403() *ErrorModel {
 // GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
 func (r CreateSubscriptionResponse) GetApplicationproblemJSON408() *ErrorModel {
 	return r.ApplicationproblemJSON408
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateSubscriptionResponse) GetApplicationproblemJSON409() *ErrorModel {
+	return r.ApplicationproblemJSON409
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -8039,8 +8172,8 @@ func (c *ClientWithResponses) ListAnalystsWithResponse(ctx context.Context, para
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/analysts (the `CreateAnalyst` operationId).
-func (c *ClientWithResponses) CreateAnalystWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateAnalystResponse, error) {
-	rsp, err := c.CreateAnalystWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateAnalystWithBodyWithResponse(ctx context.Context, params *CreateAnalystParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateAnalystResponse, error) {
+	rsp, err := c.CreateAnalystWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8056,8 +8189,8 @@ func (c *ClientWithResponses) CreateAnalystWithBodyWithResponse(ctx context.Cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/analysts (the `CreateAnalyst` operationId).
-func (c *ClientWithResponses) CreateAnalystWithResponse(ctx context.Context, body CreateAnalystJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAnalystResponse, error) {
-	rsp, err := c.CreateAnalyst(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateAnalystWithResponse(ctx context.Context, params *CreateAnalystParams, body CreateAnalystJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAnalystResponse, error) {
+	rsp, err := c.CreateAnalyst(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8192,8 +8325,8 @@ func (c *ClientWithResponses) ListAssetsWithResponse(ctx context.Context, params
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/assets (the `CreateAsset` operationId).
-func (c *ClientWithResponses) CreateAssetWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateAssetResponse, error) {
-	rsp, err := c.CreateAssetWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateAssetWithBodyWithResponse(ctx context.Context, params *CreateAssetParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateAssetResponse, error) {
+	rsp, err := c.CreateAssetWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8209,8 +8342,8 @@ func (c *ClientWithResponses) CreateAssetWithBodyWithResponse(ctx context.Contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/assets (the `CreateAsset` operationId).
-func (c *ClientWithResponses) CreateAssetWithResponse(ctx context.Context, body CreateAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAssetResponse, error) {
-	rsp, err := c.CreateAsset(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateAssetWithResponse(ctx context.Context, params *CreateAssetParams, body CreateAssetJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAssetResponse, error) {
+	rsp, err := c.CreateAsset(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8228,8 +8361,8 @@ func (c *ClientWithResponses) CreateAssetWithResponse(ctx context.Context, body 
 // Corresponds with POST /api/v1/assets/subscription (the `CreateSubscriptionLegacy` operationId).
 //
 // Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-func (c *ClientWithResponses) CreateSubscriptionLegacyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSubscriptionLegacyResponse, error) {
-	rsp, err := c.CreateSubscriptionLegacyWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateSubscriptionLegacyWithBodyWithResponse(ctx context.Context, params *CreateSubscriptionLegacyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSubscriptionLegacyResponse, error) {
+	rsp, err := c.CreateSubscriptionLegacyWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8246,8 +8379,8 @@ func (c *ClientWithResponses) CreateSubscriptionLegacyWithBodyWithResponse(ctx c
 //
 // Corresponds with POST /api/v1/assets/subscription (the `CreateSubscriptionLegacy` operationId).
 // Deprecated: this operation has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-func (c *ClientWithResponses) CreateSubscriptionLegacyWithResponse(ctx context.Context, body CreateSubscriptionLegacyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSubscriptionLegacyResponse, error) {
-	rsp, err := c.CreateSubscriptionLegacy(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateSubscriptionLegacyWithResponse(ctx context.Context, params *CreateSubscriptionLegacyParams, body CreateSubscriptionLegacyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSubscriptionLegacyResponse, error) {
+	rsp, err := c.CreateSubscriptionLegacy(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8382,8 +8515,8 @@ func (c *ClientWithResponses) ListDeliveriesWithResponse(ctx context.Context, pa
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/deliveries/{id}/retry (the `RetryDelivery` operationId).
-func (c *ClientWithResponses) RetryDeliveryWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*RetryDeliveryResponse, error) {
-	rsp, err := c.RetryDelivery(ctx, id, reqEditors...)
+func (c *ClientWithResponses) RetryDeliveryWithResponse(ctx context.Context, id int64, params *RetryDeliveryParams, reqEditors ...RequestEditorFn) (*RetryDeliveryResponse, error) {
+	rsp, err := c.RetryDelivery(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8450,8 +8583,8 @@ func (c *ClientWithResponses) ListSubscriptionsWithResponse(ctx context.Context,
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/subscriptions (the `CreateSubscription` operationId).
-func (c *ClientWithResponses) CreateSubscriptionWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error) {
-	rsp, err := c.CreateSubscriptionWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateSubscriptionWithBodyWithResponse(ctx context.Context, params *CreateSubscriptionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error) {
+	rsp, err := c.CreateSubscriptionWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8467,8 +8600,8 @@ func (c *ClientWithResponses) CreateSubscriptionWithBodyWithResponse(ctx context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/subscriptions (the `CreateSubscription` operationId).
-func (c *ClientWithResponses) CreateSubscriptionWithResponse(ctx context.Context, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error) {
-	rsp, err := c.CreateSubscription(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateSubscriptionWithResponse(ctx context.Context, params *CreateSubscriptionParams, body CreateSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSubscriptionResponse, error) {
+	rsp, err := c.CreateSubscription(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -8838,6 +8971,13 @@ func ParseCreateAnalystResponse(rsp *http.Response) (*CreateAnalystResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest ErrorModel
@@ -9661,6 +9801,13 @@ func ParseCreateAssetResponse(rsp *http.Response) (*CreateAssetResponse, error) 
 		}
 		response.ApplicationproblemJSON408 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest ErrorModel
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -9803,6 +9950,13 @@ func ParseCreateSubscriptionLegacyResponse(rsp *http.Response) (*CreateSubscript
 			return nil, err
 		}
 		response.ApplicationproblemJSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest ErrorModel
@@ -10951,6 +11105,13 @@ func ParseCreateSubscriptionResponse(rsp *http.Response) (*CreateSubscriptionRes
 			return nil, err
 		}
 		response.ApplicationproblemJSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest ErrorModel

@@ -107,7 +107,7 @@ func TestGeneratedClient(t *testing.T) {
 		t.Fatalf("healthz: %s, X-Build-Version %q", health.Body, health.HTTPResponse.Header.Get("X-Build-Version"))
 	}
 
-	an, err := c.CreateAnalystWithResponse(ctx, goclient.CreateAnalystJSONRequestBody{Name: "Ada Lovelace", Company: "Analytical Engines Ltd"})
+	an, err := c.CreateAnalystWithResponse(ctx, nil, goclient.CreateAnalystJSONRequestBody{Name: "Ada Lovelace", Company: "Analytical Engines Ltd"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,8 @@ func TestGeneratedClient(t *testing.T) {
 	desc := "Large-cap equities"
 	var ids []int64
 	for _, name := range []string{"First", "Second", "Third"} {
-		r, err := c.CreateAssetWithResponse(ctx, goclient.CreateAssetJSONRequestBody{Name: name, Description: &desc,
+		key := "create-" + name
+		r, err := c.CreateAssetWithResponse(ctx, &goclient.CreateAssetParams{IdempotencyKey: &key}, goclient.CreateAssetJSONRequestBody{Name: name, Description: &desc,
 			InceptionDate: &openapi_types.Date{Time: time.Date(2024, 1, 31, 0, 0, 0, 0, time.UTC)}, IsActive: true, AnalystId: analystID})
 		if err != nil {
 			t.Fatal(err)
@@ -128,6 +129,17 @@ func TestGeneratedClient(t *testing.T) {
 			t.Fatalf("created %+v", *r.JSON201)
 		}
 		ids = append(ids, r.JSON201.Id)
+	}
+	// A retry with the first create's key gets its answer, not a fourth asset.
+	key := "create-First"
+	retry, err := c.CreateAssetWithResponse(ctx, &goclient.CreateAssetParams{IdempotencyKey: &key}, goclient.CreateAssetJSONRequestBody{Name: "First", Description: &desc,
+		InceptionDate: &openapi_types.Date{Time: time.Date(2024, 1, 31, 0, 0, 0, 0, time.UTC)}, IsActive: true, AnalystId: analystID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status(t, "retried create", retry, retry.Body, http.StatusCreated)
+	if retry.JSON201.Id != ids[0] || retry.HTTPResponse.Header.Get("Idempotency-Replayed") != "true" {
+		t.Fatalf("the retry made asset %d (the first was %d)", retry.JSON201.Id, ids[0])
 	}
 	got, err := c.GetAssetWithResponse(ctx, ids[1], nil)
 	if err != nil {
@@ -223,7 +235,7 @@ func TestGeneratedClientProblems(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := newClient(t, base, tc.authorized).CreateAssetWithResponse(ctx, tc.body)
+			r, err := newClient(t, base, tc.authorized).CreateAssetWithResponse(ctx, nil, tc.body)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,14 +14,14 @@ ALTER TABLE assets ADD COLUMN version bigint NOT NULL DEFAULT 1;
 -- DML on it by the default privileges of migration 4.
 CREATE TABLE idempotency_keys (
     principal   text        NOT NULL,
-    key         text        NOT NULL,
+    request_key text        NOT NULL,
     fingerprint bytea       NOT NULL,
     status      integer,
     header      text,
     body        bytea,
     created_at  timestamptz NOT NULL,
     expires_at  timestamptz NOT NULL,
-    PRIMARY KEY (principal, key)
+    PRIMARY KEY (principal, request_key)
 );
 CREATE INDEX idempotency_keys_expires_at ON idempotency_keys (expires_at);
 

@@ -5,14 +5,14 @@ ALTER TABLE assets ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 
 CREATE TABLE idempotency_keys (
     principal   TEXT     NOT NULL,
-    key         TEXT     NOT NULL,
+    request_key TEXT     NOT NULL,
     fingerprint BLOB     NOT NULL,
     status      INTEGER,
     header      TEXT,
     body        BLOB,
     created_at  DATETIME NOT NULL,
     expires_at  DATETIME NOT NULL,
-    PRIMARY KEY (principal, key)
+    PRIMARY KEY (principal, request_key)
 );
 CREATE INDEX idempotency_keys_expires_at ON idempotency_keys (expires_at);
 
