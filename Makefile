@@ -58,7 +58,7 @@ compose-config:
 serverless-package: lambda
 	bash scripts/serverless-package.sh
 
-## release: dist/release: icy-morning for linux and darwin (amd64, arm64), the arm64 and amd64 Lambda zips, a CycloneDX SBOM each and SHA256SUMS, with version and commit linked in
+## release: dist/release: icy-morning for linux and darwin (amd64, arm64) and windows (amd64, .exe), the arm64 and amd64 Lambda zips, a CycloneDX SBOM each and SHA256SUMS, with version and commit linked in
 release:
 	bash scripts/release.sh
 

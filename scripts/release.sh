@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # make release: the release artefacts in OUT (default dist/release):
-# icy-morning for linux/amd64, linux/arm64, darwin/amd64 and darwin/arm64
-# (windows/amd64 does not build yet: sqlstore/migrate.go locks its
-# migration with syscall.Flock, which Windows lacks), the Lambda zips for arm64 and amd64, a CycloneDX SBOM
-# beside each (cyclonedx-gomod, from the binary's own build information),
-# and SHA256SUMS. Version and commit are linked in (icy-morning version
-# prints them). The same commit gives the same bytes: -trimpath, no build
-# id, no VCS stamp beyond the commit passed in, zips with fixed metadata
-# (internal/lambdazip), SBOMs without serial number or timestamp.
+# icy-morning for linux/amd64, linux/arm64, darwin/amd64, darwin/arm64 and
+# windows/amd64 (…_windows_amd64.exe), the Lambda zips for arm64 and
+# amd64, a CycloneDX SBOM beside each (cyclonedx-gomod, from the binary's
+# own build information), and SHA256SUMS. Version and commit are linked
+# in (icy-morning version prints them). The same commit gives the same
+# bytes: -trimpath, no build id, no VCS stamp beyond the commit passed in,
+# zips with fixed metadata (internal/lambdazip), SBOMs without serial
+# number or timestamp.
 #
 #   scripts/release.sh [OUT]      (env: VERSION, COMMIT override git's)
 set -euo pipefail
@@ -33,7 +33,7 @@ sbom() { # sbom BINARY OUTPUT
   "$sbom_tool" bin -json -noserial -notimestamp -version "$version" -output "$2" "$1"
 }
 
-for platform in ${RELEASE_PLATFORMS:-linux/amd64 linux/arm64 darwin/amd64 darwin/arm64}; do
+for platform in ${RELEASE_PLATFORMS:-linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64}; do
   goos=${platform%/*} goarch=${platform#*/}
   name=icy-morning_${version}_${goos}_${goarch}
   [ "$goos" = windows ] && name=$name.exe

@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/icy-morning/icy-morning/internal/pgcluster"
 	"github.com/icy-morning/icy-morning/internal/testdb"
 	"github.com/icy-morning/icy-morning/sqlstore"
 )
@@ -208,18 +207,5 @@ func TestProvisionAppRolePassword(t *testing.T) {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != "28P01" {
 		t.Fatalf("a wrong password: err = %v, want 28P01", err)
-	}
-}
-
-// Without rds_iam (on a PostgreSQL that is not RDS) IAM auth is refused
-// with an error that says why. rds_iam cannot be dropped from the shared
-// cluster, which other tests use: this cluster is the test's own.
-func TestProvisionAppRoleWithoutRDSIAM(t *testing.T) {
-	pg := pgcluster.New(t)
-	pg.Start(t)
-	owner := openMigrated(t, pg.URL(), sqlstore.Options{MaxConns: 2})
-	err := owner.ProvisionAppRole(context.Background(), sqlstore.AppRoleAccess{IAMAuth: true})
-	if err == nil || !strings.Contains(err.Error(), "role rds_iam does not exist") {
-		t.Fatalf("err = %v", err)
 	}
 }

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"syscall"
+	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 )
@@ -111,41 +112,40 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]MigrationState, error) {
 // fileLocker makes concurrent SQLite migrations wait for each other. SQLite
 // serialises each migration's transaction, but two processes starting on a
 // new file would both read "version 0" and the second would fail replaying
-// what the first applied. flock is released by the kernel if the process
-// dies, so a crash cannot leave a stale lock.
+// what the first applied.
+//
+// The lock is gofrs/flock's: flock(2) on Unix, LockFileEx on Windows (which
+// has no flock), both held by the open file, not the process, so two
+// migrations in one process exclude each other as two processes do; and
+// both released by the system if the process dies, so a crash cannot leave
+// a stale lock. Waiting polls (TryLock every lockRetry) rather than blocks,
+// which is how the library lets a context cancel the wait.
 type fileLocker struct {
 	path string
-	f    *os.File // held while locked
+	lock *flock.Flock // held while locked
 }
+
+// lockRetry is how often a waiting migration tries the lock again: far
+// less than a migration of a new database takes, and a cheap open and
+// close each time.
+const lockRetry = 20 * time.Millisecond
 
 var _ lock.Locker = (*fileLocker)(nil)
 
 func (l *fileLocker) Lock(ctx context.Context, _ *sql.DB) error {
-	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return err
+	fl := flock.New(l.path, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o600))
+	if _, err := fl.TryLockContext(ctx, lockRetry); err != nil {
+		return err // not locked: TryLockContext reports false only with an error
 	}
-	done := make(chan error, 1)
-	go func() { done <- syscall.Flock(int(f.Fd()), syscall.LOCK_EX) }()
-	select {
-	case err := <-done:
-		if err != nil {
-			f.Close()
-			return err
-		}
-		l.f = f
-		return nil
-	case <-ctx.Done():
-		f.Close() // releases the lock if the goroutine gets it later
-		return ctx.Err()
-	}
+	l.lock = fl
+	return nil
 }
 
 func (l *fileLocker) Unlock(context.Context, *sql.DB) error {
-	if l.f == nil {
+	if l.lock == nil {
 		return nil
 	}
-	f := l.f
-	l.f = nil
-	return f.Close() // closing the descriptor drops the flock
+	fl := l.lock
+	l.lock = nil
+	return fl.Unlock() // unlocks and closes the file
 }

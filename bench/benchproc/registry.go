@@ -1,7 +1,11 @@
+//go:build linux
+
 // Package benchproc starts and stops the processes a benchmark runs (the
 // servers it measures, Mailpit, the worker) so that none outlives it: each
 // is registered by its PID, in a process group of its own, and ended by
 // SIGTERM, then SIGKILL after a grace period its benchmark chooses.
+//
+// Linux only: a child gets its own process group and Pdeathsig.
 package benchproc
 
 import (

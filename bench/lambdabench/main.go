@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command lambdabench measures icy-morning's Lambda mode under the AWS
 // Lambda Runtime Interface Emulator, side by side with a reference
 // function (bench/lambdaref) that answers every event with a constant
@@ -20,6 +22,8 @@
 // -out. Everything runs on 127.0.0.1 and is stopped by PID.
 //
 // Run it from the repository: go run ./bench/lambdabench
+//
+// Linux only: it runs the emulator through rie.
 package main
 
 import (

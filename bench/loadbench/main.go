@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command loadbench is the reproducible load benchmark of issue 2: it
 // builds icy-morning and the ceiling (bench/ceiling), seeds PostgreSQL and
 // SQLite, drives each endpoint with wrk at fixed concurrency on loopback,
@@ -18,6 +20,8 @@
 //
 // Everything it starts (servers, wrk) runs on 127.0.0.1, is bounded in
 // time, and is stopped by PID when the run ends, fails or is interrupted.
+//
+// Linux only: its processes are started through benchproc.
 package main
 
 import (

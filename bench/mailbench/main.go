@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command mailbench measures the notification fan-out of issue 9: one
 // asset created with N (10,000) active subscribers to asset::creation,
 // sent by the real binary (`icy-morning worker`) through a local Mailpit,
@@ -23,6 +25,8 @@
 //
 // Everything it starts listens on 127.0.0.1, is bounded in time, and is
 // stopped by PID when the run ends, fails or is interrupted.
+//
+// Linux only: its processes are started through benchproc.
 package main
 
 import (

@@ -9,7 +9,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"syscall"
 	"time"
 
 	icymorning "github.com/icy-morning/icy-morning"
@@ -168,16 +167,16 @@ const fdReserve = 64
 // room is kept, with a warning: the operator may know better.
 func openConnsCap(set, dbConns int, logger *slog.Logger) int {
 	room := math.MaxInt
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < math.MaxInt32 {
-		room = max(int(lim.Cur)-fdReserve-dbConns, 1)
+	limit, ok := openFileLimit()
+	if ok && limit < math.MaxInt32 {
+		room = max(int(limit)-fdReserve-dbConns, 1)
 	}
 	if set == 0 {
 		return min(defaultMaxOpenConns, room)
 	}
 	if set > room {
 		logger.Warn("HTTP_MAX_CONNS is more than the open-file limit leaves room for",
-			"max_open_conns", set, "room", room, "open_file_limit", lim.Cur)
+			"max_open_conns", set, "room", room, "open_file_limit", limit)
 	}
 	return set
 }

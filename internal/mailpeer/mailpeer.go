@@ -1,8 +1,12 @@
+//go:build linux
+
 // Package mailpeer runs the real mail servers tests talk to, on 127.0.0.1: Mailpit (an
 // SMTP server with an HTTP API to read what it received) and
 // aws-ses-v2-local (SES's v2 API, with GET /store). `make init` installs
 // both under .tools/; without them the tests skip, or fail when
 // ICY_REQUIRE_MAIL=1 (as in CI).
+//
+// Linux only: the servers are started through testproc.
 package mailpeer
 
 import (

@@ -1,9 +1,14 @@
+//go:build linux
+
 // Package pgcluster gives a test a PostgreSQL cluster of its own: its own
 // data directory, port and socket directory, so that a test may start it
 // late, kill it or never start it, touching nothing another test uses
 // (never the shared cluster of TEST_DATABASE_URL). It needs PostgreSQL
 // 15's server programs (initdb and postgres); without them the test skips,
 // or fails when ICY_REQUIRE_POSTGRES=1, as in CI.
+//
+// Linux only: the cluster runs through testproc, as the postgres user
+// when the test runs as root.
 package pgcluster
 
 import (

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package rie runs a Lambda function's bootstrap under the AWS Lambda
 // Runtime Interface Emulator (the aws-lambda-rie command), on loopback, for
 // end-to-end tests and benchmarks. The test helpers (skip or fail without
@@ -44,4 +46,7 @@
 //     body. A timeout (AWS_LAMBDA_FUNCTION_TIMEOUT seconds, default 300) is
 //     a 200 with the plain text "Task timed out after N.00 seconds".
 //   - On SIGTERM it kills the bootstrap's process group and exits.
+//
+// Linux only: the emulator is a Linux program, and its processes are
+// tracked through process groups, Pdeathsig and /proc.
 package rie

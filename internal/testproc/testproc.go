@@ -1,7 +1,12 @@
+//go:build linux
+
 // Package testproc runs the programs tests talk to (a mail server, the
 // service's own binary) as processes of their own on loopback ports: it
 // logs their output to a file, waits until they are ready, and ends each
 // by its PID, and only it, at the latest when its test ends.
+//
+// Linux only: a process gets its own process group, Pdeathsig and, for
+// PostgreSQL under root, another user's credentials.
 package testproc
 
 import (

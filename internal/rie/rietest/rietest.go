@@ -1,6 +1,10 @@
+//go:build linux
+
 // Package rietest holds the test helpers for code run under the Lambda
 // Runtime Interface Emulator (package rie): finding the emulator or
 // skipping, and building a bootstrap once per test binary.
+//
+// Linux only, as rie is.
 package rietest
 
 import (
