@@ -354,7 +354,7 @@ func scenarios() []scenario {
 // A scenario whose environment has one is checked in everything else and
 // then skipped, naming them. Once the binary reads a name,
 // TestInfrastructureMatchesTheBinary fails until it is removed from here.
-var pendingSettings = []string{"CDN_ORIGIN_SECRET_ARN", "CDN_DISTRIBUTION_ID", "CACHE_MAX_AGE", "CACHE_S_MAXAGE"}
+var pendingSettings = []string{"CDN_ORIGIN_SECRET_ARN", "CDN_DISTRIBUTION_ID"}
 
 // checkFunctionEnvironment runs checkStatic and checkScenario for every
 // scenario, and returns every problem.
