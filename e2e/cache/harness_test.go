@@ -49,19 +49,6 @@ const (
 	staleWhileRevalidate = httpapi.StaleWhileRevalidate
 )
 
-// requireNginx finds nginx, or skips (fails with ICY_REQUIRE_NGINX=1).
-func requireNginx(t *testing.T) string {
-	t.Helper()
-	bin, err := nginxcache.Bin()
-	if err != nil {
-		if os.Getenv("ICY_REQUIRE_NGINX") == "1" {
-			t.Fatalf("ICY_REQUIRE_NGINX=1 but nginx is missing (%s): %v", nginxcache.InstallCommand, err)
-		}
-		t.Skipf("SKIPPED: the shared-cache tests need nginx (%s): %v", nginxcache.InstallCommand, err)
-	}
-	return bin
-}
-
 // stack is the service with two nginx caches in front of it.
 type stack struct {
 	origin     string // http://127.0.0.1:PORT of serve
@@ -74,7 +61,7 @@ type stack struct {
 // stops both (by PID) when the test ends.
 func start(t *testing.T) *stack {
 	t.Helper()
-	bin := requireNginx(t)
+	bin := nginxcache.Require(t)
 	s := &stack{dir: t.TempDir()}
 	db := "sqlite:///" + filepath.Join(t.TempDir(), "icy.db")
 	var srv *testproc.Proc

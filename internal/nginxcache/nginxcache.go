@@ -17,6 +17,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"testing"
 )
 
 // InstallCommand is how Debian installs what Bin looks for.
@@ -33,6 +34,21 @@ func Bin() (string, error) {
 		return debian, nil
 	}
 	return "", errors.New("nginx is neither on the PATH nor at /usr/sbin/nginx")
+}
+
+// Require finds nginx for a test. Without it the test is skipped with a
+// message saying how to install it, or fails when ICY_REQUIRE_NGINX=1 (as
+// in CI), so the shared-cache tests cannot vanish unnoticed.
+func Require(t testing.TB) string {
+	t.Helper()
+	bin, err := Bin()
+	if err != nil {
+		if os.Getenv("ICY_REQUIRE_NGINX") == "1" {
+			t.Fatalf("ICY_REQUIRE_NGINX=1 but nginx is missing (%s): %v", InstallCommand, err)
+		}
+		t.Skipf("SKIPPED: this test needs nginx (%s): %v", InstallCommand, err)
+	}
+	return bin
 }
 
 // Config is one nginx in front of one origin. Listen is required; the
@@ -57,6 +73,10 @@ type Config struct {
 	// AccessLogs writes the caches' access logs (CacheLog,
 	// BackgroundLog); off for load, where they would cost disk writes.
 	AccessLogs bool
+	// SingleProcess runs nginx as one process (master_process off): the
+	// load benchmark then reads its CPU time from one PID. One worker
+	// answers requests either way.
+	SingleProcess bool
 }
 
 // The log files under Dir. The caches' lines are
@@ -113,6 +133,9 @@ func (c Config) conf() (string, error) {
 		p("user %s;", u.Username)
 	}
 	p("worker_processes 1;")
+	if c.SingleProcess {
+		p("master_process off;")
+	}
 	p("pid %s;", c.path("nginx.pid"))
 	p("error_log %s notice;", c.path(ErrorLog))
 	p("events { worker_connections 1024; }")
