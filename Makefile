@@ -13,7 +13,7 @@ LDFLAGS := -s -w -X main.buildVersion=$(shell git describe --always --dirty 2>/d
 LAMBDA_ARCH ?= arm64
 LAMBDA_ZIP := dist/icy-morning-lambda.zip
 
-.PHONY: init build lambda serve test e2e client-ts lint bench bench-mail bench-pocketbase bench-jwt clean image image-check compose-config serverless-package release release-check
+.PHONY: init build lambda serve test e2e client-ts lint bench bench-mail bench-pocketbase bench-jwt bench-cache clean image image-check compose-config serverless-package release release-check
 
 ## init: download modules, install the lint tool, the Lambda Runtime Interface Emulator, under .tools/ the mail test servers, and under openapi/ Redocly and the TypeScript client's packages
 init:
@@ -100,7 +100,7 @@ lint:
 	$(GOBIN)/actionlint
 	bash openapi/lint.sh
 
-## bench: the load benchmark on loopback (with PocketBase beside us on SQLite, built under .tools/ when missing: BENCH_FLAGS=-pocketbase=false skips it; and POST with a bearer JWT beside Basic: -jwt=false skips it), the Lambda benchmark (with AUTH_TYPE=basic,jwt beside basic) under the emulator, then the mail fan-out benchmark (needs wrk, a PostgreSQL, aws-lambda-rie and Mailpit; see docs/performance.md)
+## bench: the load benchmark on loopback (with PocketBase beside us on SQLite, built under .tools/ when missing: BENCH_FLAGS=-pocketbase=false skips it; and POST with a bearer JWT beside Basic: -jwt=false skips it; and GET by id with If-None-Match and through nginx beside the full GET: -cache=false skips it), the Lambda benchmark (with AUTH_TYPE=basic,jwt beside basic) under the emulator, then the mail fan-out benchmark (needs wrk, a PostgreSQL, aws-lambda-rie and Mailpit; see docs/performance.md)
 bench: lambda
 	$(GO) run ./bench/loadbench -duration 10s $(BENCH_FLAGS)
 	$(GO) run ./bench/lambdabench -zip $(LAMBDA_ZIP) $(LAMBDA_BENCH_FLAGS)
@@ -113,6 +113,10 @@ bench-pocketbase:
 ## bench-jwt: only POST with a bearer JWT beside POST with Basic, on SQLite, in ABBA rounds, against a loopback OIDC issuer that counts its JWKS requests (needs wrk)
 bench-jwt:
 	$(GO) run ./bench/loadbench -duration 10s -jwt-only $(BENCH_FLAGS)
+
+## bench-cache: only GET by id in full, with a matching If-None-Match (304) and through nginx with a warm cache, side by side on SQLite in rotating rounds (needs wrk and nginx)
+bench-cache:
+	$(GO) run ./bench/loadbench -duration 10s -cache-only $(BENCH_FLAGS)
 
 ## bench-mail: only the mail fan-out benchmark: 10,000 mails through Mailpit by the worker and by a plain go-mail loop, SQLite and PostgreSQL
 bench-mail:

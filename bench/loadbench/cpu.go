@@ -24,12 +24,18 @@ type cpuUse struct {
 type cpuSnapshot struct {
 	at     time.Time
 	busy   uint64         // whole machine, all CPUs, not idle
-	server uint64         // the server under test
+	server uint64         // the server under test (and the proxy in front of it)
 	db     map[int]uint64 // each PostgreSQL process
 }
 
-func takeSnapshot(serverPID int) cpuSnapshot {
-	return cpuSnapshot{at: time.Now(), busy: procstat.MachineBusy(), server: procstat.ProcTicks(serverPID), db: procstat.PostgresTicks()}
+// takeSnapshot reads the CPU times now; those of serverPIDs (the server,
+// and a proxy in front of it) add up to the server's.
+func takeSnapshot(serverPIDs ...int) cpuSnapshot {
+	var server uint64
+	for _, pid := range serverPIDs {
+		server += procstat.ProcTicks(pid)
+	}
+	return cpuSnapshot{at: time.Now(), busy: procstat.MachineBusy(), server: server, db: procstat.PostgresTicks()}
 }
 
 // use computes the CPU use from s to e; wrkSeconds is wrk's own CPU time

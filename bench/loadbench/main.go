@@ -16,6 +16,10 @@
 // POST with Basic (issue 11), against a loopback OIDC issuer that counts
 // its JWKS requests (jwt.go); -jwt-only runs that comparison alone.
 //
+// With -cache (the default) it also measures GET by id in full, with a
+// matching If-None-Match (304) and through nginx with a warm cache, side
+// by side on SQLite (issue 12, cache.go); -cache-only runs that alone.
+//
 // Run it from the repository: go run ./bench/loadbench -duration 10s
 //
 // Everything it starts (servers, wrk) runs on 127.0.0.1, is bounded in
@@ -48,6 +52,8 @@ const (
 	defaultPocketBaseOut = "bench/results/pocketbase-latest.md"
 	// -jwt-only's.
 	defaultJWTOut = "bench/results/jwt-latest.md"
+	// -cache-only's.
+	defaultCacheOut = "bench/results/cache-latest.md"
 )
 
 // options are the command's flags.
@@ -77,6 +83,10 @@ type options struct {
 	jwt       bool
 	jwtRounds int
 	jwtOnly   bool
+
+	cache       bool
+	cacheRounds int
+	cacheOnly   bool
 }
 
 func main() {
@@ -89,7 +99,7 @@ func main() {
 	flag.IntVar(&o.connections, "connections", 32, "wrk connections (-c)")
 	flag.StringVar(&o.bin, "bin", "", "icy-morning binary to test; empty builds bin/icy-morning")
 	flag.StringVar(&o.ceilingBin, "ceiling-bin", "", "ceiling binary; empty builds bin/icy-morning-ceiling")
-	flag.StringVar(&o.out, "out", defaultOut, "Markdown report file (with -pocketbase-only, the default is "+defaultPocketBaseOut+"; with -jwt-only, "+defaultJWTOut+")")
+	flag.StringVar(&o.out, "out", defaultOut, "Markdown report file (with -pocketbase-only, the default is "+defaultPocketBaseOut+"; with -jwt-only, "+defaultJWTOut+"; with -cache-only, "+defaultCacheOut+")")
 	flag.IntVar(&o.maxConns, "max-conns", 0, "pass --max-conns to icy-morning; 0 keeps its default pool size")
 	flag.IntVar(&o.startupRuns, "startup-runs", 5, "start-up measurements on a fresh SQLite file")
 	flag.DurationVar(&o.timeout, "timeout", 0, "bound on the whole run; 0 derives one from -duration and -warmup")
@@ -104,6 +114,9 @@ func main() {
 	flag.BoolVar(&o.jwt, "jwt", true, "measure POST with a bearer JWT beside POST with Basic on SQLite, against a loopback OIDC issuer that counts its JWKS requests")
 	flag.IntVar(&o.jwtRounds, "jwt-rounds", 2, "rounds of the bearer/Basic comparison, in ABBA order")
 	flag.BoolVar(&o.jwtOnly, "jwt-only", false, "run only the bearer/Basic comparison (no PostgreSQL, ceiling, PocketBase or start-up); with -pocketbase-only, both comparisons")
+	flag.BoolVar(&o.cache, "cache", true, "measure GET by id with If-None-Match (304) and through nginx with a warm cache beside the full GET, on SQLite (the nginx side is skipped, with a warning, when nginx is missing)")
+	flag.IntVar(&o.cacheRounds, "cache-rounds", 2, "rounds of the HTTP caching side by side, the order rotating")
+	flag.BoolVar(&o.cacheOnly, "cache-only", false, "run only the HTTP caching side by side (no PostgreSQL, ceiling, PocketBase, JWT or start-up)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (server logs, SQLite files)")
 	flag.Parse()
 
@@ -127,6 +140,12 @@ func run(ctx context.Context, o options) error {
 	if o.pocketBaseOnly {
 		o.pocketBase = true
 	}
+	if o.cacheOnly {
+		o.cache, o.pocketBase, o.pocketBaseOnly, o.jwt, o.jwtOnly = true, false, false, false, false
+	}
+	if o.cache && o.cacheRounds <= 0 {
+		return errors.New("-cache-rounds must be positive")
+	}
 	if o.pocketBase && o.pocketBaseRounds <= 0 {
 		return errors.New("-pocketbase-rounds must be positive")
 	}
@@ -142,11 +161,11 @@ func run(ctx context.Context, o options) error {
 		if o.subscribers > 0 && o.postRounds > 0 {
 			scenarios += 2 * (2*o.postRounds + 1)
 		}
-		if o.pocketBaseOnly || o.jwtOnly {
+		if o.pocketBaseOnly || o.jwtOnly || o.cacheOnly {
 			scenarios = 0
 		}
 		o.timeout = time.Duration(scenarios*(1+o.retries))*(o.duration+o.warmup+o.quietWait+15*time.Second) + 10*time.Minute +
-			o.pocketBaseTimeout() + o.jwtTimeout()
+			o.pocketBaseTimeout() + o.jwtTimeout() + o.cacheTimeout()
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
@@ -176,7 +195,7 @@ func run(ctx context.Context, o options) error {
 		bin       *string
 		pkg, name string
 	}{{&o.bin, "./cmd/icy-morning", "icy-morning"}, {&o.ceilingBin, "./bench/ceiling", "icy-morning-ceiling"}} {
-		if *bl.bin != "" || ((o.pocketBaseOnly || o.jwtOnly) && bl.bin == &o.ceilingBin) {
+		if *bl.bin != "" || ((o.pocketBaseOnly || o.jwtOnly || o.cacheOnly) && bl.bin == &o.ceilingBin) {
 			continue
 		}
 		*bl.bin = filepath.Join(root, "bin", bl.name)
@@ -219,6 +238,8 @@ func run(ctx context.Context, o options) error {
 			out = defaultPocketBaseOut
 		case o.jwtOnly:
 			out = defaultJWTOut
+		case o.cacheOnly:
+			out = defaultCacheOut
 		}
 		out = filepath.Join(root, out)
 	}

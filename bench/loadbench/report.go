@@ -51,6 +51,11 @@ type report struct {
 	jwtTitle  string
 	jwt       []result
 	jwtRatios [][2]string
+
+	// The HTTP caching side by side (cache.go), when it ran.
+	cacheTitle  string
+	cache       []result
+	cacheRatios [][2]string
 }
 
 type verdict struct {
@@ -195,6 +200,7 @@ func (b *bench) report() *report {
 	b.reportSubscribers(rep)
 	b.reportPeer(rep)
 	b.reportJWT(rep)
+	b.reportCache(rep)
 	return rep
 }
 
@@ -344,6 +350,9 @@ func (r *report) comparisons() []comparison {
 	}
 	if len(r.jwt) > 0 {
 		out = append(out, comparison{"Bearer JWT beside Basic", r.jwtTitle, jwtHeader, 2, r.jwtRows(), r.jwtRatios})
+	}
+	if len(r.cache) > 0 {
+		out = append(out, comparison{"HTTP caching", r.cacheTitle, cacheHeader, 2, r.cacheRows(), r.cacheRatios})
 	}
 	return out
 }

@@ -63,6 +63,10 @@ type bench struct {
 	peer                                                []result
 	// The side by side of Bearer and Basic (jwt.go).
 	jwt []result
+	// The HTTP caching side by side (cache.go), and why its GET through
+	// nginx did not run.
+	cache        []result
+	cacheSkipped string
 	// JWKS requests the issuer had over the whole comparison.
 	jwksTotal int64
 }
@@ -117,6 +121,10 @@ type scenario struct {
 	after              func(ctx context.Context, dbURL string) (string, error)
 	subscribers, round int
 	tag                string // added to the name in progress lines, e.g. " (beside PocketBase, round 1)"
+	// front, when set, starts a proxy in front of the attempt's server
+	// (nginx, cache.go): the pre-flight and the load go to its base URL,
+	// and its CPU time counts as the server's.
+	front func(ctx context.Context, srv *server) (string, *benchproc.Proc, error)
 	// providerCalls, when set, counts the requests an outside party (the
 	// OIDC provider's JWKS) has had so far; the result keeps how many the
 	// measured run made.
@@ -314,6 +322,9 @@ func (b *bench) ceiling(dbURL string) target {
 func (b *bench) runAll(ctx context.Context) error {
 	b.user = "bench"
 	b.pass = rand.Text()
+	if b.o.cacheOnly {
+		return b.runCache(ctx)
+	}
 	if b.o.pocketBaseOnly || b.o.jwtOnly {
 		if b.o.pocketBaseOnly {
 			if err := b.runPeer(ctx, b.pocketBaseBin); err != nil {
@@ -380,6 +391,11 @@ func (b *bench) runAll(ctx context.Context) error {
 	}
 	if b.o.jwt {
 		if err := b.runJWT(ctx); err != nil {
+			return err
+		}
+	}
+	if b.o.cache {
+		if err := b.runCache(ctx); err != nil {
 			return err
 		}
 	}
@@ -458,10 +474,19 @@ func (b *bench) measureOnce(ctx context.Context, t target, sc scenario, rows int
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	defer b.procs.Stop(srv.Proc)
-	if err := sc.preflight(ctx, srv.base); err != nil {
+	base, pids := srv.base, []int{srv.PID()}
+	if sc.front != nil {
+		fb, fp, err := sc.front(ctx, srv)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		defer b.procs.Stop(fp)
+		base, pids = fb, append(pids, fp.PID())
+	}
+	if err := sc.preflight(ctx, base); err != nil {
 		return nil, fmt.Errorf("%s: pre-flight: %w", name, err)
 	}
-	w := wrkRun{url: srv.base + sc.path, scriptArgs: sc.scriptArgs}
+	w := wrkRun{url: base + sc.path, scriptArgs: sc.scriptArgs}
 	if sc.script != "" {
 		w.script = b.scripts[sc.script]
 	}
@@ -474,7 +499,7 @@ func (b *bench) measureOnce(ctx context.Context, t target, sc scenario, rows int
 	if sc.providerCalls != nil {
 		callsBefore = sc.providerCalls()
 	}
-	before := takeSnapshot(srv.PID())
+	before := takeSnapshot(pids...)
 	wr, err := b.runWrk(ctx, w, b.o.duration)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -483,7 +508,7 @@ func (b *bench) measureOnce(ctx context.Context, t target, sc scenario, rows int
 	if sc.providerCalls != nil {
 		calls = sc.providerCalls() - callsBefore
 	}
-	cpu := before.use(takeSnapshot(srv.PID()), wr.cpuSeconds)
+	cpu := before.use(takeSnapshot(pids...), wr.cpuSeconds)
 	if t.database != dbPostgres {
 		// A server on SQLite does not use PostgreSQL: what it spent (other
 		// sessions' tests, autovacuum) was taken from the run.
