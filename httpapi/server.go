@@ -38,6 +38,11 @@ type Config struct {
 	// PrivateReads (READS_REQUIRE_AUTH) makes reading assets and analysts
 	// need credentials too: any valid ones, without the write permission.
 	PrivateReads bool
+	// OriginSecret (CDN_ORIGIN_SECRET), when set, refuses with 403 every
+	// request whose X-Origin-Verify header does not hold it, before
+	// anything else runs, and takes the client's address from the entry
+	// CloudFront added to X-Forwarded-For (origin.go).
+	OriginSecret string
 }
 
 // DefaultRequestTimeout is the default Config.RequestTimeout: shorter than
@@ -119,7 +124,7 @@ func NewServer(c Config) *Server {
 	})
 	mux.Handle(catchAll, s.notRouted())
 
-	s.handler = s.observe(mux)
+	s.handler = s.observe(s.originCheck(c.OriginSecret, mux))
 	return s
 }
 
