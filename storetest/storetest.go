@@ -54,6 +54,9 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) icymorning.
 		{"Audit", testAudit},
 		{"Versions", testVersions},
 		{"VersionRace", testVersionRace},
+		{"UnmailedChangesFanOutToNobody", testUnmailedChangesFanOutToNobody},
+		{"InvalidationCursor", testInvalidationCursor},
+		{"InvalidationClaimConcurrently", testInvalidationClaimConcurrently},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
