@@ -266,6 +266,13 @@ func scenarios() []scenario {
 			out = append(out, scenario{db.name + ", " + snd.name, vars})
 		}
 	}
+	// The CDN: the API checks the origin secret, the worker invalidates.
+	for _, db := range []bool{false, true} {
+		out = append(out, scenario{fmt.Sprintf("CDN, IAM auth %v", db), map[string]cty.Value{
+			"enable_cdn": cty.True, "database_iam_auth": cty.BoolVal(db),
+			"ses_sender_address": cty.StringVal("notifications@example.com"),
+		}})
+	}
 	// The SES quota split and the claim timeout follow these.
 	for _, q := range []struct{ rate, workers, timeout int64 }{{1, 2, 60}, {50, 4, 60}, {200, 10, 300}} {
 		vars := map[string]cty.Value{
@@ -482,6 +489,22 @@ func checkEnvironment(t *testing.T, tf terraform, fn lambdaFunction, expr hcl.Ex
 	if c.mailMaxPerSec <= 0 {
 		bad("MAIL_MAX_PER_SECOND = %v: without a cap the functions would pass the SES send rate", c.mailMaxPerSec)
 	}
+	// The CDN's two halves: the API refuses what bypassed it, the worker
+	// (which runs the dispatcher) invalidates after writes; never the
+	// other way round, and nothing without the CDN.
+	cdn := vars["enable_cdn"].True()
+	switch {
+	case fn.api && cdn && c.originSecretARN == "":
+		bad("no CDN_ORIGIN_SECRET_ARN: the API function would answer requests that bypass CloudFront")
+	case !fn.api && cdn && c.cdnDistributionID == "":
+		bad("no CDN_DISTRIBUTION_ID: the worker would not invalidate the CDN after writes")
+	case fn.api && c.cdnDistributionID != "":
+		bad("CDN_DISTRIBUTION_ID is set: only the worker invalidates")
+	case !fn.api && (c.originSecretARN != "" || c.originSecret != ""):
+		bad("the worker has an origin secret: it serves no HTTP")
+	case !cdn && (c.originSecretARN != "" || c.cdnDistributionID != ""):
+		bad("CDN settings without enable_cdn")
+	}
 	if !fn.api {
 		// The queue runs up to worker_max_concurrency instances, the
 		// schedule one more; together they must stay under the quota
@@ -689,6 +712,9 @@ func TestInfrastructureChecksFire(t *testing.T) {
 		{"a wrong worker handler", "worker.tf", `handler          = local.lambda_zip ? "bootstrap" : null`, `handler = "main"`, `aws_lambda_function.worker: handler = "main"`},
 		{"a worker from another zip", "worker.tf", `source_code_hash = local.lambda_zip_hash`, `source_code_hash = filebase64sha256("other.zip")`, "must be the same zip"},
 		{"a worker from another image", "worker.tf", `image_uri        = local.lambda_image_uri`, `image_uri = "other:v1"`, "must be the same image"},
+		{"the API around the CDN", "cdn.tf", `local.cdn ? { CDN_ORIGIN_SECRET_ARN = aws_secretsmanager_secret.cdn_origin[0].arn } : {},`, ``, "no CDN_ORIGIN_SECRET_ARN"},
+		{"the CDN never invalidated", "cdn.tf", `local.cdn ? { CDN_DISTRIBUTION_ID = aws_cloudfront_distribution.main[0].id } : {},`, ``, "no CDN_DISTRIBUTION_ID"},
+		{"the API invalidating", "cdn.tf", `local.cdn ? { CDN_ORIGIN_SECRET_ARN = aws_secretsmanager_secret.cdn_origin[0].arn } : {},`, `local.cdn ? { CDN_ORIGIN_SECRET_ARN = aws_secretsmanager_secret.cdn_origin[0].arn, CDN_DISTRIBUTION_ID = "E1" } : {},`, "only the worker invalidates"},
 		{"a zip by default no more", "variables.tf", `default     = "Zip"`, `default     = "Image"`, `package_type is cty.StringVal("Image") by default`},
 	}
 	for _, tt := range tests {
