@@ -200,6 +200,8 @@ func (p *Purger) round(ctx context.Context, c *icymorning.InvalidationCursor) (m
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait+callBudget {
 			return false, 0, errLater
 		}
+		p.logger.LogAttrs(ctx, slog.LevelDebug, "cdn invalidation waits for its interval",
+			slog.Duration("wait", wait), slog.Int("changes", len(changes)))
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

@@ -63,21 +63,34 @@ func client(cf *awstest.CloudFrontStandIn) *cdn.CloudFront {
 	return cdn.NewCloudFront(cfg, distribution, func(o *cloudfront.Options) { o.BaseEndpoint = aws.String(cf.URL) })
 }
 
-func newPurger(t *testing.T, s *sqlstore.Store, cf *awstest.CloudFrontStandIn, opts cdn.Options) (*cdn.Purger, *bytes.Buffer) {
+func newPurger(t *testing.T, s *sqlstore.Store, cf *awstest.CloudFrontStandIn, opts cdn.Options) (*cdn.Purger, *lockedBuffer) {
 	t.Helper()
-	var log lockedBuffer
-	return cdn.NewPurger(s, client(cf), slog.New(slog.NewJSONHandler(&log, nil)), opts), &log.Buffer
+	log := &lockedBuffer{}
+	return cdn.NewPurger(s, client(cf), slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})), opts), log
 }
 
+// lockedBuffer is a log that purgers write and tests read at once.
 type lockedBuffer struct {
-	mu sync.Mutex
-	bytes.Buffer
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
 func (b *lockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.Buffer.Write(p)
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) Contains(s string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Contains(b.buf.Bytes(), []byte(s))
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func must(t *testing.T, err error) {
@@ -209,7 +222,7 @@ func TestPurgerInvalidatesWhatWritesChanged(t *testing.T) {
 			}
 			refs[c.CallerReference] = true
 		}
-		if !bytes.Contains(log.Bytes(), []byte(`"msg":"cdn invalidation"`)) {
+		if !log.Contains(`"msg":"cdn invalidation"`) {
 			t.Errorf("invalidations are not logged:\n%s", log)
 		}
 	})
@@ -243,7 +256,7 @@ func TestPurgerRetriesAFailedInvalidation(t *testing.T) {
 		if n := len(cf.Calls()); n != 4 || len(cf.Made()) != 1 {
 			t.Fatalf("%d calls, %d made; want 4 and the first", n, len(cf.Made()))
 		}
-		if !bytes.Contains(log.Bytes(), []byte("TooManyInvalidationsInProgress")) {
+		if !log.Contains("TooManyInvalidationsInProgress") {
 			t.Errorf("the failure is not logged with CloudFront's error:\n%s", log)
 		}
 
@@ -265,7 +278,7 @@ func TestPurgerBusyLeavesANote(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
 		cf := awstest.CloudFront(t, distribution)
 		const interval = 400 * time.Millisecond
-		p, _ := newPurger(t, s, cf, cdn.Options{Interval: interval})
+		p, log := newPurger(t, s, cf, cdn.Options{Interval: interval})
 		ada := newAnalyst(t, s)
 		sweep(t, p) // the first: everything, now
 
@@ -278,7 +291,12 @@ func TestPurgerBusyLeavesANote(t *testing.T) {
 			}
 			done <- res
 		}()
-		time.Sleep(interval / 4) // the first is waiting for the interval
+		for deadline := time.Now().Add(interval); !log.Contains("waits for its interval"); { // the first holds the cursor
+			if time.Now().After(deadline) {
+				t.Fatalf("the first purger did not wait for its interval:\n%s", log)
+			}
+			time.Sleep(time.Millisecond)
+		}
 		other, _ := newPurger(t, s, cf, cdn.Options{Interval: interval})
 		newAnalyst(t, s)
 		if res := sweep(t, other); !res.Busy {

@@ -492,17 +492,17 @@ func checkEnvironment(t *testing.T, tf terraform, fn lambdaFunction, expr hcl.Ex
 	// The CDN's two halves: the API refuses what bypassed it, the worker
 	// (which runs the dispatcher) invalidates after writes; never the
 	// other way round, and nothing without the CDN.
-	cdn := vars["enable_cdn"].True()
+	cdnOn := vars["enable_cdn"].True()
 	switch {
-	case fn.api && cdn && c.originSecretARN == "":
+	case fn.api && cdnOn && c.originSecretARN == "":
 		bad("no CDN_ORIGIN_SECRET_ARN: the API function would answer requests that bypass CloudFront")
-	case !fn.api && cdn && c.cdnDistributionID == "":
+	case !fn.api && cdnOn && c.cdnDistributionID == "":
 		bad("no CDN_DISTRIBUTION_ID: the worker would not invalidate the CDN after writes")
 	case fn.api && c.cdnDistributionID != "":
 		bad("CDN_DISTRIBUTION_ID is set: only the worker invalidates")
 	case !fn.api && (c.originSecretARN != "" || c.originSecret != ""):
 		bad("the worker has an origin secret: it serves no HTTP")
-	case !cdn && (c.originSecretARN != "" || c.cdnDistributionID != ""):
+	case !cdnOn && (c.originSecretARN != "" || c.cdnDistributionID != ""):
 		bad("CDN settings without enable_cdn")
 	}
 	if !fn.api {
