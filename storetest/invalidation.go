@@ -245,3 +245,28 @@ func testInvalidationClaimConcurrently(t *testing.T, s icymorning.Store, _ *cloc
 		t.Fatalf("holders %v, want exactly one", holders)
 	}
 }
+
+// Writes never touch the cursor: without a consumer (no CDN) it stays as
+// the migration made it, whatever is written.
+func testWritesLeaveTheCursorAlone(t *testing.T, s icymorning.Store, clock *clock) {
+	is := invalidations(t, s)
+	ada := newAnalyst(t, s, "Ada")
+	a := newAsset(t, s, "Fund", ada.ID, true)
+	clock.Advance(time.Hour)
+	_, err := s.UpdateAsset(ctx, a.ID, icymorning.AssetUpdate{Name: icymorning.Set("Fund 2")})
+	must(t, err)
+	_, err = s.UpdateAsset(ctx, a.ID, icymorning.AssetUpdate{Name: icymorning.Set("Fund 2")})
+	must(t, err)
+	_, err = s.DeleteAsset(ctx, a.ID, 0)
+	must(t, err)
+	_, err = s.DeleteAnalyst(ctx, ada.ID, 0)
+	must(t, err)
+	c, err := is.ClaimInvalidation(ctx, "only", time.Minute)
+	must(t, err)
+	if c == nil || c.High != -1 || len(c.Gaps) != 0 || !c.LastSent.IsZero() {
+		t.Fatalf("cursor after writes with no consumer: %+v, want it as created", c)
+	}
+	if got := len(allChanges(t, is)); got != 6 {
+		t.Fatalf("%d changes recorded, want 6", got)
+	}
+}

@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) icymorning.
 		{"UnmailedChangesFanOutToNobody", testUnmailedChangesFanOutToNobody},
 		{"InvalidationCursor", testInvalidationCursor},
 		{"InvalidationClaimConcurrently", testInvalidationClaimConcurrently},
+		{"WritesLeaveTheCursorAlone", testWritesLeaveTheCursorAlone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
