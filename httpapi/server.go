@@ -45,6 +45,11 @@ type Config struct {
 	RequireIfMatch bool
 	// Cache is what reads of assets and analysts tell caches.
 	Cache CachePolicy
+	// OriginSecret (CDN_ORIGIN_SECRET), when set, refuses with 403 every
+	// request whose X-Origin-Verify header does not hold it, before
+	// anything else runs, and takes the client's address from the entry
+	// CloudFront added to X-Forwarded-For (origin.go).
+	OriginSecret string
 }
 
 // DefaultRequestTimeout is the default Config.RequestTimeout: shorter than
@@ -133,7 +138,7 @@ func NewServer(c Config) *Server {
 	})
 	mux.Handle(catchAll, s.notRouted())
 
-	s.handler = s.observe(mux)
+	s.handler = s.observe(s.originCheck(c.OriginSecret, mux))
 	return s
 }
 

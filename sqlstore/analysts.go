@@ -28,6 +28,50 @@ WHERE id = $1 AND (CAST($8 AS BIGINT) = 0 OR version = CAST($8 AS BIGINT)) RETUR
 	sqlAnalystDelete = `DELETE FROM analysts WHERE id = $1 AND (CAST($2 AS BIGINT) = 0 OR version = CAST($2 AS BIGINT)) RETURNING ` + analystColumns
 )
 
+// Writes record their event (outbox.go), so that the CDN's cached reads
+// of analysts are invalidated after they commit: on PostgreSQL in the
+// same statement, on SQLite in the same transaction. Nobody subscribes to
+// an analyst's topics: the events are recorded fanned out, to nobody, and
+// carry no asset (asset_id 0, which no asset's id is).
+const (
+	sqlAnalystEventColumns = `INSERT INTO events (topic, asset_id, analyst_id, asset, occurred_at, fanned_out_at) `
+	sqliteAnalystEvent     = sqlAnalystEventColumns + `VALUES ($1, 0, $2, '{}', $3, $3)`
+
+	pgAnalystInsert = `WITH a AS (` + sqlAnalystInsert + `),
+e AS (` + sqlAnalystEventColumns + `SELECT '` + string(icymorning.TopicAnalystCreation) + `', 0, a.id, '{}', a.created_at, a.created_at FROM a)
+SELECT ` + analystColumns + ` FROM a`
+	pgAnalystUpdate = `WITH a AS (` + sqlAnalystUpdate + `),
+e AS (` + sqlAnalystEventColumns + `SELECT '` + string(icymorning.TopicAnalystUpdate) + `', 0, a.id, '{}', a.updated_at, a.updated_at FROM a)
+SELECT ` + analystColumns + ` FROM a`
+	pgAnalystDelete = `WITH a AS (` + sqlAnalystDelete + `),
+e AS (` + sqlAnalystEventColumns + `SELECT '` + string(icymorning.TopicAnalystDeletion) + `', 0, a.id, '{}', CAST($3 AS timestamptz), CAST($3 AS timestamptz) FROM a)
+SELECT ` + analystColumns + ` FROM a`
+)
+
+// analystWrite runs the analyst statement of a write with its event:
+// pg on PostgreSQL, plain on SQLite followed by the event's insert, in one
+// transaction. args are plain's; pg takes the time of the change as one
+// more only when withAt (the delete's statement has no time of its own).
+func (s *Store) analystWrite(ctx context.Context, topic icymorning.Topic, pg, plain string, at time.Time, withAt bool, a *icymorning.Analyst,
+	failed func(q querier, err error) error, args ...any) error {
+	if s.dialect == Postgres {
+		pgArgs := args
+		if withAt {
+			pgArgs = append(args[:len(args):len(args)], at)
+		}
+		return s.write(ctx, func(q querier) error {
+			return failed(q, scanAnalyst(q.queryRow(ctx, pg, pgArgs...), a))
+		})
+	}
+	return s.atomic(ctx, func(q querier) error {
+		if err := scanAnalyst(q.queryRow(ctx, plain, args...), a); err != nil {
+			return failed(q, err)
+		}
+		_, err := q.exec(ctx, sqliteAnalystEvent, string(topic), a.ID, at)
+		return failed(q, err)
+	})
+}
+
 func scanAnalyst(r row, a *icymorning.Analyst) error {
 	if err := r.Scan(&a.ID, &a.Name, &a.Company, &a.CreatedAt, &a.UpdatedAt, &a.Version); err != nil {
 		return err
@@ -42,12 +86,13 @@ func (s *Store) CreateAnalyst(ctx context.Context, a *icymorning.Analyst) error 
 		return err
 	}
 	now, by := s.timestamp(), actor(ctx)
-	return s.write(ctx, func(q querier) error {
-		if err := scanAnalyst(q.queryRow(ctx, sqlAnalystInsert, a.Name, a.Company, now, by), a); err != nil {
-			return s.internal("insert analyst", err)
-		}
-		return nil
-	})
+	return s.analystWrite(ctx, icymorning.TopicAnalystCreation, pgAnalystInsert, sqlAnalystInsert, now, false, a,
+		func(_ querier, err error) error {
+			if err != nil {
+				return s.internal("insert analyst", err)
+			}
+			return nil
+		}, a.Name, a.Company, now, by)
 }
 
 // Analyst implements icymorning.AnalystStore.
@@ -83,17 +128,16 @@ func (s *Store) UpdateAnalyst(ctx context.Context, id int64, u icymorning.Analys
 	}
 	now, by := s.timestamp(), actor(ctx)
 	var a icymorning.Analyst
-	err := s.write(ctx, func(q querier) error {
-		err := scanAnalyst(q.queryRow(ctx, sqlAnalystUpdate, id,
-			u.Name.Set, u.Name.Value, u.Company.Set, u.Company.Value, now, by, u.IfVersion), &a)
-		switch {
-		case err == nil:
-			return nil
-		case isNoRows(err):
-			return s.missingOn(ctx, q, sqlAnalystVersion, "analyst", id, u.IfVersion)
-		}
-		return s.internal("update analyst", err)
-	})
+	err := s.analystWrite(ctx, icymorning.TopicAnalystUpdate, pgAnalystUpdate, sqlAnalystUpdate, now, false, &a,
+		func(q querier, err error) error {
+			switch {
+			case err == nil:
+				return nil
+			case isNoRows(err):
+				return s.missingOn(ctx, q, sqlAnalystVersion, "analyst", id, u.IfVersion)
+			}
+			return s.internal("update analyst", err)
+		}, id, u.Name.Set, u.Name.Value, u.Company.Set, u.Company.Value, now, by, u.IfVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -103,19 +147,19 @@ func (s *Store) UpdateAnalyst(ctx context.Context, id int64, u icymorning.Analys
 // DeleteAnalyst implements icymorning.AnalystStore.
 func (s *Store) DeleteAnalyst(ctx context.Context, id int64, ifVersion int64) (*icymorning.Analyst, error) {
 	var a icymorning.Analyst
-	err := s.write(ctx, func(q querier) error {
-		err := scanAnalyst(q.queryRow(ctx, sqlAnalystDelete, id, ifVersion), &a)
-		switch {
-		case err == nil:
-			return nil
-		case isNoRows(err):
-			return s.missingOn(ctx, q, sqlAnalystVersion, "analyst", id, ifVersion)
-		case s.isForeignKey(err):
-			return icymorning.Errorf(icymorning.ECONFLICT,
-				"analyst %d still covers assets: delete or reassign them first", id)
-		}
-		return s.internal("delete analyst", err)
-	})
+	err := s.analystWrite(ctx, icymorning.TopicAnalystDeletion, pgAnalystDelete, sqlAnalystDelete, s.timestamp(), true, &a,
+		func(q querier, err error) error {
+			switch {
+			case err == nil:
+				return nil
+			case isNoRows(err):
+				return s.missingOn(ctx, q, sqlAnalystVersion, "analyst", id, ifVersion)
+			case s.isForeignKey(err):
+				return icymorning.Errorf(icymorning.ECONFLICT,
+					"analyst %d still covers assets: delete or reassign them first", id)
+			}
+			return s.internal("delete analyst", err)
+		}, id, ifVersion)
 	if err != nil {
 		return nil, err
 	}

@@ -187,8 +187,12 @@ func (s *Store) UpdateAsset(ctx context.Context, id int64, u icymorning.AssetUpd
 			if err != nil {
 				return failed(err)
 			}
-			if after, err := snapshotOf(&a); err != nil || bytes.Equal(before, after) {
+			after, err := snapshotOf(&a)
+			switch {
+			case err != nil:
 				return failed(err)
+			case bytes.Equal(before, after):
+				return failed(recordTouch(ctx, q, &a, now))
 			}
 			return failed(recordEvent(ctx, q, icymorning.TopicAssetUpdate, &a, now))
 		})

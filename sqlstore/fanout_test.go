@@ -85,15 +85,18 @@ func TestPostgresFanOutPendingSkipsHeldEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	var last int64
+	// The fixture's analyst took event 1 (analysts' changes are events
+	// too, fanned out to nobody): the assets' are 2-31.
+	const first = 2
 	for i, d := range ds {
-		// The page beside the held one took events 11-20; the page after
-		// the rollback 1-10 and 21-30, in that order.
-		want := int64(11 + i/2)
+		// The page beside the held one took the assets' events 11-20; the
+		// page after the rollback 1-10 and 21-30, in that order.
+		want := int64(first - 1 + 11 + i/2)
 		if i >= 20 {
-			want = int64(1 + (i-20)/2)
+			want = int64(first - 1 + 1 + (i-20)/2)
 		}
 		if i >= 40 {
-			want = int64(21 + (i-40)/2)
+			want = int64(first - 1 + 21 + (i-40)/2)
 		}
 		if d.EventID != want || d.ID <= last {
 			t.Fatalf("delivery %d: %+v, want one of event %d", i, d, want)

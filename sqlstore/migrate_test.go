@@ -12,7 +12,7 @@ import (
 )
 
 // latestMigration is the number of the newest migration.
-const latestMigration = 6
+const latestMigration = 7
 
 // Migration 2 keeps the subscriptions stored before it (active, confirmed
 // when created) and their ids, and the ids of deleted ones stay unused; its

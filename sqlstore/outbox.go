@@ -51,7 +51,9 @@ e AS (` + pgEventInsert + `SELECT '` + string(icymorning.TopicAssetCreation) + `
 SELECT ` + assetColumns + ` FROM a`
 
 	// The update compares the asset's snapshot before and after and
-	// records an event only when they differ. "before" is read from the
+	// records an update event only when they differ; otherwise only the
+	// version moved, which the CDN must see (the ETag changed) but no
+	// subscriber: a touch, recorded fanned out already. "before" is read from the
 	// row locked by FOR NO KEY UPDATE (the lock the UPDATE takes anyway),
 	// so under concurrent updates it is the version this update replaces,
 	// not the one the statement's snapshot saw.
@@ -61,7 +63,8 @@ SELECT ` + assetColumns + ` FROM a`
   WHERE a.id = o.id AND (CAST($14 AS BIGINT) = 0 OR a.version = CAST($14 AS BIGINT))
   RETURNING ` + assetColumnsOfA + `, ` + pgSnapshot + ` AS after, o.before
 ),
-e AS (` + pgEventInsert + `SELECT '` + string(icymorning.TopicAssetUpdate) + `', a.id, a.analyst_id, a.after, a.updated_at FROM a WHERE a.after <> a.before)
+e AS (` + pgEventInsertDone + `SELECT CASE WHEN a.after <> a.before THEN '` + string(icymorning.TopicAssetUpdate) + `' ELSE '` + string(icymorning.TopicAssetTouch) + `' END,
+  a.id, a.analyst_id, a.after, a.updated_at, CASE WHEN a.after <> a.before THEN NULL ELSE a.updated_at END FROM a)
 SELECT ` + assetColumns + ` FROM a`
 
 	pgAssetDelete = `WITH a AS (` + sqlAssetDelete + `),
@@ -69,6 +72,10 @@ e AS (` + pgEventInsert + `SELECT '` + string(icymorning.TopicAssetDeletion) + `
 SELECT ` + assetColumns + ` FROM a`
 
 	sqliteEventInsert = pgEventInsert + `VALUES ($1, $2, $3, $4, $5)`
+
+	// pgEventInsertDone records an event fanned out already (to nobody).
+	pgEventInsertDone     = `INSERT INTO events (topic, asset_id, analyst_id, asset, occurred_at, fanned_out_at) `
+	sqliteEventInsertDone = pgEventInsertDone + `VALUES ($1, $2, $3, $4, $5, $5)`
 )
 
 // recordEvent records the event of topic about asset a at time at, on q:
@@ -79,6 +86,18 @@ func recordEvent(ctx context.Context, q querier, topic icymorning.Topic, a *icym
 		return err
 	}
 	_, err = q.exec(ctx, sqliteEventInsert, string(topic), a.ID, a.AnalystID, string(snapshot), at)
+	return err
+}
+
+// recordTouch records that asset a's version moved at time at with no
+// member changed, on q: an event for the CDN only, fanned out already
+// (the SQLite half; PostgreSQL's is in pgAssetUpdate).
+func recordTouch(ctx context.Context, q querier, a *icymorning.Asset, at time.Time) error {
+	snapshot, err := snapshotOf(a)
+	if err != nil {
+		return err
+	}
+	_, err = q.exec(ctx, sqliteEventInsertDone, string(icymorning.TopicAssetTouch), a.ID, a.AnalystID, string(snapshot), at)
 	return err
 }
 

@@ -55,6 +55,10 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) icymorning.
 		{"Versions", testVersions},
 		{"VersionRace", testVersionRace},
 		{"IdempotencyKeys", testIdempotencyKeys},
+		{"UnmailedChangesFanOutToNobody", testUnmailedChangesFanOutToNobody},
+		{"InvalidationCursor", testInvalidationCursor},
+		{"InvalidationClaimConcurrently", testInvalidationClaimConcurrently},
+		{"WritesLeaveTheCursorAlone", testWritesLeaveTheCursorAlone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -62,6 +62,13 @@ type config struct {
 	notifyQueueURL  string
 	dispatcher      bool
 	claimTimeout    time.Duration
+
+	// The CDN (see cdn.go): the API's origin secret, and the distribution
+	// the worker invalidates after writes.
+	originSecret         string
+	originSecretARN      string
+	cdnDistributionID    string
+	cdnInvalidationEvery time.Duration
 }
 
 // mode is a set of the commands a setting applies to.
@@ -304,6 +311,25 @@ var settings = []setting{
 			c.claimTimeout = d
 			return nil
 		}},
+	{env: "CDN_ORIGIN_SECRET", modes: modeServe | modeLambda,
+		doc:   "the value CloudFront sends in X-Origin-Verify: set, every request without it is refused with 403, and the client's address is read from X-Forwarded-For",
+		parse: func(c *config, v string) error { c.originSecret = v; return nil }},
+	{env: "CDN_ORIGIN_SECRET_ARN", modes: modeLambda,
+		doc:   "a Secrets Manager secret whose string is CDN_ORIGIN_SECRET",
+		parse: func(c *config, v string) error { c.originSecretARN = v; return nil }},
+	{env: "CDN_DISTRIBUTION_ID", modes: modeServe | modeWorker | modeLambda,
+		doc:   "the CloudFront distribution whose cached reads are invalidated after each write to an asset or analyst (by the dispatcher: serve, worker, the worker function)",
+		parse: func(c *config, v string) error { c.cdnDistributionID = v; return nil }},
+	{env: "CDN_INVALIDATION_INTERVAL", modes: modeServe | modeWorker | modeLambda, def: "10s",
+		doc: "CDN_DISTRIBUTION_ID: the shortest time between two invalidations (1s to 1h); the writes in between share the next one",
+		parse: func(c *config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Second || d > time.Hour {
+				return errors.New("want a duration from 1s to 1h, such as 10s")
+			}
+			c.cdnInvalidationEvery = d
+			return nil
+		}},
 	{env: "GOGC", modes: modeServe | modeLambda, doc: "Go's collector target (serve picks 200 unless set)"},
 	{env: "GOMEMLIMIT", modes: modeServe | modeLambda, doc: "Go's soft memory limit (serve picks 48 MiB unless set)"},
 	{env: "GOMAXPROCS", modes: modeLambda, doc: "Go's parallelism (Lambda picks it from the function's memory size unless set)"},
@@ -510,6 +536,8 @@ func (c *config) checkLambda() error {
 		return errors.New("APP_DATABASE_PASSWORD, APP_DATABASE_SECRET_ARN and APP_DATABASE_IAM_AUTH are for ICY_MORNING_FUNCTION=migrate: the API function connects as the app role and cannot provision it")
 	case c.authSecretARN != "" && (c.authUser != "" || c.authPass != ""):
 		return errors.New("set BASIC_AUTH_SECRET_ARN or BASIC_AUTH_USERNAME/BASIC_AUTH_PASSWORD, not both")
+	case c.originSecretARN != "" && c.originSecret != "":
+		return errors.New("set CDN_ORIGIN_SECRET_ARN or CDN_ORIGIN_SECRET, not both")
 	case c.notifySecretARN != "" && c.notifySecret != "":
 		return errors.New("set NOTIFY_SECRET_ARN or NOTIFY_SECRET, not both")
 	case c.notifySecretARN == "" && c.notifySecret == "":

@@ -52,6 +52,24 @@ func TestReadConfig(t *testing.T) {
 		{name: "lambda: no API account", m: modeLambda, env: map[string]string{"BASIC_AUTH_SECRET_ARN": ""}, wantErr: "no API account"},
 		{name: "lambda: no link-signing key", m: modeLambda, env: map[string]string{"NOTIFY_SECRET_ARN": ""}, wantErr: "no link-signing key"},
 		{name: "lambda: two link-signing keys", m: modeLambda, env: map[string]string{"NOTIFY_SECRET": "k"}, wantErr: "NOTIFY_SECRET_ARN or NOTIFY_SECRET, not both"},
+		{name: "lambda: two origin secrets", m: modeLambda, env: map[string]string{"CDN_ORIGIN_SECRET": "s", "CDN_ORIGIN_SECRET_ARN": "arn:origin"}, wantErr: "CDN_ORIGIN_SECRET_ARN or CDN_ORIGIN_SECRET, not both"},
+		{name: "lambda: the CDN's settings", m: modeLambda, env: map[string]string{"CDN_ORIGIN_SECRET_ARN": "arn:origin", "CDN_DISTRIBUTION_ID": "E1", "CDN_INVALIDATION_INTERVAL": "1m"}, check: func(t *testing.T, c config) {
+			if c.originSecretARN != "arn:origin" || c.cdnDistributionID != "E1" || c.cdnInvalidationEvery != time.Minute {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{name: "worker: the invalidation interval's default", m: modeWorker, check: func(t *testing.T, c config) {
+			if c.cdnInvalidationEvery != 10*time.Second || c.cdnDistributionID != "" {
+				t.Errorf("interval %v, distribution %q", c.cdnInvalidationEvery, c.cdnDistributionID)
+			}
+		}},
+		{name: "worker: an interval too short", m: modeWorker, env: map[string]string{"CDN_INVALIDATION_INTERVAL": "500ms"}, wantErr: "CDN_INVALIDATION_INTERVAL"},
+		{name: "worker: an interval too long", m: modeWorker, env: map[string]string{"CDN_INVALIDATION_INTERVAL": "2h"}, wantErr: "CDN_INVALIDATION_INTERVAL"},
+		{name: "serve: a plain origin secret", m: modeServe, env: map[string]string{"CDN_ORIGIN_SECRET": "s3cret"}, check: func(t *testing.T, c config) {
+			if c.originSecret != "s3cret" {
+				t.Errorf("origin secret %q", c.originSecret)
+			}
+		}},
 		{name: "lambda: half an API account", m: modeLambda, env: map[string]string{"BASIC_AUTH_SECRET_ARN": "", "BASIC_AUTH_USERNAME": "u"}, wantErr: "no API account"},
 		{name: "AUTH_TYPE default", m: modeServe, check: func(t *testing.T, c config) {
 			if !c.authBasic || c.authJWT || c.oidc.WriteScope != "icy-morning/write" {

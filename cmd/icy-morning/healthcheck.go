@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/icy-morning/icy-morning/httpapi"
 )
 
 // healthTimeout bounds one health check: the container's HEALTHCHECK
@@ -31,6 +33,11 @@ func runHealthcheck(ctx context.Context, args []string, getenv func(string) stri
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
+	}
+	// A server behind a CDN refuses requests without the origin secret,
+	// its own health check's too.
+	if c.originSecret != "" {
+		req.Header.Set(httpapi.OriginHeader, c.originSecret)
 	}
 	// Never through a proxy from the environment: the server is local.
 	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}

@@ -43,6 +43,10 @@ func TestHealthURL(t *testing.T) {
 func TestHealthcheck(t *testing.T) {
 	db := "sqlite:///" + filepath.Join(t.TempDir(), "health.db")
 	base, _ := startServe(t, nil, map[string]string{"DATABASE_URL": db})
+	// serve behind a CDN refuses what lacks its origin secret: the health
+	// check sends it.
+	cdnDB := "sqlite:///" + filepath.Join(t.TempDir(), "health-cdn.db")
+	behindCDN, _ := startServe(t, nil, map[string]string{"DATABASE_URL": cdnDB, "CDN_ORIGIN_SECRET": "origin-s3cret"})
 	unhealthy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
@@ -59,6 +63,9 @@ func TestHealthcheck(t *testing.T) {
 		{name: "not 200", args: []string{"--addr", strings.TrimPrefix(unhealthy.URL, "http://")}, err: "503 Service Unavailable"},
 		{name: "nobody listening", args: []string{"--addr", freeAddr(t)}, err: "connection refused"},
 		{name: "a bad setting", vars: map[string]string{"LOG_LEVEL": "loud"}, err: "LOG_LEVEL"},
+		{name: "behind a CDN", vars: map[string]string{"ADDR": strings.TrimPrefix(behindCDN, "http://"), "CDN_ORIGIN_SECRET": "origin-s3cret"}},
+		{name: "behind a CDN, without its secret", vars: map[string]string{"ADDR": strings.TrimPrefix(behindCDN, "http://")}, err: "403 Forbidden"},
+		{name: "behind a CDN, another secret", vars: map[string]string{"ADDR": strings.TrimPrefix(behindCDN, "http://"), "CDN_ORIGIN_SECRET": "guess"}, err: "403 Forbidden"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -303,6 +303,13 @@ func scenarios() []scenario {
 			out = append(out, scenario{db.name + ", " + snd.name, vars})
 		}
 	}
+	// The CDN: the API checks the origin secret, the worker invalidates.
+	for _, db := range []bool{false, true} {
+		out = append(out, scenario{fmt.Sprintf("CDN, IAM auth %v", db), map[string]cty.Value{
+			"enable_cdn": cty.True, "database_iam_auth": cty.BoolVal(db),
+			"ses_sender_address": cty.StringVal("notifications@example.com"),
+		}})
+	}
 	// The SES quota split and the claim timeout follow these.
 	for _, q := range []struct{ rate, workers, timeout int64 }{{1, 2, 60}, {50, 4, 60}, {200, 10, 300}} {
 		vars := map[string]cty.Value{
@@ -354,7 +361,7 @@ func scenarios() []scenario {
 // A scenario whose environment has one is checked in everything else and
 // then skipped, naming them. Once the binary reads a name,
 // TestInfrastructureMatchesTheBinary fails until it is removed from here.
-var pendingSettings = []string{"CDN_ORIGIN_SECRET_ARN", "CDN_DISTRIBUTION_ID"}
+var pendingSettings []string
 
 // checkFunctionEnvironment runs checkStatic and checkScenario for every
 // scenario, and returns every problem.
@@ -581,6 +588,22 @@ func checkEnvironment(t *testing.T, tf terraform, fn lambdaFunction, expr hcl.Ex
 	}
 	if c.mailMaxPerSec <= 0 {
 		bad("MAIL_MAX_PER_SECOND = %v: without a cap the functions would pass the SES send rate", c.mailMaxPerSec)
+	}
+	// The CDN's two halves: the API refuses what bypassed it, the worker
+	// (which runs the dispatcher) invalidates after writes; never the
+	// other way round, and nothing without the CDN.
+	cdnOn := vars["enable_cdn"].True()
+	switch {
+	case fn.api && cdnOn && c.originSecretARN == "":
+		bad("no CDN_ORIGIN_SECRET_ARN: the API function would answer requests that bypass CloudFront")
+	case !fn.api && cdnOn && c.cdnDistributionID == "":
+		bad("no CDN_DISTRIBUTION_ID: the worker would not invalidate the CDN after writes")
+	case fn.api && c.cdnDistributionID != "":
+		bad("CDN_DISTRIBUTION_ID is set: only the worker invalidates")
+	case !fn.api && (c.originSecretARN != "" || c.originSecret != ""):
+		bad("the worker has an origin secret: it serves no HTTP")
+	case !cdnOn && (c.originSecretARN != "" || c.cdnDistributionID != ""):
+		bad("CDN settings without enable_cdn")
 	}
 	if !fn.api {
 		// The queue runs up to worker_max_concurrency instances, the
@@ -854,6 +877,9 @@ func TestInfrastructureChecksFire(t *testing.T) {
 		{"an external group left out", "auth.tf", `!local.cognito && var.oidc_groups_claim != null ? {`, `false ? {`, "external issuer: the binary reads"},
 		{"a misnamed CDN setting", "cdn.tf", `CDN_DISTRIBUTION_ID = aws_cloudfront`, `CDN_DIST_ID = aws_cloudfront`, "aws_lambda_function.worker (CDN): Terraform sets CDN_DIST_ID, which the binary does not read"},
 		{"a misnamed cache setting", "cdn.tf", `{ CACHE_MAX_AGE = tostring(var.cache_max_age) }`, `{ CACHE_MAXAGE = tostring(var.cache_max_age) }`, "(cache settings without the CDN): Terraform sets CACHE_MAXAGE"},
+		{"the API around the CDN", "cdn.tf", `local.cdn ? { CDN_ORIGIN_SECRET_ARN = aws_secretsmanager_secret.cdn_origin[0].arn } : {},`, ``, "no CDN_ORIGIN_SECRET_ARN"},
+		{"the CDN never invalidated", "cdn.tf", `local.cdn ? { CDN_DISTRIBUTION_ID = aws_cloudfront_distribution.main[0].id } : {},`, ``, "no CDN_DISTRIBUTION_ID"},
+		{"the API invalidating", "cdn.tf", `local.cdn ? { CDN_ORIGIN_SECRET_ARN = aws_secretsmanager_secret.cdn_origin[0].arn } : {},`, `local.cdn ? { CDN_ORIGIN_SECRET_ARN = aws_secretsmanager_secret.cdn_origin[0].arn, CDN_DISTRIBUTION_ID = "E1" } : {},`, "only the worker invalidates"},
 		{"a zip by default no more", "variables.tf", `default     = "Zip"`, `default     = "Image"`, `package_type is cty.StringVal("Image") by default`},
 	}
 	for _, tt := range tests {

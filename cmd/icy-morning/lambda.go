@@ -20,6 +20,7 @@ import (
 	"github.com/icy-morning/icy-morning/auth"
 	"github.com/icy-morning/icy-morning/awscred"
 	"github.com/icy-morning/icy-morning/awslambda"
+	"github.com/icy-morning/icy-morning/cdn"
 	"github.com/icy-morning/icy-morning/httpapi"
 	"github.com/icy-morning/icy-morning/notify"
 	"github.com/icy-morning/icy-morning/sqlstore"
@@ -80,6 +81,9 @@ func runLambda(ctx context.Context, args []string, getenv func(string) string, s
 		"duration", time.Since(start), "max_conns", c.maxConns, "gomaxprocs", runtime.GOMAXPROCS(0))
 
 	notes, nudger, err := lambdaNotifications(ctx, &c, store, logger)
+	if err == nil {
+		err = lambdaOriginSecret(ctx, &c)
+	}
 	if err != nil {
 		logger.Error("init failed", "error", err.Error())
 		return err
@@ -89,12 +93,12 @@ func runLambda(ctx context.Context, args []string, getenv func(string) string, s
 		data = notify.NudgeAfterChanges(store, nudger.Nudge)
 	}
 	api := httpapi.NewServer(httpapi.Config{Store: data, Auth: authn, Notifier: notes.service, Logger: logger, Version: version(), PrivateReads: c.privateReads,
-		RequireIfMatch: c.requireIfMatch, Cache: c.cache})
+		RequireIfMatch: c.requireIfMatch, Cache: c.cache, OriginSecret: c.originSecret})
 	h := awslambda.New(api, logger, map[string]awslambda.Command{
 		"migrate": func(context.Context) (any, error) { return nil, errMigrateElsewhere },
 		// The app role may read goose's version table (migration 00004).
 		"migrate_status": func(ctx context.Context) (any, error) { return store.MigrationStatus(ctx) },
-	}).WithWorker(lambdaWorker{dispatcher: notes.dispatcher, store: store})
+	}).WithWorker(lambdaWorker{dispatcher: notes.dispatcher, store: store, purger: notes.purger, logger: logger})
 	// At shutdown Lambda sends SIGTERM, then SIGKILL 500 ms later: close the
 	// pool so the database sees clean disconnections, and exit, because the
 	// runtime loop would otherwise wait for the SIGKILL.
@@ -136,10 +140,34 @@ func lambdaNotifications(ctx context.Context, c *config, store *sqlstore.Store, 
 	return notes, nudger, nil
 }
 
-// lambdaWorker is the function's notification work (awslambda.Worker).
+// lambdaOriginSecret reads the CDN's origin secret from Secrets Manager
+// into c.originSecret, when CDN_ORIGIN_SECRET_ARN names one. A rotated
+// secret reaches an execution environment when it next starts; until then
+// it refuses what CloudFront sends with the new value (infrastructure
+// README, "The origin secret").
+func lambdaOriginSecret(ctx context.Context, c *config) error {
+	if c.originSecretARN == "" {
+		return nil
+	}
+	ictx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	awsCfg, err := awsconfig.LoadDefaultConfig(ictx)
+	if err != nil {
+		return fmt.Errorf("AWS configuration: %w", err)
+	}
+	if c.originSecret, err = awscred.ReadString(ictx, secretsmanager.NewFromConfig(awsCfg), c.originSecretARN); err != nil {
+		return fmt.Errorf("CDN_ORIGIN_SECRET_ARN: %w", err)
+	}
+	return nil
+}
+
+// lambdaWorker is the function's notification work (awslambda.Worker),
+// and with CDN_DISTRIBUTION_ID the CDN's invalidations.
 type lambdaWorker struct {
 	dispatcher *notify.Dispatcher
 	store      *sqlstore.Store
+	purger     *cdn.Purger // nil without a CDN
+	logger     *slog.Logger
 }
 
 // Sweep sends due mail until the invocation's deadline comes near, and
@@ -151,6 +179,20 @@ func (w lambdaWorker) Sweep(ctx context.Context) error {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-sweepMargin))
 		defer cancel()
+	}
+	// The invalidations go beside the mail, so neither waits for the
+	// other. A failed one is left due for the next sweep (the schedule's,
+	// within the minute) and does not fail the invocation: SQS would
+	// deliver the nudges again for nothing.
+	if w.purger != nil {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if _, err := w.purger.Sweep(ctx); err != nil {
+				w.logger.LogAttrs(ctx, slog.LevelWarn, "cdn sweep failed; the next sweep retries", slog.String("error", err.Error()))
+			}
+		}()
+		defer func() { <-done }()
 	}
 	if _, err := w.store.ExpireSignUps(ctx, time.Now().Add(-icymorning.SignUpExpiry)); err != nil {
 		return err

@@ -4,19 +4,23 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
+	"github.com/icy-morning/icy-morning/cdn"
 	"github.com/icy-morning/icy-morning/mail"
 	"github.com/icy-morning/icy-morning/notify"
 	"github.com/icy-morning/icy-morning/sqlstore"
 )
 
 // notifications is the notification service of a process: the mail
-// sender, the sign-up pages' Notifier and the dispatcher.
+// sender, the sign-up pages' Notifier and the dispatcher; and the other
+// consumer of the outbox, the CDN's purger (nil without a CDN).
 type notifications struct {
 	sender     mail.Sender
 	service    *notify.Service
 	dispatcher *notify.Dispatcher
+	purger     *cdn.Purger
 }
 
 // openBackend opens what serve and worker both stand on: the store
@@ -59,11 +63,16 @@ func openNotifications(ctx context.Context, c *config, store *sqlstore.Store, se
 	if err != nil {
 		return nil, err
 	}
+	purger, err := openPurger(ctx, c, store, logger)
+	if err != nil {
+		return nil, err
+	}
 	sender, err := mail.Open(ctx, c.mailURL, mail.Options{Logger: logger, MaxPerSecond: c.mailMaxPerSec})
 	if err != nil {
 		return nil, fmt.Errorf("MAIL_URL: %w", err)
 	}
 	return &notifications{
+		purger:  purger,
 		sender:  sender,
 		service: notify.NewService(composer, sender, nil),
 		dispatcher: notify.NewDispatcher(store, composer, sender, logger, notify.DispatchOptions{
@@ -72,14 +81,19 @@ func openNotifications(ctx context.Context, c *config, store *sqlstore.Store, se
 	}, nil
 }
 
-// run runs the dispatcher until ctx ends, and returns a function that
-// waits until it has, and has recorded its batch in flight (at most
-// shutdownGrace after ctx ends).
+// run runs the dispatcher (and the purger) until ctx ends, and returns a
+// function that waits until it has, and has recorded its batch in flight
+// (at most shutdownGrace after ctx ends).
 func (n *notifications) run(ctx context.Context) (wait func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		var wg sync.WaitGroup
+		if n.purger != nil {
+			wg.Go(func() { n.purger.Run(ctx) })
+		}
 		_ = n.dispatcher.Run(ctx)
+		wg.Wait()
 	}()
 	return func() {
 		select {

@@ -79,7 +79,14 @@ func startServeStoppable(t *testing.T, args []string, vars map[string]string) (b
 	})
 	base = "http://" + addr
 	for deadline := time.Now().Add(10 * time.Second); ; {
-		res, err := http.Get(base + "/healthz")
+		req, err := http.NewRequest(http.MethodGet, base+"/healthz", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if secret := vars["CDN_ORIGIN_SECRET"]; secret != "" { // behind a CDN
+			req.Header.Set("X-Origin-Verify", secret)
+		}
+		res, err := http.DefaultClient.Do(req)
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {

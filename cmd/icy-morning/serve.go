@@ -49,7 +49,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	srv := &http.Server{
 		Addr: c.addr,
 		Handler: httpapi.NewServer(httpapi.Config{Store: store, Auth: authn, Notifier: notes.service, Logger: logger, Version: version(), PrivateReads: c.privateReads,
-			RequireIfMatch: c.requireIfMatch, Cache: c.cache}),
+			RequireIfMatch: c.requireIfMatch, Cache: c.cache, OriginSecret: c.originSecret}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -108,8 +108,9 @@ type call struct {
 	path   string
 	query  string
 	body   string
-	auth   string // "" = correct credentials; "none"; "wrong"
-	ctype  string // Content-Type; "" = application/json when there is a body
+	auth   string            // "" = correct credentials; "none"; "wrong"
+	ctype  string            // Content-Type; "" = application/json when there is a body
+	header map[string]string // more headers, names in lower case; these win
 }
 
 // result is the function's answer as API Gateway would turn it into an
@@ -280,6 +281,9 @@ func (f *fn) do(c call) result {
 		header["authorization"] = basic(f.user, f.password)
 	case "wrong":
 		header["authorization"] = basic(f.user, f.password+"-wrong")
+	}
+	for k, v := range c.header {
+		header[k] = v
 	}
 	payload, err := json.Marshal(rie.HTTPEvent(rie.Request{
 		Method: c.method, Path: c.path, RawQuery: c.query, Header: header, Body: c.body, RequestID: apiID,
