@@ -51,6 +51,11 @@ type InvalidationCursor struct {
 	LastSent time.Time
 	// Token is the lease's holder.
 	Token string
+	// BudgetDay (UTC, YYYY-MM-DD) is the day BudgetPaths counts the paths
+	// invalidated on: CloudFront bills each path past the month's first
+	// thousand, so a consumer keeps a daily budget.
+	BudgetDay   string
+	BudgetPaths int
 }
 
 // InvalidationStore keeps the cache invalidation's cursor over the outbox.

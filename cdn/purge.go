@@ -65,6 +65,14 @@ type Options struct {
 	Page, MaxPages int
 	// Poll is how often Run looks for work (default 1 s).
 	Poll time.Duration
+	// DailyPaths is how many paths may be invalidated in a UTC day
+	// (CDN_INVALIDATION_DAILY_PATHS; 0: no limit). CloudFront bills each
+	// path past the month's first 1,000 (0.005 USD); under writes that
+	// never stop, one invalidation per 10 s would be about 17,000 paths a
+	// day. Past the budget the changes are passed over, not queued:
+	// cached reads then refresh by their s-maxage (CACHE_S_MAXAGE + 30 s
+	// at worst), and invalidation resumes the next day.
+	DailyPaths int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -219,6 +227,23 @@ func (p *Purger) round(ctx context.Context, c *icymorning.InvalidationCursor) (m
 	paths := pathsOf(changes, everything)
 	ref := callerRef(next.Epoch, next.High, changes)
 	start := p.opts.Now()
+	today := start.UTC().Format(time.DateOnly)
+	if next.BudgetDay != today {
+		next.BudgetDay, next.BudgetPaths = today, 0
+	}
+	if p.opts.DailyPaths > 0 && next.BudgetPaths+len(paths) > p.opts.DailyPaths {
+		p.logger.LogAttrs(ctx, slog.LevelWarn, "cdn invalidation budget for today is spent; cached reads refresh by their s-maxage",
+			slog.Int("daily_paths", p.opts.DailyPaths), slog.Int("changes", len(changes)), slog.Any("paths", paths))
+		ok, err := p.store.AdvanceInvalidation(ctx, &next, p.opts.Lease)
+		if err != nil {
+			return false, 0, err
+		}
+		if !ok {
+			return false, 0, errors.New("cdn: the invalidation cursor's lease was lost")
+		}
+		*c = next
+		return false, 0, nil
+	}
 	id, err := p.inv.Invalidate(ctx, ref, paths)
 	if err != nil {
 		p.logger.LogAttrs(ctx, slog.LevelWarn, "cdn invalidation failed; the next sweep retries it",
@@ -231,6 +256,7 @@ func (p *Purger) round(ctx context.Context, c *icymorning.InvalidationCursor) (m
 		return false, 0, err
 	}
 	next.LastSent = start
+	next.BudgetPaths += len(paths)
 	ok, err := p.store.AdvanceInvalidation(ctx, &next, p.opts.Lease)
 	if err != nil {
 		// Made but not recorded: the next round sends the same batch

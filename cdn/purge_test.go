@@ -494,3 +494,48 @@ func TestPurgerRun(t *testing.T) {
 		wantMade(t, cf, both, analysts)
 	})
 }
+
+// A day's path budget: past it, changes are passed over (nothing is
+// sent, nothing piles up), and the next UTC day invalidates again. The
+// count is kept in the cursor, so every purger shares it.
+func TestPurgerKeepsTheDailyBudget(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		cf := awstest.CloudFront(t, distribution)
+		now := time.Date(2026, 11, 29, 22, 0, 0, 0, time.UTC)
+		clock := func() time.Time { return now }
+		opts := cdn.Options{Interval: time.Millisecond, DailyPaths: 3, Now: clock}
+		p, log := newPurger(t, s, cf, opts)
+		ada := newAnalyst(t, s)
+		sweep(t, p) // the first: both collections, 2 of the day's 3 paths
+		wantMade(t, cf, both)
+
+		newAsset(t, s, ada.ID, "One")
+		now = now.Add(time.Minute)
+		sweep(t, p) // 3 of 3
+		wantMade(t, cf, both, assets)
+
+		newAsset(t, s, ada.ID, "Two")
+		now = now.Add(time.Minute)
+		if res := sweep(t, p); res.Invalidations != 0 {
+			t.Fatalf("past the budget: %+v", res)
+		}
+		wantMade(t, cf, both, assets)
+		if due(t, s) {
+			t.Fatal("a change passed over by the budget is still due")
+		}
+		if !log.Contains("budget for today is spent") {
+			t.Fatal("passing over changes was not logged")
+		}
+
+		// Another purger (another instance) shares the count.
+		other, _ := newPurger(t, s, cf, opts)
+		newAsset(t, s, ada.ID, "Three")
+		sweep(t, other)
+		wantMade(t, cf, both, assets)
+
+		now = now.Add(3 * time.Hour) // past midnight UTC
+		newAnalyst(t, s)
+		sweep(t, other)
+		wantMade(t, cf, both, assets, analysts)
+	})
+}

@@ -28,8 +28,9 @@ FROM cdn_invalidation AS c WHERE c.id = 1`
   lease_token = CASE WHEN lease_until IS NULL OR lease_until <= $2 THEN $1 ELSE lease_token END,
   lease_until = CASE WHEN lease_until IS NULL OR lease_until <= $2 THEN $3 ELSE lease_until END
 WHERE id = 1
-RETURNING epoch, high, gaps, last_sent_at, lease_token`
-	sqlInvalidationAdvance = `UPDATE cdn_invalidation SET high = $2, gaps = $3, last_sent_at = $4, lease_until = $5
+RETURNING epoch, high, gaps, last_sent_at, lease_token, budget_day, budget_paths`
+	sqlInvalidationAdvance = `UPDATE cdn_invalidation SET high = $2, gaps = $3, last_sent_at = $4, lease_until = $5,
+  budget_day = $6, budget_paths = $7
 WHERE id = 1 AND lease_token = $1`
 	// $2: due (leave the note and go); $3 the lease's new end if kept,
 	// whose type PostgreSQL cannot infer beside NULL (and SQLite must not
@@ -81,7 +82,7 @@ func (s *Store) ClaimInvalidation(ctx context.Context, token string, lease time.
 		holder sql.NullString
 	)
 	err := s.atomic(ctx, func(q querier) error {
-		return q.queryRow(ctx, sqlInvalidationClaim, token, now, later(now, lease)).Scan(&c.Epoch, &c.High, &gaps, &sent, &holder)
+		return q.queryRow(ctx, sqlInvalidationClaim, token, now, later(now, lease)).Scan(&c.Epoch, &c.High, &gaps, &sent, &holder, &c.BudgetDay, &c.BudgetPaths)
 	})
 	if err != nil {
 		return nil, s.internal("claim the invalidation cursor", err)
@@ -159,7 +160,7 @@ func (s *Store) AdvanceInvalidation(ctx context.Context, c *icymorning.Invalidat
 	var n int64
 	err = s.atomic(ctx, func(q querier) error {
 		var err error
-		n, err = q.exec(ctx, sqlInvalidationAdvance, c.Token, c.High, string(gaps), sent, later(now, lease))
+		n, err = q.exec(ctx, sqlInvalidationAdvance, c.Token, c.High, string(gaps), sent, later(now, lease), c.BudgetDay, c.BudgetPaths)
 		return err
 	})
 	if err != nil {

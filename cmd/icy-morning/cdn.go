@@ -25,5 +25,5 @@ func openPurger(ctx context.Context, c *config, store *sqlstore.Store, logger *s
 		return nil, fmt.Errorf("CDN_DISTRIBUTION_ID: AWS configuration: %w", err)
 	}
 	return cdn.NewPurger(store, cdn.NewCloudFront(awsCfg, c.cdnDistributionID), logger,
-		cdn.Options{Interval: c.cdnInvalidationEvery}), nil
+		cdn.Options{Interval: c.cdnInvalidationEvery, DailyPaths: c.cdnDailyPaths}), nil
 }

@@ -69,6 +69,7 @@ type config struct {
 	originSecretARN      string
 	cdnDistributionID    string
 	cdnInvalidationEvery time.Duration
+	cdnDailyPaths        int // CDN_INVALIDATION_DAILY_PATHS
 }
 
 // mode is a set of the commands a setting applies to.
@@ -328,6 +329,16 @@ var settings = []setting{
 				return errors.New("want a duration from 1s to 1h, such as 10s")
 			}
 			c.cdnInvalidationEvery = d
+			return nil
+		}},
+	{env: "CDN_INVALIDATION_DAILY_PATHS", modes: modeServe | modeWorker | modeLambda, def: "30",
+		doc: "CDN_DISTRIBUTION_ID: the most paths invalidated in a UTC day (0: no limit); past it, cached reads refresh by their s-maxage until the next day. 30 a day stays within CloudFront's 1,000 free paths a month",
+		parse: func(c *config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return errors.New("want a whole number, 0 or more")
+			}
+			c.cdnDailyPaths = n
 			return nil
 		}},
 	{env: "GOGC", modes: modeServe | modeLambda, doc: "Go's collector target (serve picks 200 unless set)"},

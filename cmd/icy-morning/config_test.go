@@ -64,6 +64,17 @@ func TestReadConfig(t *testing.T) {
 			}
 		}},
 		{name: "worker: an interval too short", m: modeWorker, env: map[string]string{"CDN_INVALIDATION_INTERVAL": "500ms"}, wantErr: "CDN_INVALIDATION_INTERVAL"},
+		{name: "worker: the default daily budget", m: modeWorker, check: func(t *testing.T, c config) {
+			if c.cdnDailyPaths != 30 {
+				t.Errorf("CDN_INVALIDATION_DAILY_PATHS default %d, want 30 (within the free 1,000 paths a month)", c.cdnDailyPaths)
+			}
+		}},
+		{name: "worker: no daily budget", m: modeWorker, env: map[string]string{"CDN_INVALIDATION_DAILY_PATHS": "0"}, check: func(t *testing.T, c config) {
+			if c.cdnDailyPaths != 0 {
+				t.Errorf("%d", c.cdnDailyPaths)
+			}
+		}},
+		{name: "worker: a negative budget", m: modeWorker, env: map[string]string{"CDN_INVALIDATION_DAILY_PATHS": "-1"}, wantErr: "CDN_INVALIDATION_DAILY_PATHS"},
 		{name: "worker: an interval too long", m: modeWorker, env: map[string]string{"CDN_INVALIDATION_INTERVAL": "2h"}, wantErr: "CDN_INVALIDATION_INTERVAL"},
 		{name: "serve: a plain origin secret", m: modeServe, env: map[string]string{"CDN_ORIGIN_SECRET": "s3cret"}, check: func(t *testing.T, c config) {
 			if c.originSecret != "s3cret" {

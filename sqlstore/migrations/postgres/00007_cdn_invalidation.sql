@@ -13,7 +13,11 @@ CREATE TABLE cdn_invalidation (
     last_sent_at timestamptz,
     lease_token  text,
     lease_until  timestamptz,
-    again        boolean     NOT NULL
+    again        boolean     NOT NULL,
+    -- The paths invalidated on budget_day (UTC, YYYY-MM-DD): CloudFront
+    -- bills each path past the month's first thousand, so a day has a budget.
+    budget_day   text        NOT NULL DEFAULT '',
+    budget_paths integer     NOT NULL DEFAULT 0
 );
 INSERT INTO cdn_invalidation (id, epoch, high, gaps, again)
 VALUES (1, md5(random()::text || clock_timestamp()::text), -1, '[]', false);

@@ -8,7 +8,9 @@ CREATE TABLE cdn_invalidation (
     last_sent_at DATETIME,
     lease_token  TEXT,
     lease_until  DATETIME,
-    again        BOOLEAN  NOT NULL
+    again        BOOLEAN  NOT NULL,
+    budget_day   TEXT     NOT NULL DEFAULT '',
+    budget_paths INTEGER  NOT NULL DEFAULT 0
 );
 INSERT INTO cdn_invalidation (id, epoch, high, gaps, again)
 VALUES (1, lower(hex(randomblob(16))), -1, '[]', 0);
