@@ -31,6 +31,8 @@ locals {
   cdn_worker_environment = merge(
     local.cache_environment,
     local.cdn ? { CDN_DISTRIBUTION_ID = aws_cloudfront_distribution.main[0].id } : {},
+    # The binary's default budget (30 paths a day) is left out.
+    local.cdn && var.cdn_invalidation_daily_paths != 30 ? { CDN_INVALIDATION_DAILY_PATHS = tostring(var.cdn_invalidation_daily_paths) } : {},
   )
 
   # Added to the API function's and the worker's policies: the origin secret

@@ -504,6 +504,17 @@ variable "cdn_web_acl_arn" {
   }
 }
 
+variable "cdn_invalidation_daily_paths" {
+  description = "CDN_INVALIDATION_DAILY_PATHS: the most paths the worker invalidates in a UTC day (0: no limit). CloudFront bills 0.005 USD a path past 1,000 a month; the default 30 stays within that. Past the budget, cached reads refresh by CACHE_S_MAXAGE + 30 s until the next day."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.cdn_invalidation_daily_paths >= 0 && floor(var.cdn_invalidation_daily_paths) == var.cdn_invalidation_daily_paths
+    error_message = "cdn_invalidation_daily_paths must be a whole number, 0 or more."
+  }
+}
+
 variable "cdn_max_ttl" {
   description = "Longest time in seconds CloudFront keeps an answer, whatever the API's Cache-Control says (the cache policy's max TTL; its minimum and default are 0, so the API's s-maxage or max-age decides)."
   type        = number

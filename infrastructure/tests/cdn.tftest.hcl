@@ -287,6 +287,31 @@ run "security_headers_keep_the_origins_csp" {
   }
 }
 
+run "a_daily_budget_of_its_own" {
+  command = plan
+
+  variables {
+    enable_cdn                   = true
+    cdn_invalidation_daily_paths = 0
+  }
+
+  assert {
+    condition     = aws_lambda_function.worker.environment[0].variables.CDN_INVALIDATION_DAILY_PATHS == "0" && !contains(keys(aws_lambda_function.api.environment[0].variables), "CDN_INVALIDATION_DAILY_PATHS")
+    error_message = "cdn_invalidation_daily_paths reaches the worker (only) when it is not the binary's default."
+  }
+}
+
+run "a_negative_daily_budget" {
+  command = plan
+
+  variables {
+    enable_cdn                   = true
+    cdn_invalidation_daily_paths = -1
+  }
+
+  expect_failures = [var.cdn_invalidation_daily_paths]
+}
+
 run "environment_and_permissions_follow_the_contract" {
   command = plan
 
@@ -307,6 +332,10 @@ run "environment_and_permissions_follow_the_contract" {
       !contains(keys(aws_lambda_function.worker.environment[0].variables), "CDN_ORIGIN_SECRET_ARN")
     )
     error_message = "The worker gets CDN_DISTRIBUTION_ID, and not the origin secret."
+  }
+  assert {
+    condition     = !contains(keys(aws_lambda_function.worker.environment[0].variables), "CDN_INVALIDATION_DAILY_PATHS")
+    error_message = "The default daily budget is the binary's: no CDN_INVALIDATION_DAILY_PATHS."
   }
   assert {
     condition = alltrue([for fn in [aws_lambda_function.api, aws_lambda_function.worker, aws_lambda_function.migrate] :
