@@ -47,6 +47,12 @@ func FieldErrorf(field, format string, args ...any) *Error {
 	return &Error{Code: EINVALID, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
+// Stale is the ESTALE error of a change to the kind of thing with id that
+// named a version (If-Match) the thing no longer has.
+func Stale(kind string, id int64) error {
+	return Errorf(ESTALE, "%s %d has changed since the version the request names", kind, id)
+}
+
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
 // for any other non-nil error and "" for nil.
 func ErrorCode(err error) string {

@@ -24,6 +24,10 @@ type StoredResponse struct {
 	Body   []byte
 }
 
+// ErrKeyInProgress is the ECONFLICT of a retry while the first request
+// with its key still runs.
+var ErrKeyInProgress = Errorf(ECONFLICT, "a request with this Idempotency-Key is still in progress; retry later")
+
 // IdempotencyStore keeps the answers of keyed requests, so that a client
 // that retries (after a timeout, say) gets the first answer instead of a
 // second create. It holds across restarts and across instances.

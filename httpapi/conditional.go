@@ -116,7 +116,7 @@ func (c *WriteConditions) ifVersion(required bool, kind string, id int64, curren
 	}
 	switch len(versions) {
 	case 0:
-		return 0, stale(kind, id)
+		return 0, icymorning.Stale(kind, id)
 	case 1:
 		return versions[0], nil
 	}
@@ -129,11 +129,7 @@ func (c *WriteConditions) ifVersion(required bool, kind string, id int64, curren
 			return v, nil
 		}
 	}
-	return 0, stale(kind, id)
-}
-
-func stale(kind string, id int64) error {
-	return icymorning.Errorf(icymorning.ESTALE, "%s %d has changed since the version the request names", kind, id)
+	return 0, icymorning.Stale(kind, id)
 }
 
 // notModifiedResponse documents a GET's 304: no body, the validators again.

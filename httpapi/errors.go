@@ -165,7 +165,7 @@ func (s *Server) problemFromDomainIn(ctx context.Context, err error, in string) 
 	case icymorning.ECONFLICT:
 		return newProblem(http.StatusConflict, e.Message)
 	case icymorning.ESTALE:
-		return newProblem(http.StatusPreconditionFailed, e.Message+" (If-Match): GET it again and retry with its new ETag")
+		return newProblem(http.StatusPreconditionFailed, staleDetail(e.Message))
 	case icymorning.EUNAUTHORIZED:
 		return newProblem(http.StatusUnauthorized, e.Message)
 	case icymorning.EFORBIDDEN:
@@ -188,6 +188,11 @@ func (s *Server) problemFromDomainIn(ctx context.Context, err error, in string) 
 	}
 	s.logger.LogAttrs(ctx, slog.LevelError, "internal error", slog.String("request_id", RequestID(ctx)), slog.Any("error", err))
 	return newProblem(http.StatusInternalServerError, "internal error (request id "+RequestID(ctx)+")")
+}
+
+// staleDetail is a 412's detail: the store's message and what to do.
+func staleDetail(msg string) string {
+	return msg + " (If-Match): GET it again and retry with its new ETag"
 }
 
 // WriteProblem writes an RFC 9457 problem response outside Huma: mux

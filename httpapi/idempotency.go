@@ -39,9 +39,6 @@ const (
 	maxIdempotencyKey = 255
 )
 
-// msgKeyInProgress is the 409 of a retry while the first request runs.
-const msgKeyInProgress = "a request with this Idempotency-Key is still in progress; retry later"
-
 // idempotencyKeyParam documents the header on the operations that take it.
 func idempotencyKeyParam() *huma.Param {
 	doc := "A key of your choosing (1 to 255 printable ASCII characters, such as a UUID) that makes this POST safe to retry: " +

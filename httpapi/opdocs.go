@@ -393,14 +393,14 @@ func problemExample(status int, op *huma.Operation) any {
 	case http.StatusConflict:
 		detail, ok := conflictDetails[op.OperationID]
 		if !ok && op.Method == http.MethodPost && op.Metadata[needsWrite] == true {
-			detail, ok = msgKeyInProgress, true
+			detail, ok = icymorning.ErrKeyInProgress.Message, true
 		}
 		if !ok {
 			panic("httpapi: no example 409 for " + op.OperationID)
 		}
 		p = newProblem(status, detail)
 	case http.StatusPreconditionFailed:
-		p = newProblem(status, stale(kindOf(op), 42).(*icymorning.Error).Message+" (If-Match): GET it again and retry with its new ETag")
+		p = newProblem(status, staleDetail(icymorning.Stale(kindOf(op), 42).(*icymorning.Error).Message))
 	case http.StatusNotFound:
 		// As the store words it: the kind of thing and its id.
 		p = newProblem(status, kindOf(op)+" 42 not found")

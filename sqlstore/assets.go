@@ -178,7 +178,7 @@ func (s *Store) UpdateAsset(ctx context.Context, id int64, u icymorning.AssetUpd
 				return failed(err)
 			}
 			if u.IfVersion != 0 && old.Version != u.IfVersion {
-				return stale("asset", id)
+				return icymorning.Stale("asset", id)
 			}
 			if err := scanAsset(q.queryRow(ctx, sqlAssetUpdate, args...), &a); err != nil {
 				return failed(err)

@@ -71,7 +71,7 @@ func (s *Store) ReserveIdempotencyKey(ctx context.Context, k icymorning.Idempote
 		case !bytes.Equal(fingerprint, k.Fingerprint):
 			return nil, icymorning.FieldErrorf("Idempotency-Key", "this key was used for another request (method, path or body)")
 		case status == nil:
-			return nil, icymorning.Errorf(icymorning.ECONFLICT, "a request with this Idempotency-Key is still in progress; retry later")
+			return nil, icymorning.ErrKeyInProgress
 		}
 		r := &icymorning.StoredResponse{Status: int(*status), Body: body}
 		if header != nil {
@@ -81,7 +81,7 @@ func (s *Store) ReserveIdempotencyKey(ctx context.Context, k icymorning.Idempote
 		}
 		return r, nil
 	}
-	return nil, icymorning.Errorf(icymorning.ECONFLICT, "a request with this Idempotency-Key is still in progress; retry later")
+	return nil, icymorning.ErrKeyInProgress
 }
 
 // CompleteIdempotencyKey implements icymorning.IdempotencyStore.

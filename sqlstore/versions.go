@@ -14,10 +14,6 @@ import (
 // the parameter a type both dialects know (PostgreSQL cannot infer one
 // from "$n = 0" alone).
 
-func stale(kind string, id int64) error {
-	return icymorning.Errorf(icymorning.ESTALE, "%s %d has changed since the version the request names", kind, id)
-}
-
 // version runs query (a sql*Version statement) for id: the row's version
 // and when it last changed, or ENOTFOUND.
 func (s *Store) version(ctx context.Context, query, kind string, id int64) (int64, time.Time, error) {
@@ -48,7 +44,7 @@ func (s *Store) missingOn(ctx context.Context, q querier, query, kind string, id
 	var at time.Time
 	switch err := q.queryRow(ctx, query, id).Scan(&v, &at); {
 	case err == nil:
-		return stale(kind, id)
+		return icymorning.Stale(kind, id)
 	case isNoRows(err):
 		return notFound(kind, id)
 	default:
