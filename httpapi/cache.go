@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -38,25 +37,22 @@ const (
 	privateNoStore = "private, no-store"
 )
 
-// cacheable marks, in an operation's Metadata, an open read whose answers
-// caches may keep (routes.go's read).
-const cacheable = "cacheable"
+// cacheControlOf is, in an operation's Metadata, the Cache-Control of its
+// answers, chosen once when routes.go registers it: the policy for the
+// open reads of assets and analysts (read), private, no-store for anything
+// that needs credentials (secured, and read under PrivateReads).
+const cacheControlOf = "cacheControl"
 
 // setCacheControl is the Huma middleware that says, before the handler
-// runs, what caches may do with the answer: the policy for the open reads
-// of assets and analysts, private, no-store for anything that needs
-// credentials (authenticate sets it), no-store for everything else. A
-// problem is made no-store again by noStoreProblems, whatever the route.
+// runs, what caches may do with the answer: the operation's cacheControlOf,
+// or no-store. A problem is made no-store again by noStoreProblems,
+// whatever the route.
 func (s *Server) setCacheControl(ctx huma.Context, next func(huma.Context)) {
-	op := ctx.Operation()
-	switch {
-	case s.requiresAuth(op):
-		ctx.SetHeader("Cache-Control", privateNoStore)
-	case op.Metadata[cacheable] == true && (ctx.Method() == http.MethodGet || ctx.Method() == http.MethodHead):
-		ctx.SetHeader("Cache-Control", s.cacheControl)
-	default:
-		ctx.SetHeader("Cache-Control", noStore)
+	cc, ok := ctx.Operation().Metadata[cacheControlOf].(string)
+	if !ok {
+		cc = noStore
 	}
+	ctx.SetHeader("Cache-Control", cc)
 	next(ctx)
 }
 

@@ -57,7 +57,7 @@ func (s *Server) routes() {
 		for _, sc := range s.schemes {
 			o.Security = append(o.Security, map[string][]string{sc.Name: append([]string{}, sc.Scopes...)})
 		}
-		o.Metadata = map[string]any{needsWrite: true}
+		o.Metadata = map[string]any{needsWrite: true, cacheControlOf: privateNoStore}
 		o.Errors = append(o.Errors, http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests)
 		if o.Method == http.MethodPost {
 			// Keyed retries (idempotency.go).
@@ -69,11 +69,12 @@ func (s *Server) routes() {
 	// read is a read of assets or analysts: open, unless PrivateReads
 	// asks for credentials, which need no write permission (and no scope).
 	read := func(o huma.Operation) huma.Operation {
-		o.Metadata = map[string]any{cacheable: !s.privateReads}
+		o.Metadata = map[string]any{cacheControlOf: s.cacheControl}
 		o.Responses = map[string]*huma.Response{"304": notModifiedResponse()}
 		if !s.privateReads {
 			return o
 		}
+		o.Metadata[cacheControlOf] = privateNoStore
 		for _, sc := range s.schemes {
 			o.Security = append(o.Security, map[string][]string{sc.Name: {}})
 		}
