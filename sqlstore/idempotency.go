@@ -12,11 +12,16 @@ import (
 // The answers to keyed POSTs (migration 6). A reservation is a row without
 // a status that expires after the lease; a completed one keeps the answer
 // until it expires a day later. Each statement stands alone: the INSERT's
-// ON CONFLICT decides which of two racing requests holds the key.
+// ON CONFLICT decides which of two racing requests holds the key, and
+// takes over a row that has expired (a lapsed reservation, or a day-old
+// answer) in the same statement.
 const (
-	sqlIdemDeleteExpired = `DELETE FROM idempotency_keys WHERE principal = $1 AND request_key = $2 AND expires_at < $3`
-	sqlIdemInsert        = `INSERT INTO idempotency_keys (principal, request_key, fingerprint, created_at, expires_at)
-VALUES ($1, $2, $3, $4, $5) ON CONFLICT (principal, request_key) DO NOTHING RETURNING 1`
+	sqlIdemInsert = `INSERT INTO idempotency_keys (principal, request_key, fingerprint, created_at, expires_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (principal, request_key) DO UPDATE SET fingerprint = excluded.fingerprint, status = NULL, header = NULL,
+  body = NULL, created_at = excluded.created_at, expires_at = excluded.expires_at
+WHERE idempotency_keys.expires_at < excluded.created_at
+RETURNING 1`
 	sqlIdemGet      = `SELECT fingerprint, status, header, body FROM idempotency_keys WHERE principal = $1 AND request_key = $2`
 	sqlIdemComplete = `UPDATE idempotency_keys SET status = $3, header = $4, body = $5, expires_at = $6
 WHERE principal = $1 AND request_key = $2 AND status IS NULL`
@@ -38,9 +43,6 @@ func (s *Store) ReserveIdempotencyKey(ctx context.Context, k icymorning.Idempote
 	for range 2 {
 		var reserved bool
 		err := s.write(ctx, func(q querier) error {
-			if _, err := q.exec(ctx, sqlIdemDeleteExpired, k.Principal, k.Key, now); err != nil {
-				return err
-			}
 			var one int
 			switch err := q.queryRow(ctx, sqlIdemInsert, k.Principal, k.Key, k.Fingerprint, now, now.Add(lease)).Scan(&one); {
 			case err == nil:
